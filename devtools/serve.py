@@ -1,4 +1,4 @@
-"""Serve an ASGI app on loopback and announce the bound port, for the local host, the emulator and tests."""
+"""Serve an ASGI app and announce the bound port: for the local host, the emulator and tests."""
 
 from __future__ import annotations
 
@@ -38,11 +38,16 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "wa
 
     async def run() -> None:
         serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not serving.done():
+        # uvicorn exposes only a `started` flag, no event to await.
+        while not server.started and not serving.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         print(f"{READY_PREFIX}http://{host}:{bound_port}", flush=True)
         await serving
 
-    config.setup_event_loop()
-    asyncio.run(run())
+    # uvloop when installed: the same choice uvicorn makes for `loop="auto"`.
+    try:
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(run())
+    except KeyboardInterrupt:
+        pass
     sys.exit(0)
