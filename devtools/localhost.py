@@ -1,0 +1,86 @@
+"""A local stand-in for the Functions host: mounts function_app's HTTP functions under /api.
+
+Core Tools cannot be installed offline; this serves the same handlers at the same URLs as
+`func start` (port 7071, prefix /api). With LOCAL_FUNCTION_KEY set it enforces function keys
+the way Azure does (header `x-functions-key` or query `code`); unset, like `func start`, it doesn't.
+
+Run: python -m devtools.localhost [--port 7071]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import azure.functions as func
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(function_app: func.FunctionApp, function_key: str | None = None) -> Starlette:
+    routes = []
+    for function in function_app.get_functions():
+        trigger = function.get_trigger()
+        if not isinstance(trigger, func.HttpTrigger):
+            continue
+        handler: Handler = function.get_user_function()
+        if function_key and trigger.auth_level != func.AuthLevel.ANONYMOUS:
+            handler = require_key(handler, function_key)
+        methods = [str(m.value if hasattr(m, "value") else m) for m in trigger.methods or ["GET"]]
+        routes.append(Route(f"/api/{trigger.route}", handler, methods=methods))
+    return Starlette(routes=routes, lifespan=_closing(function_app))
+
+
+def require_key(handler: Handler, key: str) -> Handler:
+    async def checked(request: Request) -> Response:
+        given = request.headers.get("x-functions-key") or request.query_params.get("code") or ""
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": "Missing or invalid function key (x-functions-key or ?code=).",
+                        "type": "invalid_request_error",
+                        "code": "invalid_function_key",
+                        "param": None,
+                    }
+                },
+                status_code=401,
+            )
+        return await handler(request)
+
+    return checked
+
+
+def _closing(function_app: func.FunctionApp) -> Callable[[Any], Any]:
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        yield
+        import function_app as module  # the gateway lives beside the FunctionApp
+
+        await module.gateway.aclose()
+
+    return lifespan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7071)
+    args = parser.parse_args()
+
+    from devtools.serve import serve
+    from function_app import app
+
+    serve(create_app(app, os.environ.get("LOCAL_FUNCTION_KEY") or None), args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`python -m devtools up`: the Foundry emulator and the router, wired together, on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+
+from devtools.process import ServerProcess, start_server
+
+ROUTER_PORT = 7071
+EMULATOR_PORT = 7072
+
+
+def up(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m devtools up")
+    parser.add_argument("--port", type=int, default=ROUTER_PORT, help="router port")
+    parser.add_argument("--emulator-port", type=int, default=EMULATOR_PORT)
+    parser.add_argument("--speed", default="1", help="emulator latency factor (0 = instant)")
+    parser.add_argument(
+        "--no-emulator", action="store_true", help="use FOUNDRY_ENDPOINT/ROUTER_TIERS as set"
+    )
+    args = parser.parse_args(argv)
+
+    servers: list[ServerProcess] = []
+    try:
+        env: dict[str, str] = {}
+        if not args.no_emulator:
+            emulator_args = ["--port", str(args.emulator_port), "--speed", args.speed]
+            emulator = start_server(["-m", "devtools.emulator", *emulator_args])
+            servers.append(emulator)
+            env = {
+                "FOUNDRY_ENDPOINT": emulator.url,
+                "FOUNDRY_API_KEY": "emulator-key",
+                "ROUTER_AUTH_MODE": "key",
+            }
+        router = start_server(["-m", "devtools.localhost", "--port", str(args.port)], env=env)
+        servers.append(router)
+        print(banner(router.url, servers[0].url if len(servers) > 1 else None), flush=True)
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        while not stopped.is_set() and all(s.process.poll() is None for s in servers):
+            stopped.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in reversed(servers):
+            server.stop()
+    return 0
+
+
+def banner(router_url: str, emulator_url: str | None) -> str:
+    key_note = "" if not os.environ.get("LOCAL_FUNCTION_KEY") else " (LOCAL_FUNCTION_KEY enforced)"
+    lines = [
+        f"router:   {router_url}/api{key_note}",
+        f"emulator: {emulator_url} (offline stand-in for Azure AI Foundry)" if emulator_url else "",
+        "",
+        "try it:",
+        f"  curl -s {router_url}/api/v1/chat/completions -H 'content-type: application/json' \\",
+        '    -d \'{"model": "auto", "messages": [{"role": "user", "content": "hi"}]}\' -i',
+        "",
+        "  # pip install openai",
+        "  from openai import OpenAI",
+        f'  client = OpenAI(base_url="{router_url}/api/v1", api_key="unused",',
+        '                  default_headers={"x-functions-key": "<function key in Azure>"})',
+        '  reply = client.chat.completions.create(model="auto", messages=[',
+        '      {"role": "user", "content": "Plan a three-step migration to Postgres"}])',
+        "  print(reply.model, reply.choices[0].message.content)",
+        "",
+        "Ctrl-C stops both.",
+    ]
+    return "\n".join(line for line in lines if line is not None)

@@ -1,0 +1,39 @@
+"""The HTTP edge: Azure Functions routes, each handing the request to the gateway.
+
+Handlers take and return Starlette types (azurefunctions-extensions-http-fastapi), so the same
+functions run under the Functions host and under devtools/localhost.py.
+"""
+
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import Request, Response
+
+from shared.gateway import Gateway
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+# Built at import so a bad app setting fails start-up with its name, not the first request.
+gateway = Gateway.from_env()
+
+
+@app.route(route="v1/chat/completions", methods=["POST"])
+async def chat_completions(req: Request) -> Response:
+    return await gateway.chat(req)
+
+
+@app.route(route="v1/models", methods=["GET"])
+async def list_models(req: Request) -> Response:
+    return await gateway.models(req)
+
+
+@app.route(route="route", methods=["POST"])
+async def route(req: Request) -> Response:
+    return await gateway.route(req)
+
+
+@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def health(req: Request) -> Response:
+    return await gateway.health(req)
+
+
+@app.route(route="openapi.json", methods=["GET"])
+async def openapi(req: Request) -> Response:
+    return await gateway.openapi(req)

@@ -1,0 +1,190 @@
+"""The OpenAPI document of the router's endpoints, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(code): _json(ERROR, "An OpenAI-format error.") for code in codes}
+
+
+@cache
+def document() -> dict[str, Any]:
+    chat_request = {"$ref": "#/components/schemas/ChatRequest"}
+    chat_body = {"required": True, "content": {"application/json": {"schema": chat_request}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "hybrid-router",
+            "version": "0.1.0",
+            "description": "OpenAI-compatible chat completions routed between model tiers.",
+        },
+        "servers": [{"url": "/api"}],
+        "security": [{"functionKey": []}],
+        "paths": {
+            "/v1/chat/completions": {
+                "post": {
+                    "operationId": "createChatCompletion",
+                    "summary": "Chat completion, routed (`model: auto`) or pinned to a tier.",
+                    "requestBody": chat_body,
+                    "responses": {
+                        "200": {
+                            "description": "A chat completion, or an SSE stream when `stream`.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ChatCompletion"}
+                                },
+                                "text/event-stream": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 401, 403, 404, 413, 429, 502, 503, 504),
+                    },
+                }
+            },
+            "/v1/models": {
+                "get": {
+                    "operationId": "listModels",
+                    "summary": "The tiers and `auto`.",
+                    "responses": {"200": _json({"$ref": "#/components/schemas/ModelList"}, "")},
+                }
+            },
+            "/route": {
+                "post": {
+                    "operationId": "route",
+                    "summary": "The routing decision alone, without calling the chosen model.",
+                    "requestBody": chat_body,
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Decision"}, "The decision."),
+                        **_errors(400, 413),
+                    },
+                }
+            },
+            "/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness and a configuration summary without secrets.",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "Healthy.")},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}
+            },
+            "schemas": SCHEMAS,
+        },
+    }
+
+
+MESSAGE = {
+    "type": "object",
+    "required": ["role"],
+    "properties": {
+        "role": {"enum": ["system", "developer", "user", "assistant", "tool", "function"]},
+        "content": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "object"}},
+                {"type": "null"},
+            ]
+        },
+    },
+}
+
+SCHEMAS: dict[str, Any] = {
+    "ChatRequest": {
+        "type": "object",
+        "required": ["model", "messages"],
+        "properties": {
+            "model": {
+                "type": "string",
+                "minLength": 1,
+                "description": "`auto`, a tier or a deployment.",
+            },
+            "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
+            "stream": {"type": "boolean"},
+            "stream_options": {
+                "type": "object",
+                "properties": {"include_usage": {"type": "boolean"}},
+            },
+            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+            "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1},
+            "max_completion_tokens": {"type": "integer", "minimum": 1},
+            "n": {"type": "integer", "minimum": 1, "maximum": 128},
+            "tools": {"type": "array", "items": {"type": "object"}},
+            "user": {"type": "string"},
+        },
+    },
+    "ChatCompletion": {
+        "type": "object",
+        "required": ["id", "object", "model", "choices"],
+        "properties": {
+            "id": {"type": "string"},
+            "object": {"const": "chat.completion"},
+            "created": {"type": "integer"},
+            "model": {"type": "string", "description": "The deployment that answered."},
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "usage": {"type": "object"},
+        },
+    },
+    "ModelList": {
+        "type": "object",
+        "required": ["object", "data"],
+        "properties": {
+            "object": {"const": "list"},
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "object"],
+                    "properties": {"id": {"type": "string"}, "object": {"const": "model"}},
+                },
+            },
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "required": ["tier", "deployment", "reason", "decided_by"],
+        "properties": {
+            "tier": {"type": "string"},
+            "deployment": {"type": "string"},
+            "reason": {"type": "string"},
+            "decided_by": {"enum": ["pin", "scorer", "classifier", "cache", "default"]},
+            "score": {"type": ["number", "null"]},
+            "classifier_ms": {"type": ["number", "null"]},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message", "type"],
+                "properties": {
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                    "code": {"type": ["string", "null"]},
+                    "param": {"type": ["string", "null"]},
+                },
+            }
+        },
+    },
+}

@@ -1,0 +1,65 @@
+"""Per-model parameter shaping and cost: pure functions of the request and the tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.settings import Tier
+
+# Reasoning models (GPT-5, o-series) reject sampling knobs; Azure answers 400 unsupported_parameter.
+REASONING_REJECTS = (
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """The body to send upstream and what was changed, reported to the caller in a header."""
+
+    body: dict[str, Any]
+    changes: tuple[str, ...] = ()
+
+
+def shape_for_tier(body: dict[str, Any], tier: Tier) -> Shaped:
+    """Fit a caller's body to the tier's model without touching the fields it doesn't concern."""
+    out = dict(body)
+    changes: list[str] = []
+    if tier.url_shape != "deployments":
+        out["model"] = tier.deployment
+    else:
+        out.pop("model", None)
+    if tier.reasoning:
+        if "max_tokens" in out:
+            limit = out.pop("max_tokens")
+            out.setdefault("max_completion_tokens", limit)
+            changes.append("max_tokens->max_completion_tokens")
+        for name in REASONING_REJECTS:
+            if name in out:
+                del out[name]
+                changes.append(f"dropped {name}")
+    else:
+        if "max_completion_tokens" in out:
+            limit = out.pop("max_completion_tokens")
+            out.setdefault("max_tokens", limit)
+            changes.append("max_completion_tokens->max_tokens")
+        # Observed 8x slower upstream; temperature 0 alone is as deterministic in practice.
+        if out.get("temperature") == 0 and out.get("top_p") == 0:
+            out["top_p"] = 1.0
+            changes.append("top_p 0->1 (with temperature 0)")
+    return Shaped(out, tuple(changes))
+
+
+def cost_usd(tier: Tier, usage: dict[str, Any] | None) -> float:
+    """The list-price cost of one answer from its usage block (0 when usage is missing)."""
+    if not usage:
+        return 0.0
+    prompt = usage.get("prompt_tokens") or 0
+    completion = usage.get("completion_tokens") or 0
+    return (prompt * tier.input_price_per_1m + completion * tier.output_price_per_1m) / 1_000_000

@@ -1,0 +1,69 @@
+import pytest
+
+from shared.api import ApiError, content_text, last_user_text, parse_chat_request
+
+OK_MESSAGES = '[{"role": "user", "content": "hi"}]'
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "param"),
+    [
+        ("", "invalid_json", None),
+        ("{", "invalid_json", None),
+        ("[1]", "invalid_json", None),
+        ("{}", "missing_required_parameter", "model"),
+        ('{"model": "auto"}', "missing_required_parameter", "messages"),
+        ('{"model": "auto", "messages": []}', "invalid_value", "messages"),
+        ('{"model": "auto", "messages": "hi"}', "invalid_type", "messages"),
+        ('{"model": 3, "messages": ' + OK_MESSAGES + "}", "invalid_type", "model"),
+        ('{"model": "auto", "messages": [{"role": "x"}]}', "invalid_value", "messages.0.role"),
+        (
+            '{"model": "auto", "messages": [{"role": "user", "content": 5}]}',
+            "invalid_type",
+            "messages.0.content",
+        ),
+        (
+            '{"model": "auto", "stream": "yes", "messages": ' + OK_MESSAGES + "}",
+            "invalid_type",
+            "stream",
+        ),
+        (
+            '{"model": "auto", "temperature": 3, "messages": ' + OK_MESSAGES + "}",
+            "invalid_value",
+            "temperature",
+        ),
+        (
+            '{"model": "auto", "max_tokens": 0, "messages": ' + OK_MESSAGES + "}",
+            "invalid_value",
+            "max_tokens",
+        ),
+    ],
+)
+def test_bad_bodies_are_400_with_the_param(raw: str, code: str, param: str | None) -> None:
+    with pytest.raises(ApiError) as failure:
+        parse_chat_request(raw.encode())
+    error = failure.value.body()["error"]
+    assert failure.value.status == 400
+    assert (error["code"], error["param"]) == (code, param)
+    assert error["type"] == "invalid_request_error"
+    assert error["message"]
+
+
+def test_valid_body_keeps_unknown_fields_in_the_raw_dict() -> None:
+    raw = b'{"model": "auto", "seed": 7, "messages": [{"role": "user", "name": "a"}]}'
+    chat, body = parse_chat_request(raw)
+    assert chat.model == "auto"
+    assert body["seed"] == 7
+    assert body["messages"][0]["name"] == "a"
+
+
+def test_text_of_messages() -> None:
+    parts = [{"type": "text", "text": "a"}, {"type": "image_url", "image_url": {}}, {"text": "b"}]
+    assert content_text(parts) == "a\nb"
+    messages = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "x"},
+        {"role": "user", "content": parts},
+    ]
+    assert last_user_text(messages) == "a\nb"
+    assert last_user_text([{"role": "system", "content": "s"}]) == ""

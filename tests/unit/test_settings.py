@@ -1,0 +1,94 @@
+import json
+
+import pytest
+
+from shared.settings import ConfigError, load_settings
+
+BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com/", "FOUNDRY_API_KEY": "k"}
+
+
+def test_defaults_are_the_seed_tiers() -> None:
+    settings = load_settings(BASE)
+    assert [(t.name, t.deployment) for t in settings.tiers] == [
+        ("small", "Phi-4-mini"),
+        ("large", "gpt-5"),
+    ]
+    assert settings.tier("large").reasoning
+    assert not settings.tier("small").reasoning
+    assert settings.default_tier == "large"
+    assert settings.tier("small").endpoint == "https://acct.openai.azure.com"
+    assert settings.auth_mode == "key"
+
+
+def test_seed_shortcut_endpoints_per_model() -> None:
+    settings = load_settings(
+        {
+            "PHI4_MINI_ENDPOINT": "https://phi.services.ai.azure.com/openai/v1",
+            "GPT5_ENDPOINT": "https://gpt.openai.azure.com/openai/v1/chat/completions",
+            "FOUNDRY_API_KEY": "k",
+        }
+    )
+    assert settings.tier("small").endpoint == "https://phi.services.ai.azure.com"
+    assert settings.tier("small").url_shape == "v1"
+    assert settings.tier("large").url_shape == "url"
+
+
+def test_no_key_means_entra() -> None:
+    settings = load_settings({"FOUNDRY_ENDPOINT": "https://a.openai.azure.com"})
+    assert settings.auth_mode == "entra"
+    assert "sekrit" not in repr(load_settings({**BASE, "FOUNDRY_API_KEY": "sekrit"}))
+
+
+def test_tier_table_from_json() -> None:
+    tiers = [
+        {"name": "mini", "deployment": "Phi-4-mini", "tpm": 100000, "fallbacks": ["big"]},
+        {"name": "big", "deployment": "gpt-4o", "url_shape": "deployments", "api_version": "x"},
+    ]
+    settings = load_settings(
+        {
+            **BASE,
+            "ROUTER_TIERS": json.dumps(tiers),
+            "ROUTER_SMALL_TIER": "mini",
+            "ROUTER_LARGE_TIER": "big",
+        }
+    )
+    assert settings.tier("mini").tpm == 100000
+    assert settings.tier("mini").fallbacks == ("big",)
+    assert settings.classifier_tier == "mini"
+    assert settings.default_tier == "big"
+    assert settings.find_pin("gpt-4o") is settings.tier("big")
+    assert settings.find_pin("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({}, "FOUNDRY_ENDPOINT"),
+        ({"FOUNDRY_ENDPOINT": "https://a", "ROUTER_AUTH_MODE": "key"}, "FOUNDRY_API_KEY"),
+        ({**BASE, "ROUTER_AUTH_MODE": "magic"}, "ROUTER_AUTH_MODE"),
+        ({**BASE, "ROUTER_TIERS": "[{"}, "ROUTER_TIERS"),
+        ({**BASE, "ROUTER_TIERS": "[]"}, "ROUTER_TIERS"),
+        ({**BASE, "ROUTER_TIERS": '[{"name": "a"}]'}, "ROUTER_TIERS"),
+        (
+            {**BASE, "ROUTER_TIERS": '[{"name": "a", "deployment": "d", "colour": 1}]'},
+            "ROUTER_TIERS",
+        ),
+        ({**BASE, "ROUTER_TIERS": '[{"name": "a", "deployment": "d", "tpm": -1}]'}, "ROUTER_TIERS"),
+        ({**BASE, "ROUTER_SMALL_TIER": "tiny"}, "ROUTER_SMALL_TIER"),
+        ({**BASE, "ROUTER_PRESET": "cheapest"}, "ROUTER_PRESET"),
+        ({**BASE, "ROUTER_CLASSIFIER_TIMEOUT_MS": "soon"}, "ROUTER_CLASSIFIER_TIMEOUT_MS"),
+        ({**BASE, "ROUTER_MAX_BODY_BYTES": "10"}, "ROUTER_MAX_BODY_BYTES"),
+        ({"FOUNDRY_ENDPOINT": "ftp://x", "FOUNDRY_API_KEY": "k"}, "ROUTER_TIERS"),
+    ],
+)
+def test_bad_configuration_names_the_setting(env: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        load_settings(env)
+    assert failure.value.setting == setting
+    assert str(failure.value).startswith(setting)
+
+
+def test_summary_has_no_secrets() -> None:
+    summary = json.dumps(load_settings({**BASE, "FOUNDRY_API_KEY": "sekrit-123"}).summary())
+    assert "sekrit-123" not in summary
+    assert "acct.openai.azure.com" in summary
