@@ -16,4 +16,6 @@ PRESETS: Mapping[str, Thresholds] = {
     "cost": Thresholds(small_below=0.5, large_at_or_above=0.8),
     "balanced": Thresholds(small_below=0.3, large_at_or_above=0.7),
     "quality": Thresholds(small_below=0.15, large_at_or_above=0.5),
+    # The seed's behaviour: the small model classifies every routed request, the scorer never.
+    "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
 }

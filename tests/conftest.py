@@ -1,0 +1,84 @@
+"""Real servers for the tests: the Foundry emulator and the router's local host, on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from devtools.process import ServerProcess, start_server
+
+EMULATOR_KEY = "emulator-key"
+
+
+class Emulator:
+    """The emulator's control API, for arranging faults and reading what the router sent."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=10)
+
+    def reset(self) -> None:
+        self.http.post("/control/reset").raise_for_status()
+
+    def fault(self, deployment: str, kind: str, times: int | None = 1, **params: Any) -> None:
+        body = {"deployment": deployment, "kind": kind, "times": times, **params}
+        self.http.post("/control/faults", json=body).raise_for_status()
+
+    def requests(self, deployment: str | None = None) -> list[dict[str, Any]]:
+        recorded = self.http.get("/control/requests").raise_for_status().json()
+        recorded = recorded.get("requests", recorded) if isinstance(recorded, dict) else recorded
+        return [r for r in recorded if deployment in (None, r["deployment"])]
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    server = start_server(["-m", "devtools.emulator", "--port", "0", "--speed", "0"])
+    control = Emulator(server.url)
+    yield control
+    control.http.close()
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_emulator(request: pytest.FixtureRequest) -> None:
+    """Each test starts from an emulator without faults, quotas spent or recorded requests."""
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("emulator").reset()
+
+
+StartRouter = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def start_router(emulator: Emulator) -> Iterator[StartRouter]:
+    """Start a router wired to the emulator with extra settings; returns its base URL."""
+    started: list[ServerProcess] = []
+
+    def start(**settings: str) -> str:
+        env = {
+            "FOUNDRY_ENDPOINT": emulator.url,
+            "FOUNDRY_API_KEY": EMULATOR_KEY,
+            "ROUTER_CLASSIFIER_TIMEOUT_MS": "500",
+            **settings,
+        }
+        server = start_server(["-m", "devtools.localhost", "--port", "0"], env=env)
+        started.append(server)
+        return server.url
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def router_url(start_router: StartRouter) -> str:
+    return start_router()
+
+
+@pytest.fixture
+def router(router_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{router_url}/api", timeout=30) as client:
+        yield client

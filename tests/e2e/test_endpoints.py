@@ -1,0 +1,74 @@
+"""Health, models, OpenAPI, function keys, and the unchanged OpenAI SDK against the router."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from tests.conftest import StartRouter
+
+
+def test_health_shows_configuration_without_secrets(router: httpx.Client) -> None:
+    response = router.get("/health")
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok"
+    assert [t["deployment"] for t in health["tiers"]] == ["Phi-4-mini", "gpt-5"]
+    assert "emulator-key" not in response.text
+
+
+def test_models_lists_auto_and_the_tiers(router: httpx.Client) -> None:
+    models = router.get("/v1/models").json()
+    assert models["object"] == "list"
+    assert [m["id"] for m in models["data"]] == ["auto", "small", "large"]
+
+
+def test_openapi_document_describes_the_endpoints(router: httpx.Client) -> None:
+    document = router.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert {"/v1/chat/completions", "/v1/models", "/route", "/health"} <= set(document["paths"])
+
+
+def test_function_keys_are_enforced_when_configured(start_router: StartRouter) -> None:
+    url = start_router(LOCAL_FUNCTION_KEY="s3cret")
+    body = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
+    assert httpx.post(f"{url}/api/v1/chat/completions", json=body).status_code == 401
+    keyed = httpx.post(
+        f"{url}/api/v1/chat/completions", json=body, headers={"x-functions-key": "s3cret"}
+    )
+    assert keyed.status_code == 200
+    assert httpx.get(f"{url}/api/v1/models", params={"code": "s3cret"}).status_code == 200
+    assert httpx.get(f"{url}/api/health").status_code == 200  # anonymous
+
+
+@pytest.fixture
+def sdk(router_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{router_url}/api/v1", api_key="unused", max_retries=0)
+
+
+def test_openai_sdk_json(sdk: openai.OpenAI) -> None:
+    raw = sdk.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "hi"}]
+    )
+    reply = raw.parse()
+    assert raw.headers["x-router-tier"] == "small"
+    assert reply.model == "Phi-4-mini"
+    assert reply.choices[0].message.content
+
+
+def test_openai_sdk_streaming(sdk: openai.OpenAI) -> None:
+    stream = sdk.chat.completions.create(
+        model="auto",
+        messages=[{"role": "user", "content": "Write a step by step plan to learn Rust"}],
+        stream=True,
+    )
+    chunks = list(stream)
+    assert {c.model for c in chunks} == {"gpt-5"}
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_openai_sdk_sees_router_errors(sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as failure:
+        sdk.chat.completions.create(model="nope", messages=[{"role": "user", "content": "hi"}])
+    assert failure.value.code == "model_not_found"

@@ -1,0 +1,121 @@
+"""Decisions, pins, the classifier path and its cache, over real HTTP through the router."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Emulator, StartRouter
+
+
+def chat(text: str, model: str = "auto", **extra: object) -> dict[str, object]:
+    return {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+
+
+def test_hi_goes_to_the_small_tier_decided_by_the_scorer(router: httpx.Client) -> None:
+    response = router.post("/v1/chat/completions", json=chat("hi"))
+    assert response.status_code == 200
+    assert response.headers["x-router-tier"] == "small"
+    assert response.headers["x-router-deployment"] == "Phi-4-mini"
+    assert response.headers["x-router-decided-by"] == "scorer"
+    assert response.headers["x-router-reason"]
+    body = response.json()
+    assert body["model"] == "Phi-4-mini"
+    assert body["choices"][0]["message"]["content"]
+    assert body["usage"]["total_tokens"] > 0
+    assert float(response.headers["x-router-cost-usd"]) > 0
+
+
+def test_multi_step_planning_goes_to_the_large_tier(router: httpx.Client) -> None:
+    ask = (
+        "Plan a migration of our billing service from MySQL to Postgres: first list the risks, "
+        "then design the cut-over in steps, then estimate the downtime."
+    )
+    response = router.post("/v1/chat/completions", json=chat(ask))
+    assert response.status_code == 200
+    assert response.headers["x-router-tier"] == "large"
+    assert response.json()["model"] == "gpt-5"
+
+
+def test_tools_go_to_the_large_tier(router: httpx.Client) -> None:
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]
+    response = router.post("/route", json=chat("what's up", tools=tools))
+    assert response.json()["tier"] == "large"
+
+
+@pytest.mark.parametrize(("model", "tier"), [("small", "small"), ("gpt-5", "large")])
+def test_pinned_models_skip_routing(router: httpx.Client, model: str, tier: str) -> None:
+    response = router.post("/v1/chat/completions", json=chat("hi", model=model))
+    assert response.headers["x-router-decided-by"] == "pin"
+    assert response.headers["x-router-tier"] == tier
+
+
+def test_route_endpoint_returns_the_decision_alone(
+    router: httpx.Client, emulator: Emulator
+) -> None:
+    decision = router.post("/route", json=chat("hello!")).json()
+    assert decision["tier"] == "small"
+    assert decision["deployment"] == "Phi-4-mini"
+    assert decision["decided_by"] == "scorer"
+    assert 0 <= decision["score"] <= 1
+    assert emulator.requests() == []  # no model was called
+
+
+@pytest.fixture(scope="module")
+def classifier_router(start_router: StartRouter) -> str:
+    """A router whose scorer never decides: every routed request asks the small model."""
+    return start_router(ROUTER_PRESET="classifier", ROUTER_CLASSIFIER_TIMEOUT_MS="300")
+
+
+def test_classifier_decides_and_its_verdict_is_cached(
+    classifier_router: str, emulator: Emulator
+) -> None:
+    url = f"{classifier_router}/api/route"
+    first = httpx.post(url, json=chat("What are your opening hours?")).json()
+    again = httpx.post(url, json=chat("  what are your OPENING hours? ")).json()
+    hard = httpx.post(url, json=chat("Calculate 17 * 23 and explain each step")).json()
+    assert (first["tier"], first["decided_by"]) == ("small", "classifier")
+    assert first["classifier_ms"] is not None
+    assert (again["tier"], again["decided_by"]) == ("small", "cache")
+    assert (hard["tier"], hard["decided_by"]) == ("large", "classifier")
+    asked = emulator.requests("Phi-4-mini")
+    assert len(asked) == 2  # the cached question was not asked again
+    sent = asked[0]["body"]
+    assert sent["temperature"] == pytest.approx(0.1)
+    assert sent["top_p"] > 0.8
+    assert sent["max_tokens"] <= 10
+    assert sent["messages"][0]["role"] == "system"
+
+
+@pytest.mark.parametrize(("answer", "tier"), [("**Simple.**", "small"), ("banana", "large")])
+def test_classifier_answers_are_parsed_robustly(
+    classifier_router: str, emulator: Emulator, answer: str, tier: str
+) -> None:
+    emulator.fault("Phi-4-mini", "classify_answer", text=answer)
+    decision = httpx.post(f"{classifier_router}/api/route", json=chat(f"q {answer}")).json()
+    assert decision["tier"] == tier
+    assert decision["decided_by"] == ("classifier" if tier == "small" else "default")
+
+
+def test_classifier_timeout_falls_back_to_the_safe_default(
+    classifier_router: str, emulator: Emulator
+) -> None:
+    emulator.fault("Phi-4-mini", "slow_first_token", delay_ms=3000)
+    decision = httpx.post(f"{classifier_router}/api/route", json=chat("where is my parcel")).json()
+    assert (decision["tier"], decision["decided_by"]) == ("large", "default")
+    assert "timeout" in decision["reason"]
+    assert 250 <= decision["classifier_ms"] < 3000
+
+
+def test_deployments_url_shape(start_router: StartRouter, emulator: Emulator) -> None:
+    tiers = (
+        '[{"name": "small", "deployment": "Phi-4-mini", "url_shape": "deployments"},'
+        ' {"name": "large", "deployment": "gpt-5", "url_shape": "deployments",'
+        '  "capabilities": ["reasoning"]}]'
+    )
+    url = start_router(ROUTER_TIERS=tiers)
+    response = httpx.post(f"{url}/api/v1/chat/completions", json=chat("hi"))
+    assert response.status_code == 200
+    (sent,) = emulator.requests("Phi-4-mini")
+    assert sent["path"] == "/openai/deployments/Phi-4-mini/chat/completions"
+    assert "api-version" in sent["query"]
