@@ -7,8 +7,10 @@ functions run under the Functions host and under devtools/localhost.py.
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
+from shared import telemetry
 from shared.gateway import Gateway
 
+telemetry.configure()  # a no-op under the Functions worker, which sets up Azure Monitor itself
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 # Built at import so a bad app setting fails start-up with its name, not the first request.
 gateway = Gateway.from_env()

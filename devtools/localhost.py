@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import azure.functions as func
+from azure.functions.decorators.http import HttpTrigger
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,7 +30,7 @@ def create_app(function_app: func.FunctionApp, function_key: str | None = None) 
     routes = []
     for function in function_app.get_functions():
         trigger = function.get_trigger()
-        if not isinstance(trigger, func.HttpTrigger):
+        if not isinstance(trigger, HttpTrigger):
             continue
         handler: Handler = function.get_user_function()
         if function_key and trigger.auth_level != func.AuthLevel.ANONYMOUS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,15 +13,19 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from shared import openapi
-from shared.api import SSE_DONE, ApiError, content_text, parse_chat_request, sse_event
+from shared import telemetry as t
+from shared.api import SSE_DONE, ApiError, ChatRequest, content_text, parse_chat_request, sse_event
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
 from shared.routing.policy import AUTO, Decision, RoutingPolicy
 from shared.settings import Settings, Tier, load_settings
 from shared.upstream import errors
+from shared.upstream.attempts import Attempts, StreamStart
 from shared.upstream.auth import make_auth
-from shared.upstream.client import FoundryClient, json_object, sse_data
+from shared.upstream.client import FoundryClient
+from shared.upstream.health import BreakerPolicy, HealthBook
 from shared.upstream.models import cost_usd, shape_for_tier
+from shared.upstream.resilience import Resilience, RetryPolicy
 
 log = logging.getLogger("hybrid_router")
 JSON = "application/json"
@@ -62,6 +67,16 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = FoundryClient(make_auth(settings), settings.connect_timeout_s)
+        self.instruments = t.Instruments()
+        self.deployment_health = HealthBook(
+            {tier.name: tier.tpm for tier in settings.tiers},
+            BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
+        )
+        self.resilience = Resilience(
+            settings, self.deployment_health, RetryPolicy.from_settings(settings)
+        )
+        self.attempts = Attempts(settings, self.client, self.instruments)
+        self.tracer = t.tracer()
         classifier_tier = settings.tier(settings.classifier_tier)
         cache: TtlCache[Label] = TtlCache(
             settings.classifier_cache_ttl_s, settings.classifier_cache_size
@@ -84,32 +99,57 @@ class Gateway:
     @guarded
     async def chat(self, request: Request) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
-        decision = await self.policy.decide(chat.model, body["messages"], bool(chat.tools))
-        tier = self.settings.tier(decision.tier)
-        shaped = shape_for_tier(body, tier)
-        headers = decision_headers(decision, tier)
-        if shaped.changes:
-            headers["x-router-adjusted"] = "; ".join(shaped.changes)
+        decision = await self._decide(chat, body)
+        first = self.settings.tier(decision.tier)
+        deadline = time.monotonic() + self.settings.request_timeout_s
         if chat.stream:
-            include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             # Always ask for usage upstream: the cost is ours to account, even if not shown.
-            shaped.body["stream_options"] = {
-                **(shaped.body.get("stream_options") or {}),
-                "include_usage": True,
-            }
-            return await self._stream(tier, shaped.body, headers, include_usage)
-        reply = await self.client.complete(tier, shaped.body, self.settings.request_timeout_s)
-        if reply.status >= 400:
-            raise errors.from_status(reply.status, reply.body, reply.headers)
-        answer = reply.body
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+            started = await self.resilience.call(first, body, deadline, self.attempts.stream)
+            include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
+            return StreamingResponse(
+                self._relay(started.result, started.tier, include_usage),
+                media_type="text/event-stream",
+                headers={
+                    **answer_headers(decision, started.tier, started.changes),
+                    "cache-control": "no-cache",
+                },
+            )
+        answered = await self.resilience.call(first, body, deadline, self.attempts.complete)
+        tier, answer = answered.tier, answered.result.body
         answer["model"] = tier.deployment
-        headers["x-router-cost-usd"] = f"{cost_usd(tier, answer.get('usage')):.8f}"
+        cost = cost_usd(tier, answer.get("usage"))
+        self.instruments.cost.add(cost, {t.TIER: tier.name})
+        headers = answer_headers(decision, tier, answered.changes)
+        headers["x-router-cost-usd"] = f"{cost:.8f}"
         return JsonResponse(answer, headers=headers)
+
+    async def _decide(self, chat: ChatRequest, body: dict[str, Any]) -> Decision:
+        with self.tracer.start_as_current_span("router.decide") as span:
+            decision = await self.policy.decide(chat.model, body["messages"], bool(chat.tools))
+            span.set_attributes(
+                {
+                    t.TIER: decision.tier,
+                    t.DECIDED_BY: decision.decided_by,
+                    t.REASON: decision.reason,
+                    t.CACHE_HIT: decision.decided_by == "cache",
+                    **({t.SCORE: decision.score} if decision.score is not None else {}),
+                    **(
+                        {t.CLASSIFIER_MS: decision.classifier_ms}
+                        if decision.classifier_ms is not None
+                        else {}
+                    ),
+                }
+            )
+        self.instruments.decisions.add(
+            1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
+        )
+        return decision
 
     @guarded
     async def route(self, request: Request) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
-        decision = await self.policy.decide(chat.model, body["messages"], bool(chat.tools))
+        decision = await self._decide(chat, body)
         tier = self.settings.tier(decision.tier)
         return JsonResponse(
             {
@@ -120,7 +160,7 @@ class Gateway:
                 "score": decision.score,
                 "classifier_ms": decision.classifier_ms,
             },
-            headers=decision_headers(decision, tier),
+            headers=answer_headers(decision, tier, ()),
         )
 
     @guarded
@@ -138,7 +178,13 @@ class Gateway:
 
     @guarded
     async def health(self, request: Request) -> Response:
-        return JsonResponse({"status": "ok", **self.settings.summary()})
+        return JsonResponse(
+            {
+                "status": "ok",
+                **self.settings.summary(),
+                "deployments": self.deployment_health.snapshot(),
+            }
+        )
 
     @guarded
     async def openapi(self, request: Request) -> Response:
@@ -161,7 +207,9 @@ class Gateway:
         return b"".join(chunks)
 
     async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
-        """The classifier's call: one short completion from the classifier tier."""
+        """The classifier's call: one short completion, never to a throttled or broken tier."""
+        if self.deployment_health.blocked(tier.name) is not None:
+            raise ApiError(503, "classifier tier unavailable", type="api_error")
         reply = await self.client.complete(
             tier, shape_for_tier(body, tier).body, self.settings.classifier_timeout_s
         )
@@ -170,58 +218,47 @@ class Gateway:
         choices = reply.body.get("choices") or [{}]
         return content_text((choices[0].get("message") or {}).get("content"))
 
-    async def _stream(
-        self, tier: Tier, body: dict[str, Any], headers: dict[str, str], include_usage: bool
-    ) -> Response:
-        upstream = await self.client.open_stream(tier, body, self.settings.request_timeout_s)
-        if upstream.status_code >= 400:
-            raise errors.from_status(
-                upstream.status_code, json_object(upstream.content), upstream.headers
-            )
-        headers["cache-control"] = "no-cache"
-        return StreamingResponse(
-            relay_stream(upstream, tier, include_usage),
-            media_type="text/event-stream",
-            headers=headers,
-        )
+    async def _relay(
+        self, start: StreamStart, tier: Tier, include_usage: bool
+    ) -> AsyncIterator[bytes]:
+        """Re-frame the upstream's SSE; end with [DONE] only when the answer is known whole."""
+        finished = False
+        try:
+            data = start.first
+            while True:
+                if data == "[DONE]":
+                    yield SSE_DONE
+                    return
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    yield stream_error("The model deployment sent a malformed chunk.")
+                    return
+                chunk["model"] = tier.deployment
+                choices = chunk.get("choices") or []
+                finished = finished or any(c.get("finish_reason") for c in choices)
+                usage = chunk.get("usage")
+                if usage:
+                    cost = cost_usd(tier, usage)
+                    usage["cost_usd"] = round(cost, 8)
+                    self.instruments.cost.add(cost, {t.TIER: tier.name})
+                    self.attempts.record_usage(tier, usage)
+                if usage is None or include_usage or choices:
+                    yield sse_event(chunk)
+                data = await anext(start.events, None)
+                if data is None:
+                    break
+            if finished:  # a whole answer whose [DONE] was lost is still a whole answer
+                yield SSE_DONE
+            else:
+                yield stream_error("The model deployment ended the stream before the answer.")
+        except httpx.HTTPError as exc:
+            yield stream_error(f"The model deployment stream failed ({type(exc).__name__}).")
+        finally:
+            await start.response.aclose()
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-async def relay_stream(
-    upstream: httpx.Response, tier: Tier, include_usage: bool
-) -> AsyncIterator[bytes]:
-    """Re-frame the upstream's SSE; end with [DONE] only when the answer is known to be whole."""
-    finished = False
-    try:
-        async for data in sse_data(upstream.aiter_lines()):
-            if data == "[DONE]":
-                yield SSE_DONE
-                return
-            try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                yield stream_error("The model deployment sent a malformed chunk.")
-                return
-            chunk["model"] = tier.deployment
-            choices = chunk.get("choices") or []
-            finished = finished or any(c.get("finish_reason") for c in choices)
-            if chunk.get("usage"):
-                chunk["usage"]["cost_usd"] = round(cost_usd(tier, chunk["usage"]), 8)
-                if not include_usage and not choices:
-                    continue
-            yield sse_event(chunk)
-        if finished:  # a whole answer whose [DONE] was lost: still a whole answer
-            yield SSE_DONE
-        else:
-            yield stream_error(
-                "The model deployment ended the stream before the answer was complete."
-            )
-    except httpx.HTTPError as exc:
-        yield stream_error(f"The model deployment stream failed ({type(exc).__name__}).")
-    finally:
-        await upstream.aclose()
 
 
 def stream_error(message: str) -> bytes:
@@ -229,9 +266,10 @@ def stream_error(message: str) -> bytes:
     return sse_event(ApiError(502, message, type="api_error", code="upstream_stream_error").body())
 
 
-def decision_headers(decision: Decision, tier: Tier) -> dict[str, str]:
+def answer_headers(decision: Decision, tier: Tier, changes: tuple[str, ...]) -> dict[str, str]:
+    """The x-router-* headers: who answered, and why that tier was chosen."""
     headers = {
-        "x-router-tier": decision.tier,
+        "x-router-tier": tier.name,
         "x-router-deployment": tier.deployment,
         "x-router-reason": decision.reason,
         "x-router-decided-by": decision.decided_by,
@@ -240,6 +278,8 @@ def decision_headers(decision: Decision, tier: Tier) -> dict[str, str]:
         headers["x-router-score"] = f"{decision.score:.3f}"
     if decision.classifier_ms is not None:
         headers["x-router-classifier-ms"] = f"{decision.classifier_ms:.1f}"
+    if changes:
+        headers["x-router-adjusted"] = "; ".join(changes)
     return headers
 
 

@@ -64,8 +64,18 @@ class Settings:
     classifier_cache_ttl_s: float = 300.0
     classifier_cache_size: int = 10_000
     max_body_bytes: int = 4 * 1024 * 1024
-    request_timeout_s: float = 120.0
+    # Resilience: a total budget per request, limits per attempt, retries, the breaker.
+    request_timeout_s: float = 100.0
     connect_timeout_s: float = 5.0
+    attempt_timeout_s: float = 60.0
+    first_token_timeout_s: float = 20.0
+    stream_idle_timeout_s: float = 30.0
+    max_attempts: int = 3
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 8.0
+    max_retry_wait_s: float = 10.0
+    breaker_failures: int = 5
+    breaker_cooldown_s: float = 30.0
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -166,8 +176,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         classifier_cache_ttl_s=reader.number("ROUTER_CLASSIFIER_CACHE_TTL_S", 300, low=0),
         classifier_cache_size=int(reader.number("ROUTER_CLASSIFIER_CACHE_SIZE", 10_000, low=0)),
         max_body_bytes=int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024)),
-        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 120, low=1),
-        connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.1),
+        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 100, low=0.1),
+        connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.01),
+        attempt_timeout_s=reader.number("ROUTER_ATTEMPT_TIMEOUT_S", 60, low=0.01),
+        first_token_timeout_s=reader.number("ROUTER_FIRST_TOKEN_TIMEOUT_S", 20, low=0.01),
+        stream_idle_timeout_s=reader.number("ROUTER_STREAM_IDLE_TIMEOUT_S", 30, low=0.01),
+        max_attempts=int(reader.number("ROUTER_MAX_ATTEMPTS", 3, low=1)),
+        backoff_base_s=reader.number("ROUTER_BACKOFF_BASE_S", 1, low=0),
+        backoff_max_s=reader.number("ROUTER_BACKOFF_MAX_S", 8, low=0),
+        max_retry_wait_s=reader.number("ROUTER_MAX_RETRY_WAIT_S", 10, low=0),
+        breaker_failures=int(reader.number("ROUTER_BREAKER_FAILURES", 5, low=1)),
+        breaker_cooldown_s=reader.number("ROUTER_BREAKER_COOLDOWN_S", 30, low=0),
     )
 
 

@@ -27,6 +27,11 @@ class Emulator:
         body = {"deployment": deployment, "kind": kind, "times": times, **params}
         self.http.post("/control/faults", json=body).raise_for_status()
 
+    def configure(self, deployment: str | None = None, **settings: Any) -> None:
+        """Change the emulator's settings, for one deployment or (without one) globally."""
+        body = {"deployments": {deployment: settings}} if deployment else settings
+        self.http.post("/control/settings", json=body).raise_for_status()
+
     def requests(self, deployment: str | None = None) -> list[dict[str, Any]]:
         recorded = self.http.get("/control/requests").raise_for_status().json()
         recorded = recorded.get("requests", recorded) if isinstance(recorded, dict) else recorded

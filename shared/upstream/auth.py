@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
+from shared.api import ApiError
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
+    from azure.core.credentials_async import AsyncTokenCredential
+
+log = logging.getLogger("hybrid_router.auth")
+
+# Refresh this long before expiry, in the background, so no request waits on a fetch.
+REFRESH_MARGIN_S = 300.0
+# Below this much life left a token is not used at all; requests wait for the new one.
+MIN_LIFE_S = 10.0
 
 
 class Auth(Protocol):
@@ -24,7 +40,73 @@ class ApiKeyAuth:
         return None
 
 
+class EntraAuth:
+    """Bearer tokens from one azure-identity credential: cached, refreshed early, single-flight."""
+
+    def __init__(self, make_credential: Callable[[], AsyncTokenCredential], scope: str) -> None:
+        self.make_credential = make_credential
+        self.credential: AsyncTokenCredential | None = None  # created on first use, on the loop
+        self.scope = scope
+        self._token: AccessToken | None = None
+        self._headers: dict[str, str] = {}
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def headers(self) -> dict[str, str]:
+        token = self._token
+        left = (token.expires_on - time.time()) if token else 0.0
+        if left > REFRESH_MARGIN_S:
+            return self._headers
+        refresh = self._start_refresh()
+        if left <= MIN_LIFE_S:
+            try:
+                await asyncio.shield(refresh)
+            except Exception as exc:
+                raise ApiError(
+                    502,
+                    "The router could not get an Entra token for the model deployment "
+                    f"({type(exc).__name__}). Check its managed identity or AZURE_CLIENT_ID.",
+                    type="api_error",
+                    code="upstream_auth_failed",
+                ) from None
+        return self._headers
+
+    def _start_refresh(self) -> asyncio.Task[None]:
+        # One fetch at a time however many requests arrive: they all share this task.
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._fetch())
+            self._refresh.add_done_callback(_log_failure)
+        return self._refresh
+
+    async def _fetch(self) -> None:
+        if self.credential is None:
+            self.credential = self.make_credential()
+        token = await self.credential.get_token(self.scope)
+        self._token = token
+        self._headers = {"authorization": f"Bearer {token.token}"}
+
+    async def aclose(self) -> None:
+        if self._refresh is not None and not self._refresh.done():
+            self._refresh.cancel()
+        if self.credential is not None:
+            await self.credential.close()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    # Retrieve the exception so a failed background refresh is logged, not "never retrieved".
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("token refresh failed: %s", type(task.exception()).__name__)
+
+
+def make_credential(settings: Settings) -> AsyncTokenCredential:
+    # Imported here: azure-identity is slow to import and key mode never needs it.
+    from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+
+    if settings.managed_identity_client_id:
+        return ManagedIdentityCredential(client_id=settings.managed_identity_client_id)
+    return DefaultAzureCredential()
+
+
 def make_auth(settings: Settings) -> Auth:
     if settings.auth_mode == "key" and settings.api_key:
         return ApiKeyAuth(settings.api_key)
-    raise NotImplementedError("Entra authentication is not wired yet")
+    return EntraAuth(lambda: make_credential(settings), settings.token_scope)

@@ -95,7 +95,7 @@ def test_caller_caused_upstream_4xx_pass_through_with_their_code(
 def test_upstream_auth_failure_becomes_502_naming_the_cause(
     router: httpx.Client, emulator: Emulator
 ) -> None:
-    emulator.http.post("/control/settings", json={"deployment": "Phi-4-mini", "forbidden": True})
+    emulator.configure("Phi-4-mini", forbidden=True)
     response = router.post("/v1/chat/completions", json=chat("hi"))
     assert response.status_code == 502
     assert "Cognitive Services User" in response.json()["error"]["message"]

@@ -1,0 +1,156 @@
+"""Per-deployment health: Retry-After cooldowns, a circuit breaker and a token budget.
+
+Pure bookkeeping over an injected clock: no I/O, so every rule is tested without mocks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.api import content_text
+
+WINDOW_S = 60.0  # Azure's TPM quotas are per minute
+# When a deployment says it has fewer tokens left than a request needs, skip it this long.
+LOW_REMAINING_HOLD_S = 5.0
+# Azure's estimator counts max_tokens against the quota; absent, it assumes this many.
+DEFAULT_OUTPUT_ESTIMATE = 1000
+
+
+def estimate_tokens(body: Mapping[str, Any]) -> int:
+    """Tokens a request will count against a TPM quota: prompt (~4 chars each) + its output cap."""
+    chars = sum(len(content_text(m.get("content"))) for m in body.get("messages") or [])
+    prompt = math.ceil(chars / 4) + 4 * len(body.get("messages") or [])
+    output = body.get("max_completion_tokens") or body.get("max_tokens")
+    return prompt + (output if isinstance(output, int) else DEFAULT_OUTPUT_ESTIMATE)
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    failures_to_open: int = 5
+    cooldown_s: float = 30.0
+
+
+@dataclass
+class _State:
+    failures: int = 0
+    open_until: float = 0.0
+    probing: bool = False  # half-open: one probe is out, everyone else waits
+    cooldown_until: float = 0.0  # the deployment's own Retry-After
+    spent: deque[tuple[float, int]] = field(default_factory=deque)
+    low_until: float = 0.0  # its x-ratelimit-remaining-tokens said "not enough"
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """Why a deployment is skipped now, and how long until it may be tried again."""
+
+    reason: str  # "cooldown" | "breaker" | "budget"
+    wait_s: float
+
+
+class HealthBook:
+    def __init__(
+        self,
+        tpm: Mapping[str, int | None],
+        breaker: BreakerPolicy,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tpm = dict(tpm)
+        self.breaker = breaker
+        self.clock = clock
+        self._states: dict[str, _State] = {}
+
+    def _state(self, name: str) -> _State:
+        state = self._states.get(name)
+        if state is None:
+            state = self._states[name] = _State()
+        return state
+
+    def blocked(self, name: str, tokens: int = 0) -> Blocked | None:
+        """None when `name` may be called now for a request of `tokens`; else why not."""
+        now = self.clock()
+        state = self._state(name)
+        if state.cooldown_until > now:
+            return Blocked("cooldown", state.cooldown_until - now)
+        if state.open_until > now:
+            return Blocked("breaker", state.open_until - now)
+        if state.open_until and state.probing:
+            return Blocked("breaker", self.breaker.cooldown_s)
+        if state.low_until > now:
+            return Blocked("budget", state.low_until - now)
+        wait = self._budget_wait(name, state, tokens, now)
+        return Blocked("budget", wait) if wait > 0 else None
+
+    def _budget_wait(self, name: str, state: _State, tokens: int, now: float) -> float:
+        quota = self.tpm.get(name)
+        if not quota:
+            return 0.0
+        spent = state.spent
+        while spent and spent[0][0] <= now - WINDOW_S:
+            spent.popleft()
+        used = sum(t for _, t in spent)
+        if used + tokens <= quota or not spent:
+            return 0.0  # an empty window always admits one request, however large
+        # Wait until enough of the window has expired to fit this request.
+        freed = 0
+        for at, spent_tokens in spent:
+            freed += spent_tokens
+            if used - freed + tokens <= quota:
+                return at + WINDOW_S - now
+        return WINDOW_S
+
+    def start(self, name: str, tokens: int) -> None:
+        """An attempt is going out: charge the budget; a half-open breaker lets only this one by."""
+        state = self._state(name)
+        now = self.clock()
+        if self.tpm.get(name):
+            state.spent.append((now, tokens))
+        if state.open_until and state.open_until <= now:
+            state.probing = True
+
+    def succeeded(self, name: str, remaining_tokens: int | None = None, needed: int = 0) -> None:
+        state = self._state(name)
+        state.failures = 0
+        state.open_until = 0.0
+        state.probing = False
+        if remaining_tokens is not None and remaining_tokens < needed:
+            state.low_until = self.clock() + LOW_REMAINING_HOLD_S
+
+    def throttled(self, name: str, retry_after_s: float | None) -> None:
+        """A 429: not a fault of the deployment, so the breaker doesn't count it."""
+        state = self._state(name)
+        state.probing = False
+        if retry_after_s:
+            state.cooldown_until = max(state.cooldown_until, self.clock() + retry_after_s)
+
+    def failed(self, name: str) -> None:
+        state = self._state(name)
+        state.failures += 1
+        if state.probing or state.failures >= self.breaker.failures_to_open:
+            state.open_until = self.clock() + self.breaker.cooldown_s
+            state.probing = False
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """For /api/health: each deployment's breaker and cooldown, in seconds from now."""
+        now = self.clock()
+        view = {}
+        for name, state in self._states.items():
+            if state.open_until > now:
+                breaker = "open"
+            elif state.open_until:
+                breaker = "half-open"
+            else:
+                breaker = "closed"
+            view[name] = {
+                "breaker": breaker,
+                "consecutive_failures": state.failures,
+                "cooldown_s": round(max(0.0, state.cooldown_until - now), 3),
+                "tokens_in_window": sum(t for at, t in state.spent if at > now - WINDOW_S),
+                "tpm": self.tpm.get(name),
+            }
+        return view
