@@ -31,13 +31,22 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BreakerPolicy:
+    """Open after `failures_to_open` failures among the last calls (2x as many, at least 10).
+
+    Counting failures among recent calls, not in a row, also catches a flapping deployment.
+    """
+
     failures_to_open: int = 5
     cooldown_s: float = 30.0
+
+    @property
+    def memory(self) -> int:
+        return max(10, 2 * self.failures_to_open)
 
 
 @dataclass
 class _State:
-    failures: int = 0
+    recent: deque[bool] = field(default_factory=deque)  # True for a success
     open_until: float = 0.0
     probing: bool = False  # half-open: one probe is out, everyone else waits
     cooldown_until: float = 0.0  # the deployment's own Retry-After
@@ -68,7 +77,7 @@ class HealthBook:
     def _state(self, name: str) -> _State:
         state = self._states.get(name)
         if state is None:
-            state = self._states[name] = _State()
+            state = self._states[name] = _State(recent=deque(maxlen=self.breaker.memory))
         return state
 
     def blocked(self, name: str, tokens: int = 0) -> Blocked | None:
@@ -115,7 +124,9 @@ class HealthBook:
 
     def succeeded(self, name: str, remaining_tokens: int | None = None, needed: int = 0) -> None:
         state = self._state(name)
-        state.failures = 0
+        if state.open_until:  # the half-open probe came back well: close
+            state.recent.clear()
+        state.recent.append(True)
         state.open_until = 0.0
         state.probing = False
         if remaining_tokens is not None and remaining_tokens < needed:
@@ -130,10 +141,12 @@ class HealthBook:
 
     def failed(self, name: str) -> None:
         state = self._state(name)
-        state.failures += 1
-        if state.probing or state.failures >= self.breaker.failures_to_open:
+        state.recent.append(False)
+        failures = state.recent.count(False)
+        if state.probing or failures >= self.breaker.failures_to_open:
             state.open_until = self.clock() + self.breaker.cooldown_s
             state.probing = False
+            state.recent.clear()
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """For /api/health: each deployment's breaker and cooldown, in seconds from now."""
@@ -148,7 +161,7 @@ class HealthBook:
                 breaker = "closed"
             view[name] = {
                 "breaker": breaker,
-                "consecutive_failures": state.failures,
+                "recent_failures": state.recent.count(False),
                 "cooldown_s": round(max(0.0, state.cooldown_until - now), 3),
                 "tokens_in_window": sum(t for at, t in state.spent if at > now - WINDOW_S),
                 "tpm": self.tpm.get(name),

@@ -202,12 +202,13 @@ class Resilience:
             return backoff(state)
 
         def stop(state: RetryCallState) -> bool:
-            # A wait we won't take ends this deployment's turn; the chain moves on.
+            # A wait we won't take, or an open breaker, ends this deployment's turn.
             upcoming = state.upcoming_sleep
+            blocked = self.health.blocked(tier.name, 0)
             return (
                 upcoming > policy.max_wait_s
                 or time.monotonic() + upcoming >= deadline
-                or self.health.blocked(tier.name, 0) is not None
+                or (blocked is not None and blocked.reason == "breaker")
             )
 
         retrying = AsyncRetrying(
