@@ -1,0 +1,90 @@
+"""Low-level ASGI helpers: read a body, send JSON, drop a connection the hard way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+JSON = b"application/json"
+SSE = b"text/event-stream; charset=utf-8"
+
+
+async def read_body(receive: Receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body"):
+        return body
+    parts = [body]
+    while message.get("more_body"):
+        message = await receive()
+        parts.append(message.get("body", b""))
+    return b"".join(parts)
+
+
+async def send_bytes(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    content_type: bytes = JSON,
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def wait_disconnect(receive: Receive, max_s: float | None) -> bool:
+    """Wait until the client goes away (the body must be read already); False on timeout."""
+
+    async def until_gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(until_gone(), max_s)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _transport(receive: Receive) -> asyncio.Transport | None:
+    # uvicorn's receive is a bound method of its request cycle, which holds the transport;
+    # ASGI offers no other way to reach the socket.
+    cycle = getattr(receive, "__self__", None)
+    return getattr(cycle, "transport", None)
+
+
+async def reset_connection(receive: Receive) -> None:
+    """Drop the connection with a TCP RST, no HTTP response: SO_LINGER 0, then abort."""
+    transport = _transport(receive)
+    if transport is None:
+        raise RuntimeError("cannot reach the transport to reset the connection (not uvicorn?)")
+    # Let bytes already written (e.g. stream chunks) leave before the RST discards them.
+    for _ in range(200):
+        if transport.is_closing() or not transport.get_write_buffer_size():
+            break
+        await asyncio.sleep(0.005)
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # uvicorn learns of the loss on the next loop turn; wait so it won't answer a 500 for us.
+    await wait_disconnect(receive, 2.0)
