@@ -25,7 +25,8 @@ class Emulator:
 
     def fault(self, deployment: str, kind: str, times: int | None = 1, **params: Any) -> None:
         body = {"deployment": deployment, "kind": kind, "times": times, **params}
-        self.http.post("/control/faults", json=body).raise_for_status()
+        reply = self.http.post("/control/faults", json=body)
+        assert reply.is_success, reply.text
 
     def configure(self, deployment: str | None = None, **settings: Any) -> None:
         """Change the emulator's settings, for one deployment or (without one) globally."""

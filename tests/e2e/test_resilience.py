@@ -1,0 +1,279 @@
+"""The sixteen fault scenarios of gateway benchmarks (S01-S16), each with its pass rule.
+
+Every test starts its own router (breaker and cooldown state live in the process) with short
+timeouts, over a fallback chain on the emulator:
+    small (Phi-4-mini) -> phi4 (Phi-4, 16k context) -> large (gpt-5, reasoning) -> gpt4o
+Timing bounds here are pass rules of the scenarios (e.g. "fail over within 10 s"), generous
+against the configured limits; speed itself is measured in bench/.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import httpx
+import orjson
+import pytest
+
+from tests.conftest import Emulator, StartRouter
+
+TIERS = [
+    {
+        "name": "small",
+        "deployment": "Phi-4-mini",
+        "context_window": 131072,
+        "input_price_per_1m": 0.075,
+        "output_price_per_1m": 0.30,
+        "fallbacks": ["phi4"],
+    },
+    {
+        "name": "phi4",
+        "deployment": "Phi-4",
+        "context_window": 16384,
+        "input_price_per_1m": 0.125,
+        "output_price_per_1m": 0.50,
+        "fallbacks": ["large"],
+    },
+    {
+        "name": "large",
+        "deployment": "gpt-5",
+        "context_window": 400000,
+        "capabilities": ["reasoning"],
+        "input_price_per_1m": 1.25,
+        "output_price_per_1m": 10.0,
+        "fallbacks": ["gpt4o"],
+    },
+    {
+        "name": "gpt4o",
+        "deployment": "gpt-4o",
+        "context_window": 128000,
+        "input_price_per_1m": 2.5,
+        "output_price_per_1m": 10.0,
+        "fallbacks": ["large"],
+    },
+]
+FAST = {
+    "ROUTER_TIERS": json.dumps(TIERS),
+    "ROUTER_MAX_ATTEMPTS": "3",
+    "ROUTER_BACKOFF_BASE_S": "0.05",
+    "ROUTER_BACKOFF_MAX_S": "0.2",
+    "ROUTER_MAX_RETRY_WAIT_S": "2",
+    "ROUTER_ATTEMPT_TIMEOUT_S": "1",
+    "ROUTER_FIRST_TOKEN_TIMEOUT_S": "0.5",
+    "ROUTER_STREAM_IDLE_TIMEOUT_S": "0.5",
+    "ROUTER_REQUEST_TIMEOUT_S": "8",
+    "ROUTER_BREAKER_FAILURES": "3",
+    "ROUTER_BREAKER_COOLDOWN_S": "30",
+}
+Post = Callable[..., httpx.Response]
+
+
+@pytest.fixture
+def post(start_router: StartRouter) -> Post:
+    url = start_router(**FAST)
+
+    def send(model: str = "small", text: str = "hi", **extra: object) -> httpx.Response:
+        body = {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+        return httpx.post(f"{url}/api/v1/chat/completions", json=body, timeout=30)
+
+    send.url = url  # type: ignore[attr-defined]
+    return send
+
+
+def stream_events(url: str, model: str = "small") -> list[str]:
+    body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with httpx.stream("POST", f"{url}/api/v1/chat/completions", json=body, timeout=30) as reply:
+        assert reply.status_code == 200
+        raw = reply.read().decode()
+    return [e.removeprefix("data: ") for e in raw.split("\n\n") if e.strip()]
+
+
+def calls(emulator: Emulator, deployment: str) -> list[dict[str, object]]:
+    return emulator.requests(deployment)
+
+
+def test_s01_429_with_retry_after_is_honoured(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "rate_limit", times=1, retry_after_s=1)
+    reply = post()
+    assert reply.status_code == 200
+    first, second = calls(emulator, "Phi-4-mini")
+    assert first["status"] == 429
+    assert second["started_at"] - first["started_at"] >= 0.95  # type: ignore[operator]
+    assert reply.json()["model"] == "Phi-4-mini"
+
+
+def test_s02_persistent_429_fails_over_within_10_s(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "rate_limit", times=None, retry_after_s=30)
+    started = time.monotonic()
+    reply = post()
+    assert time.monotonic() - started < 10
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "Phi-4"
+    assert len(calls(emulator, "Phi-4-mini")) == 1  # a 30 s wait is not taken: fail over
+
+
+def test_s02_everything_throttled_tells_the_client_when_to_come_back(
+    post: Post, emulator: Emulator
+) -> None:
+    for deployment in ("Phi-4-mini", "Phi-4", "gpt-5", "gpt-4o"):
+        emulator.fault(deployment, "rate_limit", times=None, retry_after_s=30)
+    started = time.monotonic()
+    reply = post()
+    assert time.monotonic() - started < 10
+    assert reply.status_code == 429
+    assert int(reply.headers["retry-after"]) >= 1
+    assert reply.json()["error"]["type"] == "rate_limit_error"
+    # The cooldowns are remembered: the next request doesn't hit the deployments again.
+    before = len(emulator.requests())
+    assert post().status_code == 429
+    assert len(emulator.requests()) == before
+
+
+def test_s03_500_once_is_retried(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "server_error", times=1)
+    reply = post()
+    assert reply.status_code == 200
+    assert [c["status"] for c in calls(emulator, "Phi-4-mini")] == [500, 200]
+
+
+def test_s04_persistent_503_fails_over(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "unavailable", times=None)
+    reply = post()
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "Phi-4"
+    assert len(calls(emulator, "Phi-4-mini")) == 3  # ROUTER_MAX_ATTEMPTS, then the next tier
+
+
+def test_s05_tcp_reset_is_retried(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "reset", times=1)
+    reply = post()
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "Phi-4-mini"
+
+
+def test_s06_no_response_is_bounded(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "no_response", times=None)
+    started = time.monotonic()
+    reply = post()
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "Phi-4"
+    assert elapsed < 8 + 1  # within ROUTER_REQUEST_TIMEOUT_S
+
+
+def test_s06_no_response_anywhere_ends_in_a_clean_504(post: Post, emulator: Emulator) -> None:
+    for deployment in ("Phi-4-mini", "Phi-4", "gpt-5", "gpt-4o"):
+        emulator.fault(deployment, "no_response", times=None)
+    started = time.monotonic()
+    reply = post()
+    assert time.monotonic() - started < 8 + 2
+    assert reply.status_code == 504
+    assert reply.json()["error"]["code"] == "timeout"
+
+
+def test_s07_slow_first_token_fails_over_before_anything_is_sent(
+    post: Post, emulator: Emulator
+) -> None:
+    emulator.fault("Phi-4-mini", "slow_first_token", times=None, delay_ms=5000)
+    started = time.monotonic()
+    events = stream_events(post.url)  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 5
+    assert events[-1] == "[DONE]"
+    chunks = [orjson.loads(e) for e in events[:-1]]
+    assert {c["model"] for c in chunks} == {"Phi-4"}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kind"),
+    [
+        ("s08", "stream_cut"),
+        ("s09", "stream_stall"),
+        ("s10", "malformed_chunk"),
+        ("s11", "no_done"),
+    ],
+)
+def test_s08_to_s11_a_broken_stream_ends_in_an_error_never_a_false_done(
+    post: Post, emulator: Emulator, scenario: str, kind: str
+) -> None:
+    params = {} if kind == "no_done" else {"after_chunks": 2}
+    emulator.fault("Phi-4-mini", kind, times=1, **params)
+    started = time.monotonic()
+    events = stream_events(post.url)  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 5, scenario  # a stall is cut by the idle timeout
+    assert "[DONE]" not in events
+    last = orjson.loads(events[-1])
+    assert last["error"]["code"] == "upstream_stream_error"
+    assert len(events) >= 2  # what arrived before the break was passed on
+
+
+def test_s12_context_length_exceeded_fails_over_to_a_larger_window(
+    post: Post, emulator: Emulator
+) -> None:
+    emulator.fault("Phi-4-mini", "context_length_exceeded", times=1)
+    reply = post(max_tokens=20, temperature=0.5)
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "gpt-5"  # Phi-4's 16k window is skipped
+    assert calls(emulator, "Phi-4") == []
+    assert "failover small->large" in reply.headers["x-router-adjusted"]
+
+
+def test_s13_content_filter_passes_through_untried(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "content_filter", times=None)
+    reply = post()
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "content_filter"
+    assert len(emulator.requests()) == 1  # neither retried nor failed over
+
+
+def test_s14_fallback_shapes_and_drops_what_it_rejects(post: Post, emulator: Emulator) -> None:
+    emulator.fault("gpt-4o", "unavailable", times=None)
+    emulator.fault("gpt-5", "reject_param", times=None, param="seed")
+    reply = post(model="gpt4o", temperature=0.4, max_tokens=30, seed=3)
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "gpt-5"
+    sent = [c["body"] for c in calls(emulator, "gpt-5")]
+    assert all("temperature" not in body for body in sent)  # shaped for a reasoning model
+    assert sent[-1]["max_completion_tokens"] == 30
+    assert "seed" not in sent[-1]
+    adjusted = reply.headers["x-router-adjusted"]
+    assert "dropped seed" in adjusted
+    assert "failover gpt4o->large" in adjusted
+
+
+def test_s15_breaker_limits_calls_to_a_flapping_primary(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "flapping", times=None, fail_every=2, status=500)
+    replies = [post() for _ in range(12)]
+    assert all(r.status_code == 200 for r in replies)
+    primary = len(calls(emulator, "Phi-4-mini"))
+    assert primary <= 8  # without a breaker, 12 requests make ~18 calls to it
+    assert any(r.json()["model"] == "Phi-4" for r in replies)
+    health = httpx.get(f"{post.url}/api/health").json()  # type: ignore[attr-defined]
+    assert health["deployments"]["small"]["breaker"] == "open"
+
+
+def test_s16_failover_bills_only_the_deployment_that_answered(
+    post: Post, emulator: Emulator
+) -> None:
+    emulator.fault("Phi-4-mini", "unavailable", times=None)
+    reply = post()
+    answer = reply.json()
+    assert answer["model"] == "Phi-4"
+    usage = answer["usage"]
+    expected = (usage["prompt_tokens"] * 0.125 + usage["completion_tokens"] * 0.50) / 1e6
+    assert float(reply.headers["x-router-cost-usd"]) == pytest.approx(expected, abs=1e-8)
+
+
+def test_token_budget_fails_over_before_provoking_a_429(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    tiers = [dict(TIERS[0], tpm=3000), *TIERS[1:]]
+    url = start_router(**{**FAST, "ROUTER_TIERS": json.dumps(tiers)})
+    body = {"model": "small", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 900}
+    models = [
+        httpx.post(f"{url}/api/v1/chat/completions", json=body).json()["model"] for _ in range(5)
+    ]
+    assert models[:3] == ["Phi-4-mini"] * 3
+    assert models[3:] == ["Phi-4"] * 2
+    assert all(c["status"] == 200 for c in emulator.requests())
