@@ -21,6 +21,8 @@ log = logging.getLogger("hybrid_router.auth")
 REFRESH_MARGIN_S = 300.0
 # Below this much life left a token is not used at all; requests wait for the new one.
 MIN_LIFE_S = 10.0
+# azure-identity hands back its cached token within 30 s of its last fetch (and so do we).
+RETRY_DELAY_S = 30.0
 
 
 class Auth(Protocol):
@@ -50,24 +52,25 @@ class EntraAuth:
         self._token: AccessToken | None = None
         self._headers: dict[str, str] = {}
         self._refresh: asyncio.Task[None] | None = None
+        self._refresh_at = 0.0
 
     async def headers(self) -> dict[str, str]:
-        token = self._token
-        left = (token.expires_on - time.time()) if token else 0.0
-        if left > REFRESH_MARGIN_S:
+        now = time.time()
+        left = (self._token.expires_on - now) if self._token else 0.0
+        if left > MIN_LIFE_S:
+            if now >= self._refresh_at:
+                self._start_refresh()  # early, in the background; this request goes on
             return self._headers
-        refresh = self._start_refresh()
-        if left <= MIN_LIFE_S:
-            try:
-                await asyncio.shield(refresh)
-            except Exception as exc:
-                raise ApiError(
-                    502,
-                    "The router could not get an Entra token for the model deployment "
-                    f"({type(exc).__name__}). Check its managed identity or AZURE_CLIENT_ID.",
-                    type="api_error",
-                    code="upstream_auth_failed",
-                ) from None
+        try:
+            await asyncio.shield(self._start_refresh())
+        except Exception as exc:
+            raise ApiError(
+                502,
+                "The router could not get an Entra token for the model deployment "
+                f"({type(exc).__name__}). Check its managed identity or AZURE_CLIENT_ID.",
+                type="api_error",
+                code="upstream_auth_failed",
+            ) from None
         return self._headers
 
     def _start_refresh(self) -> asyncio.Task[None]:
@@ -83,6 +86,9 @@ class EntraAuth:
         token = await self.credential.get_token(self.scope)
         self._token = token
         self._headers = {"authorization": f"Bearer {token.token}"}
+        # The credential may hand back the same token until its own refresh time: don't ask
+        # again on every request meanwhile.
+        self._refresh_at = max(token.expires_on - REFRESH_MARGIN_S, time.time() + RETRY_DELAY_S)
 
     async def aclose(self) -> None:
         if self._refresh is not None and not self._refresh.done():
