@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import orjson
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import TracerProvider
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -48,6 +50,13 @@ def guarded(
     """Every failure leaves as an OpenAI error envelope; nothing internal leaks to the caller."""
 
     async def run(self: Gateway, request: Request) -> Response:
+        name = f"{request.method} {request.url.path}"
+        with t.request_span(self.tracer, name, request.headers) as span:
+            response = await _answer(self, request)
+            span.set_attribute(t.HTTP_STATUS, response.status_code)
+            return response
+
+    async def _answer(self: Gateway, request: Request) -> Response:
         try:
             return await handler(self, request)
         except ApiError as error:
@@ -64,10 +73,16 @@ def guarded(
 
 
 class Gateway:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+    ) -> None:
         self.settings = settings
         self.client = FoundryClient(make_auth(settings), settings.connect_timeout_s)
-        self.instruments = t.Instruments()
+        self.instruments = t.Instruments(meter_provider)
+        self.tracer = t.tracer(tracer_provider)
         self.deployment_health = HealthBook(
             {tier.name: tier.tpm for tier in settings.tiers},
             BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
@@ -75,8 +90,7 @@ class Gateway:
         self.resilience = Resilience(
             settings, self.deployment_health, RetryPolicy.from_settings(settings)
         )
-        self.attempts = Attempts(settings, self.client, self.instruments)
-        self.tracer = t.tracer()
+        self.attempts = Attempts(settings, self.client, self.instruments, self.tracer)
         classifier_tier = settings.tier(settings.classifier_tier)
         cache: TtlCache[Label] = TtlCache(
             settings.classifier_cache_ttl_s, settings.classifier_cache_size

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
-from opentelemetry import metrics, trace
+from opentelemetry import metrics, propagate, trace
 
 log = logging.getLogger("hybrid_router.telemetry")
 
@@ -111,10 +112,10 @@ def capture_content(env: Mapping[str, str] | None = None) -> bool:
 
 
 class Instruments:
-    """The router's metrics, created from whatever meter provider is current."""
+    """The router's metrics, from the given meter provider or the global one."""
 
-    def __init__(self) -> None:
-        meter = metrics.get_meter(SCOPE)
+    def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
+        meter = metrics.get_meter(SCOPE, meter_provider=meter_provider)
         self.token_usage = meter.create_histogram(
             "gen_ai.client.token.usage",
             unit="{token}",
@@ -138,5 +139,25 @@ class Instruments:
         )
 
 
-def tracer() -> trace.Tracer:
-    return trace.get_tracer(SCOPE)
+def tracer(tracer_provider: trace.TracerProvider | None = None) -> trace.Tracer:
+    return trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
+
+
+@contextmanager
+def request_span(
+    tracer: trace.Tracer, name: str, headers: Mapping[str, str]
+) -> Iterator[trace.Span]:
+    """The span of one request to the router, continuing the caller's traceparent.
+
+    Under the Functions worker a span for the invocation is already current (it carries the
+    caller's context); elsewhere the W3C headers are read here.
+    """
+    current = trace.get_current_span().get_span_context()
+    if current.is_valid:
+        with tracer.start_as_current_span(name, kind=trace.SpanKind.INTERNAL) as span:
+            yield span
+        return
+    with tracer.start_as_current_span(
+        name, context=propagate.extract(headers), kind=trace.SpanKind.SERVER
+    ) as span:
+        yield span

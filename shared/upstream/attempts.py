@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from opentelemetry.trace import SpanKind, Status, StatusCode
+import orjson
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from shared import telemetry as t
 from shared.api import ApiError
@@ -53,12 +54,17 @@ class StreamStart:
 
 class Attempts:
     def __init__(
-        self, settings: Settings, client: FoundryClient, instruments: t.Instruments
+        self,
+        settings: Settings,
+        client: FoundryClient,
+        instruments: t.Instruments,
+        tracer: Tracer,
     ) -> None:
         self.settings = settings
         self.client = client
         self.instruments = instruments
-        self.tracer = t.tracer()
+        self.tracer = tracer
+        self.capture_content = t.capture_content()  # prompt text only when asked for
 
     def _span_attributes(
         self, tier: Tier, body: dict[str, Any], number: int, waited: float
@@ -124,6 +130,10 @@ class Attempts:
                 raise outcome_error(reply.status, reply.body, reply.headers)
             usage = reply.body.get("usage") or {}
             span.set_attribute(t.RESPONSE_MODEL, str(reply.body.get("model", "")))
+            if self.capture_content:
+                span.set_attribute(t.INPUT_MESSAGES, orjson.dumps(body.get("messages")).decode())
+                choices = [c.get("message") for c in reply.body.get("choices") or []]
+                span.set_attribute(t.OUTPUT_MESSAGES, orjson.dumps(choices).decode())
             for key, name in USAGE_ATTRIBUTES:
                 if isinstance(usage.get(name), int):
                     span.set_attribute(key, usage[name])

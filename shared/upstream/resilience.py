@@ -192,7 +192,7 @@ class Resilience:
     ) -> tuple[T, int]:
         policy = self.policy
         backoff = wait_exponential_jitter(
-            initial=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
+            multiplier=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
         )
 
         def wait(state: RetryCallState) -> float:
