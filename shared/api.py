@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+ROLES = ("system", "developer", "user", "assistant", "tool")
+# The largest answer any supported model gives (GPT-5: 128k output tokens).
+MAX_OUTPUT_TOKENS = 128_000
 
 
 class ApiError(Exception):
@@ -46,12 +48,43 @@ def error_body(
     return {"error": {"message": message, "type": type, "code": code, "param": param}}
 
 
-class Message(BaseModel):
-    # Extra fields (name, tool_calls, tool_call_id, ...) pass through to the model untouched.
+def _whole(value: Any) -> Any:
+    # JSON has one number type: 80.0 is the integer 80 to every JSON Schema validator.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens")
+
+
+class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[dict[str, Any]] | None = None
+    type: str
+    text: str | None = None
+
+
+class Message(BaseModel):
+    # Extra fields (name, ...) pass through to the model untouched.
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+
+class ToolFunction(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    name: str
+
+
+class Tool(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    type: Literal["function"] = "function"
+    function: ToolFunction
 
 
 class StreamOptions(BaseModel):
@@ -67,14 +100,14 @@ class ChatRequest(BaseModel):
 
     model: str = Field(min_length=1)
     messages: list[Message] = Field(min_length=1)
-    stream: bool = False
+    stream: bool | None = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=None, ge=1, le=128)
-    tools: list[dict[str, Any]] | None = None
+    max_tokens: WholeNumber | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    max_completion_tokens: WholeNumber | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    n: WholeNumber | None = Field(default=None, ge=1, le=128)
+    tools: list[Tool] | None = None
     user: str | None = None
 
 
@@ -82,9 +115,39 @@ def parse_chat_request(raw: bytes) -> tuple[ChatRequest, dict[str, Any]]:
     """Validate a chat-completions body: the typed view and the raw dict that is forwarded."""
     body = parse_json_object(raw)
     try:
-        return ChatRequest.model_validate(body), body
+        chat = ChatRequest.model_validate(body)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    for index, message in enumerate(chat.messages):
+        check_message(message, f"messages.{index}")
+    for name in INTEGER_FIELDS:  # forward 80.0 as 80: some deployments insist on integers
+        if isinstance(body.get(name), float):
+            body[name] = getattr(chat, name)
+    if chat.stream_options is not None and not chat.stream:
+        raise ApiError(
+            400,
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            code="invalid_value",
+            param="stream_options",
+        )
+    return chat, body
+
+
+def check_message(message: Message, where: str) -> None:
+    """OpenAI's rules across fields: only an assistant's tool call may come without content."""
+    if message.content is None and not (message.role == "assistant" and message.tool_calls):
+        raise missing(f"{where}.content")
+    if message.role == "tool" and message.tool_call_id is None:
+        raise missing(f"{where}.tool_call_id")
+
+
+def missing(param: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Missing required parameter: '{param}'.",
+        code="missing_required_parameter",
+        param=param,
+    )
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -110,9 +173,8 @@ def validation_error(exc: ValidationError) -> ApiError:
     alternatives = [e["msg"] for e in errors if _param(e["loc"]) == param]
     kind = first["type"]
     if kind == "missing":
-        message = f"Missing required parameter: '{param}'."
-        code = "missing_required_parameter"
-    elif kind == "too_short" and param == "messages":
+        return missing(param or "")
+    if kind == "too_short" and param == "messages":
         message = "'messages' must contain at least one message."
         code = "invalid_value"
     elif kind == "literal_error" and param and param.endswith(".role"):

@@ -202,7 +202,9 @@ class Gateway:
 
     @guarded
     async def openapi(self, request: Request) -> Response:
-        return JsonResponse(openapi.document())
+        models = [AUTO, *(t.name for t in self.settings.tiers)]
+        models += [t.deployment for t in self.settings.tiers]
+        return JsonResponse(openapi.document(tuple(dict.fromkeys(models))))
 
     # ---- helpers ---------------------------------------------------------------------------
 

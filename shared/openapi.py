@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from shared.api import MAX_OUTPUT_TOKENS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -17,7 +19,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 @cache
-def document() -> dict[str, Any]:
+def document(models: tuple[str, ...]) -> dict[str, Any]:
+    """The document for a router that accepts these `model` values."""
     chat_request = {"$ref": "#/components/schemas/ChatRequest"}
     chat_body = {"required": True, "content": {"application/json": {"schema": chat_request}}}
     return {
@@ -42,10 +45,18 @@ def document() -> dict[str, Any]:
                                 "application/json": {
                                     "schema": {"$ref": "#/components/schemas/ChatCompletion"}
                                 },
-                                "text/event-stream": {"schema": {"type": "string"}},
+                                "text/event-stream": {
+                                    "schema": {
+                                        "description": "Each event's data is a "
+                                        "chat.completion.chunk; the last is [DONE].",
+                                        "type": "object",
+                                        "required": ["data"],
+                                        "properties": {"data": {"type": "string"}},
+                                    }
+                                },
                             },
                         },
-                        **_errors(400, 401, 403, 404, 413, 429, 502, 503, 504),
+                        **_errors(400, 401, 404, 413, 429, 502, 503, 504),
                     },
                 }
             },
@@ -53,7 +64,10 @@ def document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listModels",
                     "summary": "The tiers and `auto`.",
-                    "responses": {"200": _json({"$ref": "#/components/schemas/ModelList"}, "")},
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/ModelList"}, "The list."),
+                        **_errors(401),
+                    },
                 }
             },
             "/route": {
@@ -63,7 +77,7 @@ def document() -> dict[str, Any]:
                     "requestBody": chat_body,
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Decision"}, "The decision."),
-                        **_errors(400, 413),
+                        **_errors(400, 401, 413),
                     },
                 }
             },
@@ -79,7 +93,10 @@ def document() -> dict[str, Any]:
                 "get": {
                     "operationId": "openapi",
                     "summary": "This document.",
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
+                    "responses": {
+                        "200": _json({"type": "object"}, "OpenAPI 3.1."),
+                        **_errors(401),
+                    },
                 }
             },
         },
@@ -87,51 +104,108 @@ def document() -> dict[str, Any]:
             "securitySchemes": {
                 "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}
             },
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, "ChatRequest": chat_request_schema(models)},
         },
     }
 
 
+def _optional(schema: dict[str, Any]) -> dict[str, Any]:
+    """Optional fields also accept null, as OpenAI's do."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+CONTENT = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": {"type": "string"}, "text": _optional({"type": "string"})},
+            },
+        },
+    ]
+}
+# OpenAI's rules: content is required, except on an assistant message that calls tools.
 MESSAGE = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["role", "content"],
+            "properties": {"role": {"enum": ["system", "developer", "user"]}, "content": CONTENT},
+        },
+        {
+            "type": "object",
+            "required": ["role", "content"],
+            "properties": {"role": {"const": "assistant"}, "content": CONTENT},
+        },
+        {
+            "type": "object",
+            "required": ["role", "tool_calls"],
+            "properties": {
+                "role": {"const": "assistant"},
+                "content": {"type": "null"},
+                "tool_calls": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["role", "content", "tool_call_id"],
+            "properties": {
+                "role": {"const": "tool"},
+                "content": CONTENT,
+                "tool_call_id": {"type": "string"},
+            },
+        },
+    ]
+}
+
+
+OUTPUT_TOKENS = {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_TOKENS}
+TOOL = {
     "type": "object",
-    "required": ["role"],
+    "required": ["function"],
     "properties": {
-        "role": {"enum": ["system", "developer", "user", "assistant", "tool", "function"]},
-        "content": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "object"}},
-                {"type": "null"},
-            ]
+        "type": {"const": "function"},
+        "function": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string"}},
         },
     },
 }
 
-SCHEMAS: dict[str, Any] = {
-    "ChatRequest": {
+
+def chat_request_schema(models: tuple[str, ...]) -> dict[str, Any]:
+    return {
         "type": "object",
         "required": ["model", "messages"],
         "properties": {
-            "model": {
-                "type": "string",
-                "minLength": 1,
-                "description": "`auto`, a tier or a deployment.",
-            },
+            "model": {"enum": list(models), "description": "auto, a tier or a deployment"},
             "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
-            "stream": {"type": "boolean"},
-            "stream_options": {
-                "type": "object",
-                "properties": {"include_usage": {"type": "boolean"}},
-            },
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-            "max_tokens": {"type": "integer", "minimum": 1},
-            "max_completion_tokens": {"type": "integer", "minimum": 1},
-            "n": {"type": "integer", "minimum": 1, "maximum": 128},
-            "tools": {"type": "array", "items": {"type": "object"}},
-            "user": {"type": "string"},
+            "stream": _optional({"type": "boolean"}),
+            "stream_options": _optional(
+                {"type": "object", "properties": {"include_usage": {"type": "boolean"}}}
+            ),
+            "temperature": _optional({"type": "number", "minimum": 0, "maximum": 2}),
+            "top_p": _optional({"type": "number", "minimum": 0, "maximum": 1}),
+            "max_tokens": _optional(OUTPUT_TOKENS),
+            "max_completion_tokens": _optional(OUTPUT_TOKENS),
+            "n": _optional({"type": "integer", "minimum": 1, "maximum": 128}),
+            "tools": _optional({"type": "array", "items": TOOL}),
+            "user": _optional({"type": "string"}),
         },
-    },
+        # As OpenAI: stream_options only with stream: true.
+        "if": {
+            "required": ["stream_options"],
+            "properties": {"stream_options": {"type": "object"}},
+        },
+        "then": {"required": ["stream"], "properties": {"stream": {"const": True}}},
+    }
+
+
+SCHEMAS: dict[str, Any] = {
     "ChatCompletion": {
         "type": "object",
         "required": ["id", "object", "model", "choices"],
