@@ -50,11 +50,47 @@ def test_bad_bodies_are_400_with_the_param(raw: str, code: str, param: str | Non
 
 
 def test_valid_body_keeps_unknown_fields_in_the_raw_dict() -> None:
-    raw = b'{"model": "auto", "seed": 7, "messages": [{"role": "user", "name": "a"}]}'
+    message = b'{"role": "user", "content": "", "name": "a"}'
+    raw = b'{"model": "auto", "seed": 7, "messages": [' + message + b"]}"
     chat, body = parse_chat_request(raw)
     assert chat.model == "auto"
     assert body["seed"] == 7
     assert body["messages"][0]["name"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("message", "param"),
+    [
+        ('{"role": "user"}', "messages.0.content"),
+        ('{"role": "assistant"}', "messages.0.content"),
+        ('{"role": "tool", "content": "42"}', "messages.0.tool_call_id"),
+    ],
+)
+def test_message_rules_across_fields(message: str, param: str) -> None:
+    with pytest.raises(ApiError) as failure:
+        parse_chat_request(f'{{"model": "auto", "messages": [{message}]}}'.encode())
+    assert failure.value.param == param
+
+
+def test_assistant_tool_call_needs_no_content() -> None:
+    call = '{"role": "assistant", "tool_calls": [{"id": "1"}]}'
+    chat, _ = parse_chat_request(f'{{"model": "auto", "messages": [{call}]}}'.encode())
+    assert chat.messages[0].content is None
+
+
+def test_whole_floats_are_integers_and_forwarded_as_such() -> None:
+    raw = b'{"model": "auto", "n": 2.0, "messages": [{"role": "user", "content": "x"}]}'
+    chat, body = parse_chat_request(raw)
+    assert chat.n == 2
+    assert body["n"] == 2
+    assert isinstance(body["n"], int)
+
+
+def test_stream_options_need_stream() -> None:
+    raw = b'{"model": "auto", "stream_options": {}, "messages": [{"role": "user", "content": "x"}]}'
+    with pytest.raises(ApiError) as failure:
+        parse_chat_request(raw)
+    assert failure.value.param == "stream_options"
 
 
 def test_text_of_messages() -> None:
