@@ -185,7 +185,7 @@ var secondaryTiers = [for d in secondaryModelDeployments: {
 // Resources
 // ---------------------------------------------------------------------------------------------
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
   location: location
   tags: tags
