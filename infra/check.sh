@@ -6,22 +6,28 @@
 # Fails when checkov reports a failed check, a parse error (checkov itself exits 0 on those), a
 # skip without a reason, or when it scanned no Bicep at all.
 #
-# Usage: bash infra/check.sh            (from anywhere; ~15 s warm, ~90 s creating the venv)
+# Usage: bash infra/check.sh   (from anywhere; ~10-15 s, plus ~1-2 min the first time: venv)
 # Env:   CHECKOV_PYTHON  interpreter for the venv (default: python3.11, else python3)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-checkov_version="3.3.30"
+lock="$repo_root/infra/checkov-requirements.txt"
 venv="$repo_root/.venv-checkov"
+stamp="$venv/.checkov-lock.sha256"
 python_bin="${CHECKOV_PYTHON:-$(command -v python3.11 || command -v python3)}"
+lock_sha="$(sha256sum "$lock" | cut -d' ' -f1)"
 
-if ! "$venv/bin/python" -c "import checkov.version as v, sys; sys.exit(v.version != '$checkov_version')" 2>/dev/null; then
-  echo "check.sh: installing checkov $checkov_version into $venv" >&2
+# (Re)create the venv when it is missing or was built from another lock file.
+if [[ ! -x "$venv/bin/checkov" || "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]]; then
+  echo "check.sh: installing checkov into $venv" >&2
   rm -rf "$venv"
   "$python_bin" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$checkov_version"
+  # The lock pins the whole closure: --no-deps skips resolution, --no-compile the .pyc pass.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps \
+    -r "$lock" 2> >(grep -v "is neither a file nor a directory" >&2)
+  echo "$lock_sha" >"$stamp"
 fi
 
 report="$(mktemp)"
