@@ -6,7 +6,7 @@
 # Fails when checkov reports a failed check, a parse error (checkov itself exits 0 on those), a
 # skip without a reason, or when it scanned no Bicep at all.
 #
-# Usage: bash infra/check.sh   (from anywhere; ~10-15 s, plus ~1-2 min the first time: venv)
+# Usage: bash infra/check.sh   (from anywhere; 10-30 s, plus 1-2 min the first time: venv)
 # Env:   CHECKOV_PYTHON  interpreter for the venv (default: python3.11, else python3)
 set -euo pipefail
 
@@ -24,8 +24,9 @@ if [[ ! -x "$venv/bin/checkov" || "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]
   echo "check.sh: installing checkov into $venv" >&2
   rm -rf "$venv"
   "$python_bin" -m venv "$venv"
-  # The lock pins the whole closure: --no-deps skips resolution, --no-compile the .pyc pass.
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps \
+  # The lock pins the whole closure: --no-deps skips resolution. Keep pip's .pyc pass: with
+  # PYTHONDONTWRITEBYTECODE set (as here) every run would otherwise recompile checkov.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
     -r "$lock" 2> >(grep -v "is neither a file nor a directory" >&2)
   echo "$lock_sha" >"$stamp"
 fi
