@@ -58,6 +58,14 @@ def site() -> dict:
 # --- app settings -------------------------------------------------------------------------------
 
 
+def test_contract_file_is_well_formed() -> None:
+    doc = contract()
+    names = [s["name"] for s in doc["settings"]] + [s["name"] for s in doc["forbidden"]]
+    assert len(names) == len(set(names))
+    assert all(s["meaning"].strip() for s in doc["settings"])
+    assert all(s["reason"].strip() for s in doc["forbidden"])
+
+
 def test_function_app_module_is_the_function_app() -> None:
     assert module_file("functionApp").name == "function-app.bicep"
 
