@@ -1,0 +1,392 @@
+// hybrid-router: Foundry account + model deployments, and the Flex Consumption function app that
+// routes between them. Subscription scope so that `azd up` creates the resource group too.
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds the resource name hash.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource except an optional second Foundry account.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group name. Empty: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Object ID of the deploying user or service principal, given data-plane access to Foundry for local runs. Empty: none.')
+param principalId string = ''
+
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+@description('Kind of principalId: User for a person (azd up), ServicePrincipal for a pipeline.')
+param principalType string = 'User'
+
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+@description('Public network access to the Foundry account(s).')
+param foundryPublicNetworkAccess string = 'Enabled'
+
+@allowed([
+  'openai.azure.com'
+  'services.ai.azure.com'
+])
+@description('Host suffix of FOUNDRY_ENDPOINT: https://<account>.<suffix>.')
+param foundryEndpointHost string = 'openai.azure.com'
+
+// One entry per tier. capacity is the deployment quota in thousands of tokens per minute; the same
+// value becomes the tier's tpm in ROUTER_TIERS, so the router's token budget matches the quota.
+// Prices are USD per 1M tokens (list prices: check before relying on cost figures).
+@description('Model deployments on the primary Foundry account, one per router tier. See docs/deployment.md.')
+param modelDeployments array = [
+  {
+    tier: 'small'
+    deploymentName: 'Phi-4-mini'
+    modelFormat: 'Microsoft'
+    modelName: 'Phi-4-mini-instruct'
+    modelVersion: '1'
+    skuName: 'GlobalStandard'
+    capacity: 100
+    urlShape: 'v1'
+    inputPricePer1M: json('0.075')
+    outputPricePer1M: json('0.30')
+    contextWindow: 131072
+    capabilities: []
+    fallbacks: []
+  }
+  {
+    tier: 'large'
+    deploymentName: 'gpt-5'
+    modelFormat: 'OpenAI'
+    modelName: 'gpt-5'
+    modelVersion: '2025-08-07'
+    skuName: 'GlobalStandard'
+    capacity: 100
+    urlShape: 'v1'
+    inputPricePer1M: json('1.25')
+    outputPricePer1M: json('10.00')
+    contextWindow: 400000
+    capabilities: [
+      'reasoning'
+    ]
+    fallbacks: []
+  }
+]
+
+@description('Region of an optional second Foundry account (e.g. the large tier\'s fallback). Empty: none.')
+param secondaryFoundryLocation string = ''
+
+@description('Model deployments on the second Foundry account; same shape as modelDeployments. Their tiers get an endpoint field.')
+param secondaryModelDeployments array = []
+
+@description('Tier the router treats as small (ROUTER_SMALL_TIER).')
+param smallTier string = 'small'
+
+@description('Tier the router treats as large (ROUTER_LARGE_TIER).')
+param largeTier string = 'large'
+
+@description('Routing preset (ROUTER_PRESET).')
+param routerPreset string = 'balanced'
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Flex Consumption instance memory in MB.')
+param instanceMemoryMB int = 2048
+
+@minValue(40)
+@maxValue(1000)
+@description('Flex Consumption maximum instance count (a cost cap).')
+param maximumInstanceCount int = 100
+
+// The router is async and I/O-bound (it waits on model calls), so one instance serves many requests
+// at once; see modules/function-app.bicep.
+@minValue(1)
+@maxValue(1000)
+@description('Concurrent HTTP requests per instance before Flex Consumption scales out.')
+param httpPerInstanceConcurrency int = 32
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = 'func-api-${resourceToken}'
+var foundryAccountName = 'ais-${resourceToken}'
+var secondaryFoundryAccountName = 'ais-${resourceToken}-2'
+var secondaryFoundryEndpoint = 'https://${secondaryFoundryAccountName}.${foundryEndpointHost}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+// Built-in role definition IDs.
+var roleIds = {
+  // Chat completions on OpenAI-format deployments.
+  cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+  // Inference on non-OpenAI (format Microsoft, e.g. Phi) deployments through the Foundry APIs.
+  cognitiveServicesUser: 'a97b65f3-24c7-4388-baec-2e87135dc908'
+  // Host storage (keys, leases) and the deployment package.
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // Host-internal queues (AzureWebJobsStorage__queueServiceUri).
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  // The host writes diagnostic events to table storage (AZFD0003 without it).
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // Telemetry ingestion with an Entra token (Application Insights local auth is off).
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router tier table (ROUTER_TIERS): built from the same parameter entries that create the
+// deployments, so deployment names and token budgets cannot drift from what is provisioned.
+// ---------------------------------------------------------------------------------------------
+
+var primaryTiers = [for d in modelDeployments: {
+  name: d.tier
+  deployment: d.deploymentName
+  url_shape: d.urlShape
+  input_price_per_1m: d.inputPricePer1M
+  output_price_per_1m: d.outputPricePer1M
+  context_window: d.contextWindow
+  capabilities: d.capabilities
+  tpm: 1000 * d.capacity
+  fallbacks: d.fallbacks
+}]
+
+var secondaryTiers = [for d in secondaryModelDeployments: {
+  name: d.tier
+  deployment: d.deploymentName
+  url_shape: d.urlShape
+  input_price_per_1m: d.inputPricePer1M
+  output_price_per_1m: d.outputPricePer1M
+  context_window: d.contextWindow
+  capabilities: d.capabilities
+  tpm: 1000 * d.capacity
+  fallbacks: d.fallbacks
+  endpoint: secondaryFoundryEndpoint
+}]
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module foundry 'modules/foundry.bicep' = {
+  name: 'foundry'
+  scope: rg
+  params: {
+    name: foundryAccountName
+    location: location
+    tags: tags
+    publicNetworkAccess: foundryPublicNetworkAccess
+    endpointHost: foundryEndpointHost
+    deployments: modelDeployments
+  }
+}
+
+module foundrySecondary 'modules/foundry.bicep' = if (!empty(secondaryFoundryLocation)) {
+  name: 'foundry-secondary'
+  scope: rg
+  params: {
+    name: secondaryFoundryAccountName
+    location: secondaryFoundryLocation
+    tags: tags
+    publicNetworkAccess: foundryPublicNetworkAccess
+    endpointHost: foundryEndpointHost
+    deployments: secondaryModelDeployments
+  }
+}
+
+// The router's configuration: infra/app-settings.json is the contract these must meet.
+var appSettings = {
+  FOUNDRY_ENDPOINT: foundry.outputs.endpoint
+  ROUTER_AUTH_MODE: 'entra'
+  AZURE_CLIENT_ID: identity.outputs.clientId
+  ROUTER_TOKEN_SCOPE: 'https://cognitiveservices.azure.com/.default'
+  ROUTER_TIERS: string(concat(primaryTiers, secondaryTiers))
+  ROUTER_SMALL_TIER: smallTier
+  ROUTER_LARGE_TIER: largeTier
+  ROUTER_PRESET: routerPreset
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // The worker configures Azure Monitor itself (host.json telemetryMode OpenTelemetry).
+  PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+  // Required by the FastAPI HTTP-streams extension before Python 3.13.
+  PYTHON_ENABLE_INIT_INDEXING: '1'
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    planName: 'plan-${resourceToken}'
+    appName: functionAppName
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    appSettings: appSettings
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+  }
+  // The host reads its storage as soon as the app starts: grant the roles first.
+  dependsOn: [
+    storageRoles
+    monitoringRoles
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role assignments: all to the identity the app runs as (identity.outputs.principalId)
+// ---------------------------------------------------------------------------------------------
+
+module foundryRoles 'modules/rbac-foundry.bicep' = {
+  name: 'rbac-foundry'
+  scope: rg
+  params: {
+    accountName: foundry.outputs.name
+    principalId: identity.outputs.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionIds: [
+      roleIds.cognitiveServicesOpenAIUser
+      roleIds.cognitiveServicesUser
+    ]
+  }
+}
+
+module foundrySecondaryRoles 'modules/rbac-foundry.bicep' = if (!empty(secondaryFoundryLocation)) {
+  name: 'rbac-foundry-secondary'
+  scope: rg
+  params: {
+    accountName: secondaryFoundryAccountName
+    principalId: identity.outputs.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionIds: [
+      roleIds.cognitiveServicesOpenAIUser
+      roleIds.cognitiveServicesUser
+    ]
+  }
+  dependsOn: [
+    foundrySecondary
+  ]
+}
+
+module storageRoles 'modules/rbac-storage.bicep' = {
+  name: 'rbac-storage'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    principalId: identity.outputs.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionIds: [
+      roleIds.storageBlobDataOwner
+      roleIds.storageQueueDataContributor
+      roleIds.storageTableDataContributor
+    ]
+  }
+}
+
+module monitoringRoles 'modules/rbac-monitoring.bicep' = {
+  name: 'rbac-monitoring'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    principalId: identity.outputs.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionIds: [
+      roleIds.monitoringMetricsPublisher
+    ]
+  }
+}
+
+// Optional: the deploying principal may call the models too (running the router locally against
+// the deployed account with `az login`).
+module deployerFoundryRoles 'modules/rbac-foundry.bicep' = if (!empty(principalId)) {
+  name: 'rbac-foundry-deployer'
+  scope: rg
+  params: {
+    accountName: foundry.outputs.name
+    principalId: principalId
+    principalType: principalType
+    roleDefinitionIds: [
+      roleIds.cognitiveServicesOpenAIUser
+      roleIds.cognitiveServicesUser
+    ]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (azd stores them in the environment's .env)
+// ---------------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output SERVICE_API_NAME string = functionApp.outputs.name
+output ROUTER_BASE_URL string = functionApp.outputs.baseUrl
+output FOUNDRY_ENDPOINT string = foundry.outputs.endpoint
+output FOUNDRY_ACCOUNT_NAME string = foundry.outputs.name
+output FOUNDRY_DEPLOYMENT_NAMES array = foundry.outputs.deploymentNames
+output FOUNDRY_SECONDARY_ENDPOINT string = !empty(secondaryFoundryLocation) ? secondaryFoundryEndpoint : ''
+output ROUTER_TIERS string = appSettings.ROUTER_TIERS
+output ROUTER_IDENTITY_CLIENT_ID string = identity.outputs.clientId

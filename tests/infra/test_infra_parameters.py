@@ -1,0 +1,134 @@
+"""The parameter files: well-formed for main.bicep, and the ROUTER_TIERS they produce is a tier
+table the router can use (evaluated from main.bicep's own tier loops, not re-implemented)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from infra_support import INFRA, PARAMETER_FILES, evaluate, load_json, main_bicep
+
+DEPLOYMENT_FIELDS = {
+    "tier", "deploymentName", "modelFormat", "modelName", "modelVersion", "skuName", "capacity",
+    "urlShape", "inputPricePer1M", "outputPricePer1M", "contextWindow", "capabilities", "fallbacks",
+}  # fmt: skip
+AZD_PLACEHOLDERS = {
+    "environmentName": "${AZURE_ENV_NAME}",
+    "location": "${AZURE_LOCATION}",
+    "principalId": "${AZURE_PRINCIPAL_ID}",
+}
+
+
+def parameter_values(path: Path) -> dict[str, Any]:
+    """Parameter values for a file: the file's values over main.bicep's defaults."""
+    declared = main_bicep()["parameters"]
+    values = {name: evaluate(p.get("default"), {}) for name, p in declared.items()}
+    values.update({k: v["value"] for k, v in load_json(path)["parameters"].items()})
+    return values
+
+
+def router_tiers(path: Path) -> list[dict[str, Any]]:
+    """ROUTER_TIERS as main.bicep computes it for this parameter file."""
+    variables = main_bicep()["variables"]
+    env = {**parameter_values(path), "secondaryFoundryEndpoint": "https://secondary.example"}
+    return evaluate(variables["primaryTiers"]["value"], env) + evaluate(
+        variables["secondaryTiers"]["value"], env
+    )
+
+
+ids = [p.relative_to(INFRA).as_posix() for p in PARAMETER_FILES]
+
+
+@pytest.mark.parametrize("path", PARAMETER_FILES, ids=ids)
+def test_parameter_file_matches_main_bicep(path: Path) -> None:
+    doc = load_json(path)
+    assert "deploymentParameters.json" in doc["$schema"]
+    declared = main_bicep()["parameters"]
+    given = doc["parameters"]
+    assert set(given) <= set(declared), f"unknown parameters {set(given) - set(declared)}"
+    required = {name for name, p in declared.items() if p.get("default") is None}
+    assert required <= set(given), f"missing {required - set(given)}"
+    for name, placeholder in AZD_PLACEHOLDERS.items():
+        assert given[name]["value"] == placeholder
+
+
+@pytest.mark.parametrize("path", PARAMETER_FILES, ids=ids)
+def test_deployment_entries(path: Path) -> None:
+    values = parameter_values(path)
+    entries = values["modelDeployments"] + values["secondaryModelDeployments"]
+    for entry in entries:
+        assert set(entry) == DEPLOYMENT_FIELDS, entry.get("tier")
+        assert isinstance(entry["capacity"], int)
+        assert entry["capacity"] > 0
+        assert entry["modelFormat"] in {"OpenAI", "Microsoft"}
+        assert entry["skuName"] == "GlobalStandard"
+        for price in ("inputPricePer1M", "outputPricePer1M"):
+            assert isinstance(entry[price], int | float)
+            assert entry[price] > 0
+    if values["secondaryModelDeployments"]:
+        assert values["secondaryFoundryLocation"], "secondary deployments need a location"
+
+
+@pytest.mark.parametrize("path", PARAMETER_FILES, ids=ids)
+def test_router_tiers_are_usable(path: Path) -> None:
+    values = parameter_values(path)
+    tiers = router_tiers(path)
+    names = [t["name"] for t in tiers]
+    assert len(names) == len(set(names)), "tier names must be unique"
+    assert values["smallTier"] in names
+    assert values["largeTier"] in names
+    deployments = values["modelDeployments"] + values["secondaryModelDeployments"]
+    for tier, entry in zip(tiers, deployments, strict=True):
+        assert tier["tpm"] == entry["capacity"] * 1000  # the budget is the provisioned quota
+        assert tier["deployment"] == entry["deploymentName"]
+        assert set(tier["fallbacks"]) <= set(names) - {tier["name"]}
+    assert all("endpoint" in t for t in tiers[len(values["modelDeployments"]) :])
+
+
+def test_defaults_are_phi_4_mini_and_gpt_5() -> None:
+    tiers = {t["name"]: t for t in router_tiers(INFRA / "main.parameters.json")}
+    assert tiers["small"]["deployment"] == "Phi-4-mini"
+    assert (tiers["small"]["input_price_per_1m"], tiers["small"]["output_price_per_1m"]) == (
+        0.075,
+        0.30,
+    )
+    assert tiers["small"]["capabilities"] == []
+    assert tiers["large"]["deployment"] == "gpt-5"
+    assert (tiers["large"]["input_price_per_1m"], tiers["large"]["output_price_per_1m"]) == (
+        1.25,
+        10.00,
+    )
+    assert tiers["large"]["capabilities"] == ["reasoning"]
+    formats = {
+        d["tier"]: d["modelFormat"]
+        for d in parameter_values(INFRA / "main.parameters.json")["modelDeployments"]
+    }
+    assert formats == {"small": "Microsoft", "large": "OpenAI"}
+
+
+def test_main_parameters_repeat_the_bicep_defaults() -> None:
+    """azd uses the file, `az deployment` without it uses the defaults: they must agree."""
+    defaults = evaluate(main_bicep()["parameters"]["modelDeployments"]["default"], {})
+    given = load_json(INFRA / "main.parameters.json")["parameters"]["modelDeployments"]["value"]
+    assert given == defaults
+
+
+def test_gpt_4o_example() -> None:
+    tiers = {t["name"]: t for t in router_tiers(INFRA / "examples" / "gpt-4o.parameters.json")}
+    assert tiers["large"]["deployment"] == "gpt-4o"
+    assert (tiers["large"]["input_price_per_1m"], tiers["large"]["output_price_per_1m"]) == (
+        2.50,
+        10.00,
+    )
+    assert "reasoning" not in tiers["large"]["capabilities"]
+
+
+def test_two_regions_example() -> None:
+    path = INFRA / "examples" / "two-regions.parameters.json"
+    tiers = {t["name"]: t for t in router_tiers(path)}
+    assert tiers["large"]["fallbacks"] == ["large-2"]
+    assert tiers["large-2"]["endpoint"] == "https://secondary.example"
+    assert "endpoint" not in tiers["large"]
+    location = load_json(path)["parameters"]["secondaryFoundryLocation"]["value"]
+    assert location.startswith("${AZURE_SECONDARY_LOCATION")
