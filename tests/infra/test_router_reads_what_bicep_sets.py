@@ -1,0 +1,65 @@
+"""The router's side of the app-settings contract: every setting it reads is accounted for."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.settings import load_settings
+from tests.infra.infra_support import CONTRACT
+
+# Settings with a default that is right in Azure too: main.bicep need not set them.
+DEFAULTS_FIT_AZURE = {
+    "ROUTER_CLASSIFIER_TIER": "the small tier",
+    "ROUTER_DEFAULT_TIER": "the large tier",
+    "ROUTER_CLASSIFIER_TIMEOUT_MS": "1 s, well above Phi-4-mini's 50-150 ms",
+    "ROUTER_CLASSIFIER_CACHE_TTL_S": "5 minutes",
+    "ROUTER_CLASSIFIER_CACHE_SIZE": "10,000 verdicts",
+    "ROUTER_MAX_BODY_BYTES": "4 MiB",
+    "ROUTER_REQUEST_TIMEOUT_S": "100 s, inside the 230 s HTTP limit and the 5 min function timeout",
+    "ROUTER_CONNECT_TIMEOUT_S": "5 s",
+    "ROUTER_ATTEMPT_TIMEOUT_S": "60 s",
+    "ROUTER_FIRST_TOKEN_TIMEOUT_S": "20 s",
+    "ROUTER_STREAM_IDLE_TIMEOUT_S": "30 s",
+    "ROUTER_MAX_ATTEMPTS": "3",
+    "ROUTER_BACKOFF_BASE_S": "1 s, the seed's 1-2-4 s",
+    "ROUTER_BACKOFF_MAX_S": "8 s",
+    "ROUTER_MAX_RETRY_WAIT_S": "10 s",
+    "ROUTER_BREAKER_FAILURES": "5",
+    "ROUTER_BREAKER_COOLDOWN_S": "30 s",
+}
+# Local work only: keys and the seed's per-model endpoints never reach Azure.
+LOCAL_ONLY = {"FOUNDRY_API_KEY", "PHI4_MINI_ENDPOINT", "GPT5_ENDPOINT"}
+
+
+class RecordingEnv(dict[str, str]):
+    """An environment that remembers every name asked for."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+
+def test_every_setting_the_router_reads_is_set_by_bicep_or_has_a_fitting_default() -> None:
+    contract = {s["name"] for s in json.loads(CONTRACT.read_text())["settings"]}
+    env = RecordingEnv({"FOUNDRY_ENDPOINT": "https://a.openai.azure.com"})
+    load_settings(env)
+    unaccounted = env.asked - contract - set(DEFAULTS_FIT_AZURE) - LOCAL_ONLY
+    assert not unaccounted, f"set these in main.bicep or justify their default: {unaccounted}"
+    assert "ROUTER_TIERS" in env.asked  # the recorder sees the reads
+
+
+def test_contract_names_only_settings_someone_reads() -> None:
+    contract = {s["name"] for s in json.loads(CONTRACT.read_text())["settings"]}
+    env = RecordingEnv({"FOUNDRY_ENDPOINT": "https://a.openai.azure.com"})
+    load_settings(env)
+    router_settings = {n for n in contract if n.startswith(("ROUTER_", "FOUNDRY_"))}
+    assert router_settings <= env.asked
