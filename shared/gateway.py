@@ -31,6 +31,7 @@ from shared.upstream.resilience import Resilience, RetryPolicy
 
 log = logging.getLogger("hybrid_router")
 JSON = "application/json"
+SESSION_HEADER = "x-router-session"
 
 
 class JsonResponse(Response):
@@ -102,6 +103,7 @@ class Gateway:
                 settings.classifier_timeout_s,
                 cache,
             ),
+            TtlCache(settings.session_ttl_s, settings.session_max),
         )
 
     @classmethod
@@ -113,7 +115,7 @@ class Gateway:
     @guarded
     async def chat(self, request: Request) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
-        decision = await self._decide(chat, body)
+        decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))
         first = self.settings.tier(decision.tier)
         deadline = time.monotonic() + self.settings.request_timeout_s
         if chat.stream:
@@ -138,9 +140,14 @@ class Gateway:
         headers["x-router-cost-usd"] = f"{cost:.8f}"
         return JsonResponse(answer, headers=headers)
 
-    async def _decide(self, chat: ChatRequest, body: dict[str, Any]) -> Decision:
+    async def _decide(
+        self, chat: ChatRequest, body: dict[str, Any], session_header: str | None
+    ) -> Decision:
+        session = session_header or chat.user
         with self.tracer.start_as_current_span("router.decide") as span:
-            decision = await self.policy.decide(chat.model, body["messages"], bool(chat.tools))
+            decision = await self.policy.decide(
+                chat.model, body["messages"], bool(chat.tools), session
+            )
             span.set_attributes(
                 {
                     t.TIER: decision.tier,
@@ -163,7 +170,7 @@ class Gateway:
     @guarded
     async def route(self, request: Request) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
-        decision = await self._decide(chat, body)
+        decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))
         tier = self.settings.tier(decision.tier)
         return JsonResponse(
             {

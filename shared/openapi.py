@@ -240,7 +240,7 @@ SCHEMAS: dict[str, Any] = {
             "tier": {"type": "string"},
             "deployment": {"type": "string"},
             "reason": {"type": "string"},
-            "decided_by": {"enum": ["pin", "scorer", "classifier", "cache", "default"]},
+            "decided_by": {"enum": ["pin", "session", "scorer", "classifier", "cache", "default"]},
             "score": {"type": ["number", "null"]},
             "classifier_ms": {"type": ["number", "null"]},
         },

@@ -63,6 +63,8 @@ class Settings:
     classifier_timeout_s: float = 1.0
     classifier_cache_ttl_s: float = 300.0
     classifier_cache_size: int = 10_000
+    session_ttl_s: float = 1800.0
+    session_max: int = 100_000
     max_body_bytes: int = 4 * 1024 * 1024
     # Resilience: a total budget per request, limits per attempt, retries, the breaker.
     request_timeout_s: float = 100.0
@@ -175,6 +177,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         classifier_timeout_s=reader.number("ROUTER_CLASSIFIER_TIMEOUT_MS", 1000, low=1) / 1000,
         classifier_cache_ttl_s=reader.number("ROUTER_CLASSIFIER_CACHE_TTL_S", 300, low=0),
         classifier_cache_size=int(reader.number("ROUTER_CLASSIFIER_CACHE_SIZE", 10_000, low=0)),
+        session_ttl_s=reader.number("ROUTER_SESSION_TTL_S", 1800, low=0),
+        session_max=int(reader.number("ROUTER_SESSION_MAX", 100_000, low=0)),
         max_body_bytes=int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024)),
         request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 100, low=0.1),
         connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.01),

@@ -69,7 +69,7 @@ def start_router(emulator: Emulator) -> Iterator[StartRouter]:
         env = {
             "FOUNDRY_ENDPOINT": emulator.url,
             "FOUNDRY_API_KEY": EMULATOR_KEY,
-            "ROUTER_CLASSIFIER_TIMEOUT_MS": "500",
+            "ROUTER_CLASSIFIER_TIMEOUT_MS": "2000",  # generous on a busy machine
             **settings,
         }
         server = start_server(["-m", "devtools.localhost", "--port", "0"], env=env)

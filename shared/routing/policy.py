@@ -1,4 +1,8 @@
-"""Which tier answers: a pin, the local scorer, or the classifier when the scorer abstains."""
+"""Which tier answers: a pin, the session's history, the local scorer, or the classifier.
+
+A session (the OpenAI `user` field or an `x-router-session` header) that reached the large tier
+stays there for a while (escalate-only), and a tool-call loop stays on the tier that started it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.api import ApiError, last_user_text
+from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Verdict
 from shared.routing.presets import PRESETS
 from shared.routing.scorer import Score, score_request
 from shared.settings import Settings
 
-DecidedBy = Literal["pin", "scorer", "classifier", "cache", "default"]
+DecidedBy = Literal["pin", "session", "scorer", "classifier", "cache", "default"]
 AUTO = "auto"
 
 
@@ -30,13 +35,21 @@ def decide_locally(
     model: str,
     messages: Sequence[Mapping[str, Any]],
     has_tools: bool,
+    session_tier: str | None = None,
 ) -> Decision | Score:
-    """A Decision when a pin or the scorer settles it; otherwise the Score, for the classifier."""
+    """A Decision when a pin, the session or the scorer settles it; else the Score, to classify.
+
+    `session_tier` is the tier this conversation's session last used, if it is remembered.
+    """
     if model != AUTO:
         pinned = settings.find_pin(model)
         if pinned is None:
             raise unknown_model(settings, model)
         return Decision(pinned.name, "pin", f"model {model} requested")
+    if session_tier == settings.large_tier:
+        return Decision(session_tier, "session", "session escalated earlier")
+    if session_tier is not None and messages and messages[-1].get("role") == "tool":
+        return Decision(session_tier, "session", "tool-call loop")
     score = score_request(messages, has_tools=has_tools)
     thresholds = PRESETS[settings.preset]
     if score.p_large < thresholds.small_below:
@@ -71,15 +84,26 @@ def unknown_model(settings: Settings, model: str) -> ApiError:
 
 
 class RoutingPolicy:
-    def __init__(self, settings: Settings, classifier: Classifier) -> None:
+    def __init__(self, settings: Settings, classifier: Classifier, sessions: TtlCache[str]) -> None:
         self.settings = settings
         self.classifier = classifier
+        self.sessions = sessions
 
     async def decide(
-        self, model: str, messages: Sequence[Mapping[str, Any]], has_tools: bool
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        has_tools: bool,
+        session: str | None = None,
     ) -> Decision:
-        local = decide_locally(self.settings, model, messages, has_tools)
+        remembered = self.sessions.get(session) if session else None
+        local = decide_locally(self.settings, model, messages, has_tools, remembered)
         if isinstance(local, Decision):
-            return local
-        verdict = await self.classifier.classify(last_user_text(messages))
-        return decide_from_verdict(self.settings, local, verdict)
+            decision = local
+        else:
+            verdict = await self.classifier.classify(last_user_text(messages))
+            decision = decide_from_verdict(self.settings, local, verdict)
+        # Escalate-only: a session that reached the large tier is not sent back down.
+        if session and decision.decided_by != "pin" and remembered != self.settings.large_tier:
+            self.sessions.put(session, decision.tier)
+        return decision

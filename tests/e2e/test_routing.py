@@ -64,7 +64,8 @@ def test_route_endpoint_returns_the_decision_alone(
 @pytest.fixture(scope="module")
 def classifier_router(start_router: StartRouter) -> str:
     """A router whose scorer never decides: every routed request asks the small model."""
-    return start_router(ROUTER_PRESET="classifier", ROUTER_CLASSIFIER_TIMEOUT_MS="300")
+    # Generous: a busy CI machine must not turn a classifier answer into a timeout.
+    return start_router(ROUTER_PRESET="classifier", ROUTER_CLASSIFIER_TIMEOUT_MS="1500")
 
 
 def test_classifier_decides_and_its_verdict_is_cached(
@@ -100,11 +101,11 @@ def test_classifier_answers_are_parsed_robustly(
 def test_classifier_timeout_falls_back_to_the_safe_default(
     classifier_router: str, emulator: Emulator
 ) -> None:
-    emulator.fault("Phi-4-mini", "slow_first_token", delay_ms=3000)
+    emulator.fault("Phi-4-mini", "slow_first_token", delay_ms=6000)
     decision = httpx.post(f"{classifier_router}/api/route", json=chat("where is my parcel")).json()
     assert (decision["tier"], decision["decided_by"]) == ("large", "default")
     assert "timeout" in decision["reason"]
-    assert 250 <= decision["classifier_ms"] < 3000
+    assert 1400 <= decision["classifier_ms"] < 6000
 
 
 def test_deployments_url_shape(start_router: StartRouter, emulator: Emulator) -> None:
@@ -119,3 +120,20 @@ def test_deployments_url_shape(start_router: StartRouter, emulator: Emulator) ->
     (sent,) = emulator.requests("Phi-4-mini")
     assert sent["path"] == "/openai/deployments/Phi-4-mini/chat/completions"
     assert "api-version" in sent["query"]
+
+
+def test_a_session_that_escalated_stays_large(router: httpx.Client) -> None:
+    session = {"x-router-session": "conversation-42"}
+    hard = chat("Write a Python function that merges two sorted lists, with tests")
+    assert router.post("/route", json=hard, headers=session).json()["tier"] == "large"
+    follow_up = router.post("/route", json=chat("thanks!"), headers=session).json()
+    assert (follow_up["tier"], follow_up["decided_by"]) == ("large", "session")
+    other = router.post("/route", json=chat("thanks!")).json()
+    assert other["tier"] == "small"  # without the session, "thanks" is small work
+
+
+def test_the_user_field_keys_the_session(router: httpx.Client) -> None:
+    hard = chat("Design a step by step plan to shard our database", user="alice")
+    assert router.post("/route", json=hard).json()["tier"] == "large"
+    again = router.post("/route", json=chat("ok, thanks", user="alice")).json()
+    assert again["decided_by"] == "session"

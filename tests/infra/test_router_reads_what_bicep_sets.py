@@ -16,6 +16,8 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_CLASSIFIER_CACHE_TTL_S": "5 minutes",
     "ROUTER_CLASSIFIER_CACHE_SIZE": "10,000 verdicts",
     "ROUTER_MAX_BODY_BYTES": "4 MiB",
+    "ROUTER_SESSION_TTL_S": "30 minutes of escalate-only stickiness",
+    "ROUTER_SESSION_MAX": "100,000 sessions in memory per instance",
     "ROUTER_REQUEST_TIMEOUT_S": "100 s, inside the 230 s HTTP limit and the 5 min function timeout",
     "ROUTER_CONNECT_TIMEOUT_S": "5 s",
     "ROUTER_ATTEMPT_TIMEOUT_S": "60 s",

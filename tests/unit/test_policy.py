@@ -50,3 +50,28 @@ def test_verdicts_map_to_tiers() -> None:
     assert (cached.tier, cached.decided_by) == ("large", "cache")
     assert (timeout.tier, timeout.decided_by) == ("large", "default")
     assert "timeout" in timeout.reason
+
+
+def test_an_escalated_session_stays_large() -> None:
+    decision = decide_locally(SETTINGS, "auto", user("hi"), has_tools=False, session_tier="large")
+    assert isinstance(decision, Decision)
+    assert (decision.tier, decision.decided_by) == ("large", "session")
+
+
+def test_a_tool_loop_stays_on_the_tier_that_started_it() -> None:
+    loop = [*user("look it up"), {"role": "tool", "tool_call_id": "1", "content": "42"}]
+    decision = decide_locally(SETTINGS, "auto", loop, has_tools=True, session_tier="small")
+    assert isinstance(decision, Decision)
+    assert (decision.tier, decision.decided_by) == ("small", "session")
+
+
+def test_a_small_session_is_routed_afresh() -> None:
+    decision = decide_locally(SETTINGS, "auto", user("hi"), has_tools=True, session_tier="small")
+    assert isinstance(decision, Decision)
+    assert decision.decided_by == "scorer"
+
+
+def test_pins_beat_the_session() -> None:
+    decision = decide_locally(SETTINGS, "small", user("hi"), has_tools=False, session_tier="large")
+    assert isinstance(decision, Decision)
+    assert (decision.tier, decision.decided_by) == ("small", "pin")
