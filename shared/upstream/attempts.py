@@ -51,6 +51,10 @@ class StreamStart:
     events: AsyncIterator[str]
     first: str
 
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
 
 class Attempts:
     def __init__(

@@ -59,6 +59,16 @@ def upstream_wait_s(headers: Mapping[str, str], now: float | None = None) -> flo
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def remaining_tokens(result: object) -> int | None:
+    """What the deployment says is left of its token quota (x-ratelimit-remaining-tokens)."""
+    headers = getattr(result, "headers", None)
+    value = headers.get("x-ratelimit-remaining-tokens") if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 class Retryable(Exception):
     """An attempt failed in a way another attempt may fix; carries what to tell the caller."""
 
@@ -233,7 +243,7 @@ class Resilience:
                     raise
                 except FailOver:
                     raise
-                self.health.succeeded(tier.name)
+                self.health.succeeded(tier.name, remaining_tokens(result), tokens)
                 return result, number
         raise AssertionError("tenacity ended without a result")  # pragma: no cover
 

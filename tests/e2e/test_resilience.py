@@ -277,3 +277,11 @@ def test_token_budget_fails_over_before_provoking_a_429(
     assert models[:3] == ["Phi-4-mini"] * 3
     assert models[3:] == ["Phi-4"] * 2
     assert all(c["status"] == 200 for c in emulator.requests())
+
+
+def test_remaining_tokens_header_steers_away_before_a_429(post: Post, emulator: Emulator) -> None:
+    emulator.configure("Phi-4-mini", tpm=2500)
+    models = [post(max_tokens=900).json()["model"] for _ in range(3)]
+    # After the second answer the deployment says fewer tokens are left than a request needs.
+    assert models == ["Phi-4-mini", "Phi-4-mini", "Phi-4"]
+    assert all(c["status"] == 200 for c in emulator.requests())
