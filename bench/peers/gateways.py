@@ -7,6 +7,7 @@ differs is only the URL and the headers each one wants.
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -96,6 +97,7 @@ def litellm(upstream: str, port: int, logs: Path, cpu: Sequence[int]) -> procs.P
         "LITELLM_LOG": "ERROR",
         "LITELLM_TELEMETRY": "False",
         "DISABLE_ADMIN_UI": "True",
+        "LITELLM_MASTER_KEY": LITELLM_KEY,  # it refuses to start without one
     }
     argv = [
         str(ENVS / "litellm" / "bin" / "litellm"),
@@ -111,6 +113,7 @@ def litellm(upstream: str, port: int, logs: Path, cpu: Sequence[int]) -> procs.P
     return procs.start("litellm", argv, port, env=env, cpu=cpu, log_dir=logs, timeout=180)
 
 
+LITELLM_KEY = "sk-bench-" + secrets.token_hex(16)
 PORTKEY_DIR = ENVS / "portkey"
 PORTKEY_SERVER = PORTKEY_DIR / "node_modules" / "@portkey-ai" / "gateway" / "build"
 
@@ -144,7 +147,7 @@ def all_gateways(upstream: str) -> list[tuple[Gateway, Callable[[], bool]]]:
             Gateway(
                 "LiteLLM",
                 "/v1/chat/completions",
-                {"authorization": "Bearer sk-unused"},
+                {"authorization": f"Bearer {LITELLM_KEY}"},
                 model="fake",
                 start=litellm,
             ),

@@ -210,7 +210,7 @@ def main() -> None:
     place = layout(not args.no_pin)
     runs = len(args.delays) * len(args.concurrency) * args.rounds * 4
     print(
-        f"# gateways vs direct ({place.describe()}); about {runs * args.seconds / 60:.0f} min "
+        f"# gateways vs direct ({place.describe()}); about {runs * args.seconds:.0f} s "
         f"of load plus start-up\n",
         flush=True,
     )
