@@ -117,21 +117,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    runs = range(args.runs)
-    bare = median([wall("pass") for _ in runs])
-    imported = median([wall("import function_app") for _ in runs])
+    bare, imported, times = [], [], []
     print(f"# cold start (median of {args.runs} fresh processes)\n")
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         emulator = servers.start_emulator(Path(tmp), [], speed=0)
         try:
             body = b'{"model":"auto","messages":[{"role":"user","content":"hi"}]}'
-            times = [first_answer(emulator, body) for _ in runs]
+            for _ in range(args.runs):  # interleaved, so a noisy minute hits all three alike
+                bare.append(wall("pass"))
+                imported.append(wall("import function_app"))
+                times.append(first_answer(emulator, body))
         finally:
             emulator.stop()
     rows = [
-        ["python -c pass (interpreter start)", f"{bare * 1000:.0f}"],
-        ["python -c 'import function_app'", f"{imported * 1000:.0f}"],
-        ["import function_app, less interpreter start", f"**{(imported - bare) * 1000:.0f}**"],
+        ["python -c pass (interpreter start)", f"{median(bare) * 1000:.0f}"],
+        ["python -c 'import function_app'", f"{median(imported) * 1000:.0f}"],
+        [
+            "import function_app, less interpreter start",
+            f"**{(median(imported) - median(bare)) * 1000:.0f}**",
+        ],
         ["local host: spawn -> port accepts", f"{median([t[0] for t in times]) * 1000:.0f}"],
         [
             "local host: spawn -> first answered chat request",
