@@ -23,10 +23,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cpus() -> list[int]:
-    return sorted(os.sched_getaffinity(0))
-
-
 @dataclass
 class Proc:
     """A started server: its PID, URL and log file."""
