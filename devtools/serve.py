@@ -33,6 +33,8 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "wa
         loop="auto",
         http="auto",
         timeout_keep_alive=30,
+        # Loopback only, nothing in front: skip the per-request X-Forwarded-* middleware.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
 

@@ -1,0 +1,112 @@
+"""A/B two checkouts of the router side by side: both local hosts against one fast fake
+upstream, wrk in interleaved rounds; throughput, p50 and CPU ms per request for each.
+
+For judging a change by its effect on the same machine at the same minutes, e.g.
+    git archive main | tar -x -C /tmp/a
+    .venv/bin/python -m bench.ab /tmp/a . --labels main,perf
+
+Run: .venv/bin/python -m bench.ab DIR_A DIR_B [--labels A,B] [--rounds 3] [--concurrency 1,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+
+from bench.common import procs, wrk
+from bench.common.layout import layout
+from bench.common.stats import median
+from bench.common.table import markdown, ratio
+
+BODY = orjson.dumps({"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
+CHAT = "/api/v1/chat/completions"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("a", type=Path)
+    parser.add_argument("b", type=Path)
+    parser.add_argument("--labels", default="A,B")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument(
+        "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32, 128]
+    )
+    args = parser.parse_args()
+    labels = args.labels.split(",")
+    place = layout(True)
+    samples: dict[tuple[str, int], list[tuple[wrk.LoadResult, float]]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
+        logs = Path(tmp)
+        port = procs.free_port()
+        argv = [sys.executable, "-m", "bench.common.fake_upstream", "--port", str(port)]
+        upstream = procs.start("fake-upstream", argv, port, cpu=place.load, log_dir=logs)
+        routers: dict[str, procs.Proc] = {}
+        try:
+            for label, tree in zip(labels, (args.a, args.b), strict=True):
+                rport = procs.free_port()
+                routers[label] = procs.start(
+                    label,
+                    [sys.executable, "-m", "devtools.localhost", "--port", str(rport)],
+                    rport,
+                    cwd=tree.resolve(),
+                    cpu=place.gateway,
+                    log_dir=logs,
+                    env={"FOUNDRY_ENDPOINT": upstream.url, "FOUNDRY_API_KEY": "fake"},
+                )
+            for router in routers.values():  # warm up
+                wrk.run(router.url + CHAT, BODY, connections=32, seconds=1, cpu=place.load)
+            for _ in range(args.rounds):
+                for c in args.concurrency:
+                    for label, router in routers.items():
+                        before = router.cpu_s()
+                        result = wrk.run(
+                            router.url + CHAT,
+                            BODY,
+                            connections=c,
+                            seconds=args.seconds,
+                            cpu=place.load,
+                        )
+                        cpu = (router.cpu_s() - before) * 1000 / max(1, result.requests)
+                        samples[label, c].append((result, cpu))
+        finally:
+            for router in routers.values():
+                router.stop()
+            upstream.stop()
+    rows = []
+    for c in args.concurrency:
+        base = median([r.rps for r, _ in samples[labels[0], c]])
+        for label in labels:
+            runs = samples[label, c]
+            rps = median([r.rps for r, _ in runs])
+            rows.append(
+                [
+                    label,
+                    c,
+                    f"{median([r.p50_ms for r, _ in runs]):.2f}",
+                    f"{median([r.p99_ms for r, _ in runs]):.2f}",
+                    f"{rps:,.0f}",
+                    ratio(rps, base),
+                    f"{median([m for _, m in runs]):.2f}",
+                    sum(r.errors for r, _ in runs),
+                ]
+            )
+    print(
+        f"# A/B ({place.describe()}; median of {args.rounds} interleaved rounds of "
+        f"{args.seconds:g} s; fake upstream, no delay)\n"
+    )
+    print(
+        markdown(
+            ["tree", "c", "p50 ms", "p99 ms", "req/s", f"vs {labels[0]}", "CPU ms/req", "errors"],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
