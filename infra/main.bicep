@@ -202,6 +202,17 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// The operators' workbook over the router's telemetry (queries: infra/monitoring/*.kql).
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    location: location
+    tags: tags
+  }
+}
+
 module identity 'modules/identity.bicep' = {
   name: 'identity'
   scope: rg
@@ -390,3 +401,5 @@ output FOUNDRY_DEPLOYMENT_NAMES array = foundry.outputs.deploymentNames
 output FOUNDRY_SECONDARY_ENDPOINT string = !empty(secondaryFoundryLocation) ? secondaryFoundryEndpoint : ''
 output ROUTER_TIERS string = appSettings.ROUTER_TIERS
 output ROUTER_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output MONITORING_WORKBOOK_ID string = workbook.outputs.id
+output MONITORING_WORKBOOK_NAME string = workbook.outputs.name
