@@ -15,7 +15,7 @@ import json
 import math
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,20 +141,22 @@ def head(lr: LogisticRegression) -> model.Head:
     return model.Head(round(float(lr.intercept_[0]), WEIGHT_DIGITS), dense, hashed)
 
 
-def main() -> None:
+@dataclass(frozen=True, slots=True)
+class Trained:
+    model: model.ScorerModel
+    presets: dict[str, Thresholds]
+
+
+def train(
+    traffic: Sequence[Prompt], qual: Sequence[Prompt], log: Callable[[str], None] = print
+) -> Trained:
+    """The whole procedure on one tune split: choose, calibrate, fit, pick the presets."""
     # MT-Bench has a handful of prompts per stratum; the folds cope
     warnings.filterwarnings("ignore", message="The least populated class")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
-    parser.add_argument("--out", type=Path, default=model.ARTIFACT)
-    args = parser.parse_args()
-
-    traffic = load(args.bench_dir / "traffic.jsonl", "tune")
-    qual = load(args.bench_dir / "quality.jsonl", "tune")
-    print(f"tune split: {len(traffic)} traffic prompts, {len(qual)} quality prompts")
+    log(f"tune split: {len(traffic)} traffic prompts, {len(qual)} quality prompts")
     data = Data(
-        traffic=traffic,
-        quality=qual,
+        traffic=list(traffic),
+        quality=list(qual),
         x_traffic=design_matrix([p.prompt for p in traffic]),
         x_quality=design_matrix([p.prompt for p in qual]),
         is_complex=np.array([p.is_complex for p in traffic]),
@@ -166,13 +168,13 @@ def main() -> None:
     need_oof = {c: out_of_fold(data, "need", c) for c in NEED_C}
     gain_oof = {c: out_of_fold(data, "gain", c) for c in GAIN_C}
     for c, (zt, _) in need_oof.items():
-        print(f"  need C={c}: traffic log-loss {log_loss(y, sigmoid(zt)):.4f}")
+        log(f"  need C={c}: traffic log-loss {log_loss(y, sigmoid(zt)):.4f}")
     for c, (_, zq) in gain_oof.items():
-        print(f"  gain C={c}: quality APGR {mean_apgr(qual, zq):.3f}")
+        log(f"  gain C={c}: quality APGR {mean_apgr(qual, zq):.3f}")
     need_c = min(NEED_C, key=lambda c: log_loss(y, sigmoid(need_oof[c][0])))
     gain_c = max(GAIN_C, key=lambda c: mean_apgr(qual, gain_oof[c][1]))
     (need_t, need_q), (gain_t, gain_q) = need_oof[need_c], gain_oof[gain_c]
-    print(f"chosen: need C={need_c}, gain C={gain_c}")
+    log(f"chosen: need C={need_c}, gain C={gain_c}")
 
     # 2. the blend: best quality-track order whose traffic calibration stays close to need alone
     def blended(cap: float, weight: float, zn: np.ndarray, zg: np.ndarray) -> np.ndarray:
@@ -189,11 +191,11 @@ def main() -> None:
             p = sigmoid(scale * z + offset)
             brier = float(np.mean((p - y) ** 2))
             apgr = mean_apgr(qual, blended(cap, weight, need_q, gain_q))
-            print(f"  cap {cap} gain weight {weight}: traffic Brier {brier:.4f}, APGR {apgr:.3f}")
+            log(f"  cap {cap} gain weight {weight}: traffic Brier {brier:.4f}, APGR {apgr:.3f}")
             if brier <= BRIER_SLACK * base_brier and apgr > choice[4]:
                 choice = (cap, weight, scale, offset, apgr)
     cap, weight, scale, offset, apgr = choice
-    print(f"chosen blend: need cap {cap}, gain weight {weight} (quality APGR {apgr:.3f})")
+    log(f"chosen blend: need cap {cap}, gain weight {weight} (quality APGR {apgr:.3f})")
 
     # 3. presets, on out-of-fold probabilities with the rules applied
     p_oof = with_rules(traffic, sigmoid(scale * blended(cap, weight, need_t, gain_t) + offset))
@@ -210,7 +212,7 @@ def main() -> None:
         simple_small = np.mean([d == "small" for d, c in zip(local, y, strict=True) if not c])
         complex_large = np.mean([d != "small" for d, c in zip(local, y, strict=True) if c])
         decided = np.mean([d != "abstain" for d in local])
-        print(
+        log(
             f"  preset {name}: {t}; out-of-fold, abstentions to large: simple to small "
             f"{simple_small:.3f}, complex recall {complex_large:.3f}, decided locally {decided:.3f}"
         )
@@ -222,7 +224,7 @@ def main() -> None:
     means = {
         name: round(float(x_dense[:, j].mean()), WEIGHT_DIGITS) for j, name in enumerate(SIGNALS)
     }
-    shipped = model.ScorerModel(
+    trained = model.ScorerModel(
         hash_bits=HASH_BITS,
         need=need_head,
         gain=gain_head,
@@ -234,10 +236,23 @@ def main() -> None:
         ),
         signal_means=means,
     )
-    args.out.write_text(json.dumps(shipped.to_dict(), separators=(",", ":")) + "\n")
+    return Trained(trained, presets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--out", type=Path, default=model.ARTIFACT)
+    args = parser.parse_args()
+
+    trained = train(
+        load(args.bench_dir / "traffic.jsonl", "tune"),
+        load(args.bench_dir / "quality.jsonl", "tune"),
+    )
+    args.out.write_text(json.dumps(trained.model.to_dict(), separators=(",", ":")) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
     print("presets for shared/routing/presets.py:")
-    for name, t in presets.items():
+    for name, t in trained.presets.items():
         print(f'    "{name}": Thresholds({t.small_below}, {t.large_at_or_above}),')
 
 

@@ -32,10 +32,11 @@ class Prompt:
         return self.label == "complex"
 
 
-def split_of(prompt_id: str) -> Literal["tune", "heldout"]:
+def split_of(prompt_id: str, salt: str = "") -> Literal["tune", "heldout"]:
     """70/30 by a hash of the id: stable across runs and files, so a prompt that is in both
-    traffic.jsonl and quality.jsonl (GSM8K, MT-Bench) lands on the same side of both."""
-    digest = hashlib.sha256(prompt_id.encode()).digest()
+    traffic.jsonl and quality.jsonl (GSM8K, MT-Bench) lands on the same side of both.
+    Another salt gives another split (bench/check_resplits.py); the default is the one used."""
+    digest = hashlib.sha256((salt + prompt_id).encode()).digest()
     fraction = int.from_bytes(digest[:8], "big") / 2**64
     return "tune" if fraction < TUNE_SHARE else "heldout"
 
@@ -53,13 +54,13 @@ def parse_line(line: str) -> Prompt:
     )
 
 
-def select(prompts: Iterable[Prompt], split: Split) -> list[Prompt]:
-    return [p for p in prompts if split == "all" or split_of(p.id) == split]
+def select(prompts: Iterable[Prompt], split: Split, salt: str = "") -> list[Prompt]:
+    return [p for p in prompts if split == "all" or split_of(p.id, salt) == split]
 
 
-def load(path: Path, split: Split = "all") -> list[Prompt]:
+def load(path: Path, split: Split = "all", salt: str = "") -> list[Prompt]:
     with path.open(encoding="utf-8") as handle:
-        return select((parse_line(line) for line in handle if line.strip()), split)
+        return select((parse_line(line) for line in handle if line.strip()), split, salt)
 
 
 def by_source(prompts: Sequence[Prompt]) -> dict[str, list[Prompt]]:

@@ -15,9 +15,12 @@ from shared.routing.presets import Thresholds
 @dataclass(frozen=True, slots=True)
 class Latency:
     n: int
-    p50_us: float
+    p50_us: float  # wall clock
     p99_us: float
     max_us: float
+    cpu_p50_us: float  # the scoring thread's CPU time
+    cpu_p99_us: float
+    reference_us: float  # CPU time of sum(range(1000)) on this machine
 
 
 @dataclass(slots=True)
@@ -120,13 +123,23 @@ def render(
     out += [
         "## Local scorer latency",
         "",
-        f"{latency.n} calls of `score_request` on one core, after a warm-up: "
-        f"p50 {latency.p50_us:.0f} us, p99 {latency.p99_us:.0f} us, max {latency.max_us:.0f} us. "
-        f"Artifact {artifact_kib:.0f} KiB.",
+        f"{latency.n} calls of `score_request` (the traffic prompts, three rounds, one thread, "
+        f"after a warm-up). CPU time: p50 {latency.cpu_p50_us:.0f} us, "
+        f"p99 {latency.cpu_p99_us:.0f} us. Wall clock: p50 {latency.p50_us:.0f} us, "
+        f"p99 {latency.p99_us:.0f} us, max {latency.max_us:.0f} us. "
+        f"Machine speed for reference: `sum(range(1000))` takes {latency.reference_us:.1f} us "
+        f"of CPU here. Artifact {artifact_kib:.0f} KiB.",
         "",
     ]
     for results in splits:
-        out += [f"## Split: {results.split}", "", "### Traffic track, all presets", ""]
+        out += [f"## Split: {results.split}", ""]
+        if results.split == "tune":
+            out += [
+                "The scorer was trained on this split: these numbers are in-sample (the gain "
+                "head has seen these very answers), shown only beside the held-out ones.",
+                "",
+            ]
+        out += ["### Traffic track, all presets", ""]
         out += preset_overview(results, presets)
         out += ["", f"### Traffic track per source ({headline_preset}, abstentions to large)", ""]
         out += traffic_table(results.traffic[headline_preset]["to large"])

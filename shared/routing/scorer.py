@@ -15,23 +15,17 @@ from typing import Any
 from shared.routing import model, rules
 from shared.routing.features import features, view_request
 
-_MODEL = model.load()
-
 # Named signals grouped into the few reasons a router log line shows.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "greeting": ("greeting",),
-    "code": ("code_fence", "code_syntax", "stack_trace", "code_terms"),
+    "code": ("code_fence", "code_syntax", "stack_trace", "code_terms", "mixed_case"),
     "multi-step": ("multi_step", "numbered_list"),
     "math": ("numbers", "math_ops", "quantity_question", "money_or_percent", "math_terms"),
     "length": ("chars", "words", "lines", "sentences"),
     "task": ("task_verb",),
 }
-_NAMED_SIGNAL_MIN = 1.0  # logit units
-
-_GROUP_WEIGHTS = {
-    group: [(n, _MODEL.need.dense[n], _MODEL.signal_means[n]) for n in names]
-    for group, names in _GROUPS.items()
-}
+# A named group explains a score better than the wording when it pushes this hard (logit).
+_NAMED_SIGNAL_MIN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,33 +34,48 @@ class Score:
     signal: str  # the strongest signal, short and human-readable: "greeting", "code", "math", ...
 
 
-def _strongest_signal(values: Mapping[str, float], p_large: float) -> str:
-    """The group of features that pushed the need head hardest towards the side it chose."""
-    toward_large = p_large >= 0.5
-    contributions = {
-        group: sum(weight * (values[name] - mean) for name, weight, mean in members)
-        for group, members in _GROUP_WEIGHTS.items()
-    }
-    sign = 1.0 if toward_large else -1.0
-    group = max(contributions, key=lambda g: sign * contributions[g])
-    # a named signal explains the score better than "wording" when it clearly pushes that way
-    if sign * contributions[group] < _NAMED_SIGNAL_MIN or group == "task":
-        return "task wording" if toward_large else "faq wording"
-    if group == "length":
-        return "long input" if toward_large else "short input"
-    return group
+class LocalScorer:
+    """score_request with a given model (the shipped one, or a freshly trained one)."""
+
+    def __init__(self, scorer_model: model.ScorerModel) -> None:
+        self.model = scorer_model
+        self._groups = {
+            group: [(n, scorer_model.need.dense[n], scorer_model.signal_means[n]) for n in names]
+            for group, names in _GROUPS.items()
+        }
+
+    def score(self, messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
+        view = view_request(messages)
+        values, buckets = features(view.text)
+        p = self.model.probability(self.model.logits(values, buckets))
+        rule = rules.bound(view, values, has_tools=has_tools)
+        if rule is not None:
+            return Score(rule.apply(p), rule.signal)
+        return Score(p, self._strongest_signal(values, p))
+
+    def _strongest_signal(self, values: Mapping[str, float], p_large: float) -> str:
+        """The group of named signals that pushed the need head hardest towards the side
+        it chose, or the wording (the hashed terms) when none pushed clearly."""
+        toward_large = p_large >= 0.5
+        sign = 1.0 if toward_large else -1.0
+        contributions = {
+            group: sign * sum(weight * (values[name] - mean) for name, weight, mean in members)
+            for group, members in self._groups.items()
+        }
+        group = max(contributions, key=contributions.__getitem__)
+        if contributions[group] < _NAMED_SIGNAL_MIN or group == "task":
+            return "task wording" if toward_large else "faq wording"
+        if group == "length":
+            return "long input" if toward_large else "short input"
+        return group
+
+
+_SHIPPED = LocalScorer(model.load())
 
 
 def score_request(messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
     """Score an OpenAI chat conversation; mostly its last user message."""
-    view = view_request(messages)
-    values, buckets = features(view.text)
-    logits = _MODEL.logits(values, buckets)
-    p = _MODEL.probability(logits)
-    rule = rules.bound(view, values, has_tools=has_tools)
-    if rule is not None:
-        return Score(rule.apply(p), rule.signal)
-    return Score(p, _strongest_signal(values, p))
+    return _SHIPPED.score(messages, has_tools=has_tools)
 
 
 def score_text(text: str, *, has_tools: bool = False) -> Score:

@@ -34,3 +34,9 @@ def test_select_and_group() -> None:
     assert not {p.id for p in tune} & {p.id for p in heldout}
     assert select(prompts, "all") == prompts
     assert set(by_source(prompts)) == {"s0", "s1"}
+
+
+def test_a_salt_gives_another_split() -> None:
+    ids = [f"src/{i}" for i in range(200)]
+    assert [split_of(i) for i in ids] != [split_of(i, "a") for i in ids]
+    assert [split_of(i, "a") for i in ids] == [split_of(i, "a") for i in ids]

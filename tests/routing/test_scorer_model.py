@@ -5,6 +5,7 @@ import math
 
 from shared.routing import model
 from shared.routing.features import HASH_BITS, SIGNALS, features
+from shared.routing.scorer import LocalScorer
 
 
 def tiny() -> model.ScorerModel:
@@ -49,3 +50,13 @@ def test_shipped_artifact_is_small_and_loads() -> None:
     assert set(shipped.need.dense) == set(SIGNALS)
     values, buckets = features("how do i reset my password")
     assert 0.0 <= shipped.probability(shipped.logits(values, buckets)) <= 1.0
+
+
+def test_a_local_scorer_runs_any_model_and_names_its_reason() -> None:
+    scorer = LocalScorer(tiny())
+    many_numbers = scorer.score([{"role": "user", "content": "12 34 56 78 90 12 34 56"}])
+    assert many_numbers.p_large > 0.5
+    assert many_numbers.signal == "math"
+    plain = scorer.score([{"role": "user", "content": "where is my parcel"}])
+    assert plain.p_large < 0.5
+    assert plain.signal == "faq wording"
