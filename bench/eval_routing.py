@@ -98,10 +98,11 @@ async def model_routing(
     classifier: Classifier,
     *,
     use_scorer: bool,
+    preset: str,
     concurrency: int,
 ) -> tuple[list[Routed], list[float]]:
     """Route with the classifier (on every prompt, or only where the scorer abstains)."""
-    thresholds = PRESETS[DEFAULT_PRESET]
+    thresholds = PRESETS[preset]
     gate = asyncio.Semaphore(concurrency)
     bar = tqdm(total=len(prompts), desc="classifier", unit="prompt", leave=False)
 
@@ -147,10 +148,11 @@ def evaluate_split(
                 t_scores,
                 classifier,
                 use_scorer=use_scorer,
+                preset=args.preset,
                 concurrency=args.concurrency,
             )
         )
-        name = f"{args.mode} ({DEFAULT_PRESET} preset)" if use_scorer else "classifier only"
+        name = f"policy ({args.preset} preset)" if use_scorer else "classifier only"
         results.model_traffic[name] = traffic.by_source(routed)
         print(
             f"{split}: {name} decision latency p50 {traffic.percentile(latencies, 50) / 1e3:.1f} "
@@ -220,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--limit", type=int, default=None, help="first N prompts of each file")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="for --mode policy"
+    )
     parser.add_argument(
         "--out-dir", type=Path, default=Path(__file__).parent / "routing" / "results"
     )

@@ -8,25 +8,25 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from shared.routing.features import HASH_BUCKETS, SIGNALS, hashed_terms, signals
+from shared.routing.features import HASH_BUCKETS, SIGNALS, features
 
 
 def design_matrix(texts: Sequence[str]) -> sp.csr_matrix:
-    """Rows of [named signals..., hashed buckets...] for each text."""
+    """Rows of [named signals..., hashed bucket counts...] for each text."""
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
     width = len(SIGNALS)
     for i, text in enumerate(texts):
-        named = signals(text)
+        named, terms = features(text)
         for j, name in enumerate(SIGNALS):
             if named[name]:
                 rows.append(i)
                 cols.append(j)
                 values.append(named[name])
-        for bucket in hashed_terms(text):
+        for bucket, count in terms.counts().items():
             rows.append(i)
             cols.append(width + bucket)
-            values.append(1.0)
+            values.append(float(count))
     shape = (len(texts), width + HASH_BUCKETS)
     return sp.csr_matrix((np.array(values), (np.array(rows), np.array(cols))), shape=shape)

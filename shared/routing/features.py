@@ -20,10 +20,9 @@ from typing import Any
 
 HASH_BITS = 15
 HASH_BUCKETS = 1 << HASH_BITS
-# Regexes and word n-grams read at most this much of a message, character n-grams less: longer
-# inputs are settled by their length anyway, and the caps keep inference under a millisecond.
+# Regexes and terms read at most this much of a message: longer inputs are settled by their
+# length anyway, and the cap keeps inference under a millisecond.
 MAX_SCAN_CHARS = 1000
-MAX_CHAR_GRAM_CHARS = 500
 CHAR_GRAM = 4
 
 # Named signals, in the order the model's dense weights use.
@@ -193,11 +192,30 @@ def is_greeting(text: str) -> bool:
     return all(_GREETING.fullmatch(p) for p in pieces)
 
 
-def features(text: str) -> tuple[dict[str, float], set[int]]:
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The hashed terms of a message: its distinct words (each stands for its own bucket and
+    its character n-gram buckets, see word_buckets) and the buckets of its distinct bigrams."""
+
+    words: frozenset[str]
+    bigrams: frozenset[int]
+
+    def counts(self) -> dict[int, int]:
+        """Bucket -> how many distinct terms fall in it: the model's hashed inputs."""
+        out: dict[int, int] = {}
+        for bucket in self.bigrams:
+            out[bucket] = out.get(bucket, 0) + 1
+        for word in self.words:
+            for bucket in word_buckets(word):
+                out[bucket] = out.get(bucket, 0) + 1
+        return out
+
+
+def features(text: str) -> tuple[dict[str, float], Terms]:
     """The named signals and the hashed terms of one message, sharing one tokenisation."""
     lowered = text[:MAX_SCAN_CHARS].lower()
     words = _WORD.findall(lowered)
-    return _signals(text, lowered, words), _hashed(words)
+    return _signals(text, lowered, words), _terms(words)
 
 
 def signals(text: str) -> dict[str, float]:
@@ -206,9 +224,9 @@ def signals(text: str) -> dict[str, float]:
     return _signals(text, lowered, _WORD.findall(lowered))
 
 
-def hashed_terms(text: str) -> set[int]:
-    """Buckets of the lowercased terms of a message (presence, not counts)."""
-    return _hashed(_WORD.findall(text[:MAX_SCAN_CHARS].lower()))
+def terms(text: str) -> Terms:
+    """The hashed terms of one message."""
+    return _terms(_WORD.findall(text[:MAX_SCAN_CHARS].lower()))
 
 
 def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
@@ -260,20 +278,12 @@ def _bucket(term: str) -> int:
 
 
 @lru_cache(maxsize=1 << 15)
-def _word_buckets(word: str) -> tuple[int, ...]:
-    """A word's own bucket and its character n-gram buckets; cached, as words recur."""
+def word_buckets(word: str) -> tuple[int, ...]:
+    """A word's own bucket and its character n-gram buckets (distinct); cached, words recur."""
     padded = f"<{word}>"  # a prefix or suffix gram differs from the same letters inside
-    grams = (padded[i : i + CHAR_GRAM] for i in range(len(padded) - CHAR_GRAM + 1))
-    return (_bucket(word), *(_bucket("#" + g) for g in grams))
+    grams = {padded[i : i + CHAR_GRAM] for i in range(len(padded) - CHAR_GRAM + 1)}
+    return (_bucket(word), *(_bucket("#" + g) for g in sorted(grams)))
 
 
-def _hashed(words: list[str]) -> set[int]:
-    buckets = {_bucket(f"{a} {b}") for a, b in pairwise(words)}
-    budget = MAX_CHAR_GRAM_CHARS
-    for word in words:
-        if budget > 0:
-            buckets.update(_word_buckets(word))
-            budget -= len(word)
-        else:
-            buckets.add(_bucket(word))
-    return buckets
+def _terms(words: list[str]) -> Terms:
+    return Terms(frozenset(words), frozenset(_bucket(f"{a} {b}") for a, b in pairwise(words)))

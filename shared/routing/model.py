@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from shared.routing.features import Terms, word_buckets
+
 ARTIFACT = Path(__file__).with_name("scorer_model.json")
+WORD_CACHE_SIZE = 50_000
 
 
 class Logits(NamedTuple):
@@ -74,18 +77,35 @@ class ScorerModel:
     blend: Blend
     signal_means: Mapping[str, float]  # centre for attributing a score to signals
     # both heads' weights per bucket, so scoring reads each bucket once
-    _paired: Mapping[int, tuple[float, float]] = field(default_factory=dict, repr=False)
+    _paired: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False, compare=False)
+    # both heads' summed weights per word (its own and its n-grams' buckets): words recur
+    _per_word: dict[str, tuple[float, float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self._paired:
-            paired = {
-                b: (self.need.hashed.get(b, 0.0), self.gain.hashed.get(b, 0.0))
+            self._paired.update(
+                (b, (self.need.hashed.get(b, 0.0), self.gain.hashed.get(b, 0.0)))
                 for b in set(self.need.hashed) | set(self.gain.hashed)
-            }
-            object.__setattr__(self, "_paired", paired)
+            )
 
-    def logits(self, signals: Mapping[str, float], buckets: set[int]) -> Logits:
-        """Both heads' logits in one pass over the buckets."""
+    def _word_weights(self, word: str) -> tuple[float, float]:
+        cached = self._per_word.get(word)
+        if cached is None:
+            need = gain = 0.0
+            for bucket in word_buckets(word):
+                pair = self._paired.get(bucket)
+                if pair is not None:
+                    need += pair[0]
+                    gain += pair[1]
+            if len(self._per_word) >= WORD_CACHE_SIZE:  # bounded: odd inputs can't grow it
+                self._per_word.clear()
+            cached = self._per_word[word] = (need, gain)
+        return cached
+
+    def logits(self, signals: Mapping[str, float], terms: Terms) -> Logits:
+        """Both heads' logits: bias + named signals + every distinct term's buckets."""
         z_need, z_gain = self.need.bias, self.gain.bias
         need_dense, gain_dense = self.need.dense, self.gain.dense
         for name, value in signals.items():
@@ -93,8 +113,12 @@ class ScorerModel:
                 z_need += need_dense[name] * value
                 z_gain += gain_dense[name] * value
         wording = 0.0
+        for word in terms.words:
+            need, gain = self._word_weights(word)
+            wording += need
+            z_gain += gain
         paired = self._paired
-        for bucket in buckets:
+        for bucket in terms.bigrams:
             pair = paired.get(bucket)
             if pair is not None:
                 wording += pair[0]

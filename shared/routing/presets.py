@@ -37,11 +37,11 @@ class Thresholds:
 PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
         # cost: the small tier unless the scorer is fairly sure the request is complex
-        "cost": Thresholds(small_below=0.358, large_at_or_above=0.543),
+        "cost": Thresholds(small_below=0.319, large_at_or_above=0.513),
         # balanced (default): complex recall >= 0.97 with >= 90% of simple prompts on small
-        "balanced": Thresholds(small_below=0.038, large_at_or_above=0.152),
+        "balanced": Thresholds(small_below=0.036, large_at_or_above=0.156),
         # quality: the large tier whenever in doubt
-        "quality": Thresholds(small_below=0.024, large_at_or_above=0.036),
+        "quality": Thresholds(small_below=0.021, large_at_or_above=0.036),
         # the seed's behaviour: the small model classifies every request, the scorer never
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }

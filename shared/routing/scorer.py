@@ -46,8 +46,8 @@ class LocalScorer:
 
     def score(self, messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
         view = view_request(messages)
-        values, buckets = features(view.text)
-        p = self.model.probability(self.model.logits(values, buckets))
+        values, terms = features(view.text)
+        p = self.model.probability(self.model.logits(values, terms))
         rule = rules.bound(view, values, has_tools=has_tools)
         if rule is not None:
             return Score(rule.apply(p), rule.signal)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from bench import eval_routing
-from bench.routing.data import DEFAULT_BENCH_DIR
+from bench.routing.data import DEFAULT_BENCH_DIR, Prompt
 from bench.routing.deciders import tier_of
+from shared.routing.presets import PRESETS
 
 needs_bench = pytest.mark.skipif(
     not (DEFAULT_BENCH_DIR / "traffic.jsonl").exists(), reason="no benchmark"
@@ -39,3 +41,44 @@ def test_classifier_answers_map_to_tiers() -> None:
     assert tier_of("complex") == "large"
     assert tier_of(Verdict("simple")) == "small"
     assert tier_of(Verdict(None)) == "large"  # timeout or error: the safe default
+
+
+class LengthClassifier:
+    """A deterministic classifier for the test: long prompts are complex."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def classify(self, text: str) -> str:
+        self.calls += 1
+        return "complex" if len(text) > 20 else "simple"
+
+
+def test_policy_asks_the_classifier_only_inside_the_band() -> None:
+    prompts = [
+        Prompt("a", "s", "", "hi", label="simple"),
+        Prompt("b", "s", "", "a borderline request of some length", label="complex"),
+        Prompt("c", "s", "", "another", label="simple"),
+    ]
+    band = PRESETS["balanced"]
+    inside = (band.small_below + band.large_at_or_above) / 2
+    scores = {"hi": 0.0, "a borderline request of some length": inside, "another": 1.0}
+    classifier = LengthClassifier()
+    routed, latencies = asyncio.run(
+        eval_routing.model_routing(
+            prompts, scores, classifier, use_scorer=True, preset="balanced", concurrency=2
+        )
+    )
+    assert classifier.calls == 1  # only one score is inside balanced's band
+    assert [(r.tier, r.local) for r in routed] == [
+        ("small", True),
+        ("large", False),
+        ("large", True),
+    ]
+    assert len(latencies) == 3
+    classifier_only = asyncio.run(
+        eval_routing.model_routing(
+            prompts, scores, LengthClassifier(), use_scorer=False, preset="balanced", concurrency=2
+        )
+    )[0]
+    assert [r.local for r in classifier_only] == [False, False, False]

@@ -5,11 +5,12 @@ import zlib
 from shared.routing import features
 from shared.routing.features import (
     SIGNALS,
-    hashed_terms,
     is_greeting,
     message_text,
     signals,
+    terms,
     view_request,
+    word_buckets,
 )
 
 
@@ -68,6 +69,19 @@ def test_signals_detect_their_cases() -> None:
 def test_hashed_terms_are_stable_across_processes() -> None:
     # crc32, not the per-process salted hash(): the artifact's buckets must mean the same
     expected = zlib.crc32(b"hello") & (features.HASH_BUCKETS - 1)
-    assert expected in hashed_terms("Hello")
-    assert hashed_terms("reset my password") == hashed_terms("RESET my password")
-    assert hashed_terms("reset my password") != hashed_terms("password my reset")
+    assert word_buckets("hello")[0] == expected
+    assert expected in terms("Hello").counts()
+
+
+def test_terms_are_distinct_words_and_bigrams() -> None:
+    t = terms("Reset my password, reset MY password")
+    assert t.words == {"reset", "my", "password"}
+    assert len(t.bigrams) == 3  # reset my, my password, password reset
+    assert terms("reset my password").counts() == terms("RESET my password").counts()
+    assert terms("reset my password").counts() != terms("password my reset").counts()
+
+
+def test_bucket_counts_cover_words_grams_and_bigrams() -> None:
+    counts = terms("ab").counts()  # "<ab>" is one 4-gram: the word and its gram, no bigram
+    assert sum(counts.values()) == 2
+    assert all(0 <= b < features.HASH_BUCKETS for b in counts)

@@ -4,7 +4,7 @@ import json
 import math
 
 from shared.routing import model
-from shared.routing.features import HASH_BITS, SIGNALS, features
+from shared.routing.features import HASH_BITS, SIGNALS, Terms, features
 from shared.routing.scorer import LocalScorer
 
 
@@ -27,12 +27,25 @@ def test_round_trip_through_json() -> None:
     assert again.blend == m.blend
 
 
-def test_logits_add_bias_signals_and_buckets() -> None:
+def test_logits_add_bias_signals_and_terms() -> None:
     m = tiny()
-    logits = m.logits({**dict.fromkeys(SIGNALS, 0.0), "numbers": 1.0}, {7, 9, 123})
+    terms = Terms(words=frozenset(), bigrams=frozenset({7, 9, 123}))
+    logits = m.logits({**dict.fromkeys(SIGNALS, 0.0), "numbers": 1.0}, terms)
     assert logits.need == -1.0 + 2.0 + 0.5
     assert logits.gain == -0.25 + 1.0
     assert logits.need_wording == 0.5
+
+
+def test_fast_word_path_equals_the_sum_over_bucket_counts() -> None:
+    # inference sums cached per-word weights; training sees bucket counts: they must agree
+    shipped = model.load()
+    zero = dict.fromkeys(SIGNALS, 0.0)
+    for text in ["how do i reset my password", "Visualize pandas dataframe in gradio", "hi hi hi"]:
+        _, terms = features(text)
+        expected = shipped.need.bias + sum(
+            shipped.need.hashed.get(b, 0.0) * n for b, n in terms.counts().items()
+        )
+        assert math.isclose(shipped.logits(zero, terms).need, expected, abs_tol=1e-9)
 
 
 def test_blend_caps_the_need_logit() -> None:
@@ -48,8 +61,8 @@ def test_shipped_artifact_is_small_and_loads() -> None:
     shipped = model.load()
     assert shipped.hash_bits == HASH_BITS
     assert set(shipped.need.dense) == set(SIGNALS)
-    values, buckets = features("how do i reset my password")
-    assert 0.0 <= shipped.probability(shipped.logits(values, buckets)) <= 1.0
+    values, terms = features("how do i reset my password")
+    assert 0.0 <= shipped.probability(shipped.logits(values, terms)) <= 1.0
 
 
 def test_a_local_scorer_runs_any_model_and_names_its_reason() -> None:
