@@ -222,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--limit", type=int, default=None, help="first N prompts of each file")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG (and matplotlib)")
     parser.add_argument(
         "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="for --mode policy"
     )
@@ -256,15 +257,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"CPU p50 {latency.cpu_p50_us:.0f} us, p99 {latency.cpu_p99_us:.0f} us"
     )
 
-    from bench.routing.plot import plot_curves  # matplotlib only when a report is written
-
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    plot_name = "routing-curves.png"
-    plot_curves(
-        headline_curves,
-        args.out_dir / plot_name,
-        f"Cost-quality curves, {splits[0]} split (weak Mixtral-8x7B, strong GPT-4)",
-    )
+    plot_name = None if args.no_plot else "routing-curves.png"
+    if plot_name is not None:
+        from bench.routing.plot import plot_curves  # matplotlib is slow to import: only here
+
+        title = f"Cost-quality curves, {splits[0]} split (weak Mixtral-8x7B, strong GPT-4)"
+        plot_curves(headline_curves, args.out_dir / plot_name, title)
     command = "python bench/eval_routing.py " + shlex.join(
         argv if argv is not None else sys.argv[1:]
     )
@@ -280,7 +279,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         plot_name=plot_name,
     )
     (args.out_dir / "routing-report.md").write_text(report + "\n")
-    print(f"wrote {args.out_dir / 'routing-report.md'} and {args.out_dir / plot_name}")
+    print(
+        f"wrote {args.out_dir / 'routing-report.md'}" + (f" and {plot_name}" if plot_name else "")
+    )
 
 
 if __name__ == "__main__":

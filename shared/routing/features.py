@@ -3,8 +3,9 @@
 Two kinds of features, both computed here so training (bench/train_scorer.py) and inference
 (scorer.py) share one definition:
 - named signals: hand-made, human-readable, roughly in [0, 5] so one regularisation fits all;
-- hashed terms: lowercased word unigrams and bigrams and character 4-grams inside words (they
-  carry unseen spellings and jargon, "dataframe", "Ptyhon"), hashed into a fixed number of buckets.
+- hashed terms (Terms): the distinct lowercased words, each standing for its own bucket and its
+  character 4-grams' (they carry unseen spellings and jargon: "dataframe", "Ptyhon"), and the
+  distinct word bigrams, counted into a fixed number of crc32 buckets.
 """
 
 from __future__ import annotations

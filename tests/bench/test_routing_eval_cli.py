@@ -18,13 +18,14 @@ needs_bench = pytest.mark.skipif(
 
 
 @needs_bench
-def test_scorer_mode_writes_report_and_plot(tmp_path: Path) -> None:
-    eval_routing.main(["--split", "heldout", "--limit", "40", "--out-dir", str(tmp_path)])
+def test_scorer_mode_writes_the_report(tmp_path: Path) -> None:
+    args = ["--split", "heldout", "--limit", "40", "--out-dir", str(tmp_path), "--no-plot"]
+    eval_routing.main(args)
     report = (tmp_path / "routing-report.md").read_text()
     assert "## Split: heldout" in report
     assert "CPT(95%)" in report
     assert "| balanced |" in report
-    assert (tmp_path / "routing-curves.png").stat().st_size > 1000
+    assert not (tmp_path / "routing-curves.png").exists()
 
 
 def test_model_modes_need_an_endpoint() -> None:
