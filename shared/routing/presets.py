@@ -1,21 +1,50 @@
-"""Routing presets: how sure the local scorer must be before it decides without the classifier."""
+"""Routing presets: where the local scorer decides alone and where it asks the classifier.
+
+Named after Azure AI Foundry model-router's modes. The values come from
+bench/train_scorer.py (it prints them), chosen on out-of-fold scores of the tune split only;
+bench/ROUTING.md reports what they do on the held-out split.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+LocalDecision = Literal["small", "large", "abstain"]
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    small_below: float
-    large_at_or_above: float
+    small_below: float  # p_large < small_below -> small tier, decided locally
+    large_at_or_above: float  # p_large >= this -> large tier, decided locally; between: abstain
+
+    def __post_init__(self) -> None:
+        # large_at_or_above may exceed 1: "never large without the classifier"
+        if not 0.0 <= self.small_below <= 1.0 or self.large_at_or_above < self.small_below:
+            raise ValueError("need 0 <= small_below <= 1 and small_below <= large_at_or_above")
+
+    def decide(self, p_large: float) -> LocalDecision:
+        """The local decision; "abstain" means the small-model classifier decides."""
+        if p_large < self.small_below:
+            return "small"
+        if p_large >= self.large_at_or_above:
+            return "large"
+        return "abstain"
 
 
-PRESETS: Mapping[str, Thresholds] = {
-    "cost": Thresholds(small_below=0.5, large_at_or_above=0.8),
-    "balanced": Thresholds(small_below=0.3, large_at_or_above=0.7),
-    "quality": Thresholds(small_below=0.15, large_at_or_above=0.5),
-    # The seed's behaviour: the small model classifies every routed request, the scorer never.
-    "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
-}
+PRESETS: Mapping[str, Thresholds] = MappingProxyType(
+    {
+        # cost: the small tier unless the scorer is fairly sure the request is complex
+        "cost": Thresholds(small_below=0.319, large_at_or_above=0.513),
+        # balanced (default): complex recall >= 0.97 with >= 90% of simple prompts on small
+        "balanced": Thresholds(small_below=0.036, large_at_or_above=0.156),
+        # quality: the large tier whenever in doubt
+        "quality": Thresholds(small_below=0.021, large_at_or_above=0.036),
+        # the seed's behaviour: the small model classifies every request, the scorer never
+        "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
+    }
+)
+MODES = ("cost", "balanced", "quality")  # the presets where the local scorer decides
+DEFAULT_PRESET = "balanced"

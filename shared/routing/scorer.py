@@ -1,35 +1,83 @@
-"""Placeholder local scorer (replaced by the calibrated one)."""
+"""The local scorer: how likely a chat request needs the large tier, without any model call.
+
+Pure and fast (well under a millisecond for typical prompts): features of the last user
+message (shared/routing/features.py), a small linear model loaded once from
+scorer_model.json (model.py), then the product rules that bound it (rules.py). The policy
+turns the probability into small / large / ask-the-classifier with a preset (presets.py).
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import last_user_text
+from shared.routing import model, rules
+from shared.routing.features import features, view_request
+
+# Named signals grouped into the few reasons a router log line shows.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "greeting": ("greeting",),
+    "code": ("code_fence", "code_syntax", "stack_trace", "code_terms", "mixed_case"),
+    "multi-step": ("multi_step", "numbered_list"),
+    "math": ("numbers", "math_ops", "quantity_question", "money_or_percent", "math_terms"),
+    "length": ("chars", "words", "lines", "sentences"),
+    "task": ("task_verb",),
+}
+# A named group explains a score better than the wording when it pushes this hard (logit).
+_NAMED_SIGNAL_MIN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    p_large: float
-    signal: str
+    p_large: float  # calibrated probability in [0, 1] that the request needs the large tier
+    signal: str  # the strongest signal, short and human-readable: "greeting", "code", "math", ...
 
 
-GREETING = re.compile(
-    r"^\s*(hi|hello|hey|thanks|thank you|good (morning|evening))\b[\s!.?]*$", re.I
-)
-COMPLEX = re.compile(r"\b(plan|step|design|implement|code|calculate|prove|analy[sz]e)\w*", re.I)
+class LocalScorer:
+    """score_request with a given model (the shipped one, or a freshly trained one)."""
+
+    def __init__(self, scorer_model: model.ScorerModel) -> None:
+        self.model = scorer_model
+        self._groups = {
+            group: [(n, scorer_model.need.dense[n], scorer_model.signal_means[n]) for n in names]
+            for group, names in _GROUPS.items()
+        }
+
+    def score(self, messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
+        view = view_request(messages)
+        values, terms = features(view.text)
+        p = self.model.probability(self.model.logits(values, terms))
+        rule = rules.bound(view, values, has_tools=has_tools)
+        if rule is not None:
+            return Score(rule.apply(p), rule.signal)
+        return Score(p, self._strongest_signal(values, p))
+
+    def _strongest_signal(self, values: Mapping[str, float], p_large: float) -> str:
+        """The group of named signals that pushed the need head hardest towards the side
+        it chose, or the wording (the hashed terms) when none pushed clearly."""
+        toward_large = p_large >= 0.5
+        sign = 1.0 if toward_large else -1.0
+        contributions = {
+            group: sign * sum(weight * (values[name] - mean) for name, weight, mean in members)
+            for group, members in self._groups.items()
+        }
+        group = max(contributions, key=contributions.__getitem__)
+        if contributions[group] < _NAMED_SIGNAL_MIN or group == "task":
+            return "task wording" if toward_large else "faq wording"
+        if group == "length":
+            return "long input" if toward_large else "short input"
+        return group
+
+
+_SHIPPED = LocalScorer(model.load())
 
 
 def score_request(messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
-    text = last_user_text(messages)
-    if has_tools:
-        return Score(0.95, "tools")
-    if GREETING.match(text):
-        return Score(0.02, "greeting")
-    if "```" in text or len(text) > 4000:
-        return Score(0.95, "code" if "```" in text else "long input")
-    if COMPLEX.search(text):
-        return Score(0.9, "multi-step")
-    return Score(0.5, "unsure")
+    """Score an OpenAI chat conversation; mostly its last user message."""
+    return _SHIPPED.score(messages, has_tools=has_tools)
+
+
+def score_text(text: str, *, has_tools: bool = False) -> Score:
+    """Score a single user prompt (benchmarks, tests)."""
+    return score_request([{"role": "user", "content": text}], has_tools=has_tools)

@@ -1,0 +1,288 @@
+"""Evaluate routing decisions on the routing benchmark (../shared/routing-bench).
+
+    python bench/eval_routing.py                          # local scorer, held-out and tune
+    python bench/eval_routing.py --split heldout --limit 500
+    python bench/eval_routing.py --mode policy --endpoint http://127.0.0.1:8010/openai/v1
+
+Modes: `scorer` (the local scorer with each preset; abstentions settled by stated assumptions),
+`classifier` (the small-model classifier on every prompt) and `policy` (scorer, then the
+classifier inside the abstain band). The last two need shared/routing/classifier.py.
+Writes a markdown report and a PNG of the cost-quality curves to --out-dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.routing import calibration, quality, traffic
+from bench.routing.data import DEFAULT_BENCH_DIR, Prompt, by_source, load
+from bench.routing.deciders import ABSTAIN_RULES, Classifier, load_classifier, tier_of
+from bench.routing.report import Latency, SplitResults, render
+from bench.routing.traffic import Routed
+from shared.routing import model
+from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS
+from shared.routing.scorer import score_text
+
+# RouteLLM (Ong et al., arXiv:2406.18665), GPT-4 vs Mixtral-8x7B, best router per benchmark;
+# see bench/ROUTING.md for where each number comes from.
+PUBLISHED = {
+    "mt_bench": "13.4% (MF, arena+judge data); random 49.0%",
+    "mmlu": "35.4% (best, with MMLU gold labels)",
+    "gsm8k": "~34% (secondary sources)",
+}
+
+
+def score_all(prompts: Sequence[Prompt], label: str) -> tuple[dict[str, float], list[float]]:
+    """p_large per prompt text, and the time of each call in microseconds."""
+    scores: dict[str, float] = {}
+    timings: list[float] = []
+    for p in tqdm(prompts, desc=f"scoring {label}", unit="prompt", leave=False):
+        start = time.perf_counter()
+        scores[p.prompt] = score_text(p.prompt).p_large
+        timings.append((time.perf_counter() - start) * 1e6)
+    return scores, timings
+
+
+def traffic_results(
+    prompts: Sequence[Prompt], scores: dict[str, float]
+) -> dict[str, dict[str, dict[str, traffic.TrafficSummary]]]:
+    out: dict[str, dict[str, dict[str, traffic.TrafficSummary]]] = {}
+    for name in MODES:
+        thresholds = PRESETS[name]
+        out[name] = {}
+        for rule_name, rule in ABSTAIN_RULES.items():
+            routed = []
+            for p in prompts:
+                local = thresholds.decide(scores[p.prompt])
+                tier = rule(p) if local == "abstain" else local
+                routed.append(Routed(p.source, p.is_complex, tier, local != "abstain"))
+            out[name][rule_name] = traffic.by_source(routed)
+    return out
+
+
+def quality_results(
+    prompts: Sequence[Prompt], scores: dict[str, float]
+) -> tuple[dict[str, dict[str, quality.QualitySummary]], dict[str, dict[str, quality.Curve]]]:
+    summaries: dict[str, dict[str, quality.QualitySummary]] = {}
+    curves: dict[str, dict[str, quality.Curve]] = {}
+    groups = by_source(prompts)
+    groups["all"] = list(prompts)
+    for source, group in groups.items():
+        weak = [p.weak or 0.0 for p in group]
+        strong = [p.strong or 0.0 for p in group]
+        scorer_curve = quality.curve([scores[p.prompt] for p in group], weak, strong)
+        oracle_curve = quality.oracle_curve(weak, strong)
+        n = len(group)
+        summaries[source] = {
+            "scorer": quality.summarize(scorer_curve, n),
+            "random": quality.random_summary(scorer_curve, n),
+            "oracle": quality.summarize(oracle_curve, n),
+        }
+        curves[source] = {"scorer": scorer_curve, "oracle": oracle_curve}
+    return summaries, curves
+
+
+async def model_routing(
+    prompts: Sequence[Prompt],
+    scores: dict[str, float],
+    classifier: Classifier,
+    *,
+    use_scorer: bool,
+    preset: str,
+    concurrency: int,
+) -> tuple[list[Routed], list[float]]:
+    """Route with the classifier (on every prompt, or only where the scorer abstains)."""
+    thresholds = PRESETS[preset]
+    gate = asyncio.Semaphore(concurrency)
+    bar = tqdm(total=len(prompts), desc="classifier", unit="prompt", leave=False)
+
+    async def one(p: Prompt) -> tuple[Routed, float]:
+        start = time.perf_counter()
+        local = thresholds.decide(scores[p.prompt]) if use_scorer else "abstain"
+        if local == "abstain":
+            async with gate:
+                tier = tier_of(await classifier.classify(p.prompt))
+        else:
+            tier = local
+        bar.update()
+        elapsed = (time.perf_counter() - start) * 1e6
+        return Routed(p.source, p.is_complex, tier, local != "abstain"), elapsed
+
+    done = await asyncio.gather(*(one(p) for p in prompts))
+    bar.close()
+    return [r for r, _ in done], [t for _, t in done]
+
+
+def evaluate_split(
+    split: str, args: argparse.Namespace, classifier: Classifier | None
+) -> tuple[SplitResults, dict[str, dict[str, quality.Curve]], list[float]]:
+    traffic_prompts = load(args.bench_dir / "traffic.jsonl", split)[: args.limit]
+    quality_prompts = load(args.bench_dir / "quality.jsonl", split)[: args.limit]
+    t_scores, t_times = score_all(traffic_prompts, f"{split} traffic")
+    q_scores, _ = score_all(quality_prompts, f"{split} quality")
+
+    results = SplitResults(split=split)
+    results.traffic = traffic_results(traffic_prompts, t_scores)
+    p = [t_scores[x.prompt] for x in traffic_prompts]
+    y = [x.is_complex for x in traffic_prompts]
+    results.brier = calibration.brier(p, y)
+    results.reliability = calibration.reliability(p, y)
+    results.ece = calibration.expected_calibration_error(results.reliability)
+    results.quality, curves = quality_results(quality_prompts, q_scores)
+
+    if classifier is not None:
+        use_scorer = args.mode == "policy"
+        routed, latencies = asyncio.run(
+            model_routing(
+                traffic_prompts,
+                t_scores,
+                classifier,
+                use_scorer=use_scorer,
+                preset=args.preset,
+                concurrency=args.concurrency,
+            )
+        )
+        name = f"policy ({args.preset} preset)" if use_scorer else "classifier only"
+        results.model_traffic[name] = traffic.by_source(routed)
+        print(
+            f"{split}: {name} decision latency p50 {traffic.percentile(latencies, 50) / 1e3:.1f} "
+            f"ms, p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms"
+        )
+    return results, curves, t_times
+
+
+def measure_latency(texts: Sequence[str], rounds: int = 3) -> Latency:
+    """Warm timings of score_text on typical prompts (the traffic set), one thread.
+
+    Both wall-clock and this thread's CPU time: on a shared machine the wall clock also counts
+    time spent waiting for a core, the CPU time only the scorer's own work.
+    """
+    for text in texts[:200]:
+        score_text(text)
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(rounds):
+        for text in texts:
+            start_cpu, start = time.thread_time_ns(), time.perf_counter_ns()
+            score_text(text)
+            wall.append((time.perf_counter_ns() - start) / 1e3)
+            cpu.append((time.thread_time_ns() - start_cpu) / 1e3)
+    # a fixed pure-Python loop, to compare this machine's speed with another's
+    start = time.thread_time_ns()
+    for _ in range(1000):
+        sum(range(1000))
+    reference = (time.thread_time_ns() - start) / 1e3 / 1000
+    return Latency(
+        n=len(wall),
+        p50_us=traffic.percentile(wall, 50),
+        p99_us=traffic.percentile(wall, 99),
+        max_us=max(wall),
+        cpu_p50_us=traffic.percentile(cpu, 50),
+        cpu_p99_us=traffic.percentile(cpu, 99),
+        reference_us=reference,
+    )
+
+
+def print_headline(results: SplitResults) -> None:
+    for preset, by_rule in results.traffic.items():
+        s = by_rule["to large"]["all"]
+        print(
+            f"{results.split:>8} {preset:>9}: simple->small {s.simple_to_small:.3f}  "
+            f"complex recall {s.complex_recall:.3f}  local {s.local_share:.3f}  "
+            f"bar {'met' if traffic.meets_bar(s) else 'missed'} (abstentions to large)"
+        )
+    for source, routers in results.quality.items():
+        s, o = routers["scorer"], routers["oracle"]
+        print(
+            f"{results.split:>8} {source:>9}: CPT50 {s.cpt50:.3f} CPT95 {s.cpt95:.3f} "
+            f"APGR {s.apgr:.3f} (oracle CPT95 {o.cpt95:.3f}, random 0.950)"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=("scorer", "classifier", "policy"), default="scorer")
+    parser.add_argument("--endpoint", help="chat-completions base URL for the classifier")
+    parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument(
+        "--split",
+        choices=("heldout", "tune", "all", "both"),
+        default="both",
+        help="both = held-out (headline) then tune",
+    )
+    parser.add_argument("--limit", type=int, default=None, help="first N prompts of each file")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG (and matplotlib)")
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="for --mode policy"
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, default=Path(__file__).parent / "routing" / "results"
+    )
+    args = parser.parse_args(argv)
+
+    classifier = None
+    if args.mode != "scorer":
+        if not args.endpoint:
+            parser.error("--mode classifier|policy needs --endpoint")
+        classifier = load_classifier(args.endpoint)
+
+    splits = ["heldout", "tune"] if args.split == "both" else [args.split]
+    all_results: list[SplitResults] = []
+    headline_curves: dict[str, dict[str, quality.Curve]] = {}
+    typical: list[str] = []
+    for split in splits:
+        results, curves, _ = evaluate_split(split, args, classifier)
+        all_results.append(results)
+        if not headline_curves:
+            headline_curves = curves
+            typical = [p.prompt for p in load(args.bench_dir / "traffic.jsonl", split)][
+                : args.limit
+            ]
+        print_headline(results)
+
+    latency = measure_latency(typical)
+    print(
+        f"score_request latency: wall p50 {latency.p50_us:.0f} us, p99 {latency.p99_us:.0f} us; "
+        f"CPU p50 {latency.cpu_p50_us:.0f} us, p99 {latency.cpu_p99_us:.0f} us"
+    )
+
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    plot_name = None if args.no_plot else "routing-curves.png"
+    if plot_name is not None:
+        from bench.routing.plot import plot_curves  # matplotlib is slow to import: only here
+
+        title = f"Cost-quality curves, {splits[0]} split (weak Mixtral-8x7B, strong GPT-4)"
+        plot_curves(headline_curves, args.out_dir / plot_name, title)
+    command = "python bench/eval_routing.py " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    report = render(
+        title="Routing evaluation",
+        command=command.strip(),
+        splits=all_results,
+        presets=PRESETS,
+        headline_preset=DEFAULT_PRESET,
+        latency=latency,
+        artifact_kib=model.ARTIFACT.stat().st_size / 1024,
+        published=PUBLISHED,
+        plot_name=plot_name,
+    )
+    (args.out_dir / "routing-report.md").write_text(report + "\n")
+    print(
+        f"wrote {args.out_dir / 'routing-report.md'}" + (f" and {plot_name}" if plot_name else "")
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Helpers of the routing evaluation (bench/eval_routing.py) and the scorer training."""

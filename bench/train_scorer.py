@@ -1,0 +1,260 @@
+"""Train the local scorer on the tune split and write shared/routing/scorer_model.json.
+
+    python bench/train_scorer.py [--bench-dir ../shared/routing-bench] [--out PATH]
+
+Only the tune part of the benchmark (bench/routing/data.py: 70% by a hash of the id) is read.
+Hyper-parameters, the blend of the two heads and the presets' thresholds are all chosen on
+5-fold out-of-fold scores of that part, so the held-out part stays untouched for the report.
+Needs numpy, scipy and scikit-learn (requirements-dev.txt); the artifact needs none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.routing import quality, thresholds
+from bench.routing.data import DEFAULT_BENCH_DIR, Prompt, load
+from bench.routing.design import design_matrix
+from shared.routing import model, rules
+from shared.routing.features import HASH_BITS, SIGNALS, signals, view_request
+from shared.routing.presets import Thresholds
+
+SEED = 0
+FOLDS = 5
+NEED_C = (0.3, 1.0, 3.0)
+GAIN_C = (0.01, 0.03, 0.1)
+NEED_CAPS = (2.0, 3.0, 4.0)
+GAIN_WEIGHTS = (0.0, 2.0, 4.0, 8.0)
+# A blend may cost the traffic calibration at most this much Brier to buy quality-track order.
+BRIER_SLACK = 1.15
+WEIGHT_DIGITS = 4
+
+# Error budgets of the local decisions, per preset: share of complex prompts the scorer may send
+# to small by itself, share of simple prompts it may send to large by itself. The bar is complex
+# recall >= 0.97 and >= 90% of simple on small; the budgets leave room for the classifier's own
+# mistakes in the band and for prompts not seen here.
+BUDGETS: dict[str, tuple[float, float]] = {
+    "cost": (0.02, 0.002),
+    "balanced": (0.005, 0.01),
+    "quality": (0.002, 0.03),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    traffic: list[Prompt]
+    quality: list[Prompt]
+    x_traffic: sp.csr_matrix
+    x_quality: sp.csr_matrix
+    is_complex: np.ndarray
+    strong_wins: np.ndarray
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def fit(x: sp.spmatrix, y: np.ndarray, c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=5000).fit(x, y)
+
+
+def gain_training(data: Data, quality_rows: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Measured answers only: the gain head just orders requests already judged complex."""
+    return data.x_quality[quality_rows], data.strong_wins[quality_rows]
+
+
+def folds(data: Data) -> list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]:
+    """Paired (traffic, quality) train/test folds, stratified by source and outcome."""
+    strata_t = [f"{p.source}/{p.label}" for p in data.traffic]
+    strata_q = [f"{p.source}/{w}" for p, w in zip(data.quality, data.strong_wins, strict=True)]
+    split = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
+    return list(zip(split.split(strata_t, strata_t), split.split(strata_q, strata_q), strict=True))
+
+
+def out_of_fold(data: Data, head_name: str, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold logits of one head, for the traffic and for the quality prompts."""
+    on_traffic = np.zeros(len(data.traffic))
+    on_quality = np.zeros(len(data.quality))
+    for (train_t, test_t), (train_q, test_q) in folds(data):
+        if head_name == "need":
+            lr = fit(data.x_traffic[train_t], data.is_complex[train_t], c)
+        else:
+            lr = fit(*gain_training(data, train_q), c)
+        on_traffic[test_t] = lr.decision_function(data.x_traffic[test_t])
+        on_quality[test_q] = lr.decision_function(data.x_quality[test_q])
+    return on_traffic, on_quality
+
+
+def mean_apgr(prompts: Sequence[Prompt], scores: np.ndarray) -> float:
+    """Mean over sources of the area under the quality curve (each source weighs the same)."""
+    values = []
+    for source in sorted({p.source for p in prompts}):
+        rows = [i for i, p in enumerate(prompts) if p.source == source]
+        c = quality.curve(
+            [float(scores[i]) for i in rows],
+            [prompts[i].weak or 0.0 for i in rows],
+            [prompts[i].strong or 0.0 for i in rows],
+        )
+        values.append(quality.apgr(c))
+    return float(np.mean(values))
+
+
+def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    lr = LogisticRegression(C=1e4, max_iter=5000).fit(z.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def with_rules(prompts: Sequence[Prompt], p: np.ndarray) -> np.ndarray:
+    """Apply the product rules, as score_request does."""
+    out = p.copy()
+    for i, prompt in enumerate(prompts):
+        view = view_request([{"role": "user", "content": prompt.prompt}])
+        rule = rules.bound(view, signals(prompt.prompt), has_tools=False)
+        if rule is not None:
+            out[i] = rule.apply(float(p[i]))
+    return out
+
+
+def head(lr: LogisticRegression) -> model.Head:
+    weights = lr.coef_[0]
+    dense = {name: round(float(weights[j]), WEIGHT_DIGITS) for j, name in enumerate(SIGNALS)}
+    hashed: dict[int, float] = {}
+    for bucket, w in enumerate(weights[len(SIGNALS) :]):
+        rounded = round(float(w), WEIGHT_DIGITS - 1)
+        if rounded:
+            hashed[bucket] = rounded
+    return model.Head(round(float(lr.intercept_[0]), WEIGHT_DIGITS), dense, hashed)
+
+
+@dataclass(frozen=True, slots=True)
+class Trained:
+    model: model.ScorerModel
+    presets: dict[str, Thresholds]
+
+
+def train(
+    traffic: Sequence[Prompt], qual: Sequence[Prompt], log: Callable[[str], None] = print
+) -> Trained:
+    """The whole procedure on one tune split: choose, calibrate, fit, pick the presets."""
+    # MT-Bench has a handful of prompts per stratum; the folds cope
+    warnings.filterwarnings("ignore", message="The least populated class")
+    log(f"tune split: {len(traffic)} traffic prompts, {len(qual)} quality prompts")
+    data = Data(
+        traffic=list(traffic),
+        quality=list(qual),
+        x_traffic=design_matrix([p.prompt for p in traffic]),
+        x_quality=design_matrix([p.prompt for p in qual]),
+        is_complex=np.array([p.is_complex for p in traffic]),
+        strong_wins=np.array([(p.strong or 0.0) > (p.weak or 0.0) for p in qual]),
+    )
+    y = data.is_complex
+
+    # 1. regularisation of each head, on out-of-fold scores
+    need_oof = {c: out_of_fold(data, "need", c) for c in NEED_C}
+    gain_oof = {c: out_of_fold(data, "gain", c) for c in GAIN_C}
+    for c, (zt, _) in need_oof.items():
+        log(f"  need C={c}: traffic log-loss {log_loss(y, sigmoid(zt)):.4f}")
+    for c, (_, zq) in gain_oof.items():
+        log(f"  gain C={c}: quality APGR {mean_apgr(qual, zq):.3f}")
+    need_c = min(NEED_C, key=lambda c: log_loss(y, sigmoid(need_oof[c][0])))
+    gain_c = max(GAIN_C, key=lambda c: mean_apgr(qual, gain_oof[c][1]))
+    (need_t, need_q), (gain_t, gain_q) = need_oof[need_c], gain_oof[gain_c]
+    log(f"chosen: need C={need_c}, gain C={gain_c}")
+
+    # 2. the blend: best quality-track order whose traffic calibration stays close to need alone
+    def blended(cap: float, weight: float, zn: np.ndarray, zg: np.ndarray) -> np.ndarray:
+        return np.where(zn < cap, zn, cap + weight * sigmoid(zg))  # as model.Blend
+
+    base_scale, base_offset = platt(need_t, y)
+    base_p = sigmoid(base_scale * need_t + base_offset)
+    base_brier = float(np.mean((base_p - y) ** 2))
+    choice = (math.inf, 0.0, base_scale, base_offset, mean_apgr(qual, need_q))
+    for cap in NEED_CAPS:
+        for weight in GAIN_WEIGHTS:
+            z = blended(cap, weight, need_t, gain_t)
+            scale, offset = platt(z, y)
+            p = sigmoid(scale * z + offset)
+            brier = float(np.mean((p - y) ** 2))
+            apgr = mean_apgr(qual, blended(cap, weight, need_q, gain_q))
+            log(f"  cap {cap} gain weight {weight}: traffic Brier {brier:.4f}, APGR {apgr:.3f}")
+            if brier <= BRIER_SLACK * base_brier and apgr > choice[4]:
+                choice = (cap, weight, scale, offset, apgr)
+    cap, weight, scale, offset, apgr = choice
+    log(f"chosen blend: need cap {cap}, gain weight {weight} (quality APGR {apgr:.3f})")
+
+    # 3. presets, on out-of-fold probabilities with the rules applied
+    p_oof = with_rules(traffic, sigmoid(scale * blended(cap, weight, need_t, gain_t) + offset))
+    presets: dict[str, Thresholds] = {}
+    for name, (complex_to_small, simple_to_large) in BUDGETS.items():
+        presets[name] = thresholds.choose(
+            p_oof.tolist(),
+            y.tolist(),
+            complex_to_small=complex_to_small,
+            simple_to_large=simple_to_large,
+        )
+        t = presets[name]
+        local = [t.decide(float(p)) for p in p_oof]
+        simple_small = np.mean([d == "small" for d, c in zip(local, y, strict=True) if not c])
+        complex_large = np.mean([d != "small" for d, c in zip(local, y, strict=True) if c])
+        decided = np.mean([d != "abstain" for d in local])
+        log(
+            f"  preset {name}: {t}; out-of-fold, abstentions to large: simple to small "
+            f"{simple_small:.3f}, complex recall {complex_large:.3f}, decided locally {decided:.3f}"
+        )
+
+    # 4. the shipped heads, on the whole tune split
+    need_head = head(fit(data.x_traffic, y, need_c))
+    gain_head = head(fit(*gain_training(data, np.arange(len(qual))), gain_c))
+    x_dense = data.x_traffic[:, : len(SIGNALS)].toarray()
+    means = {
+        name: round(float(x_dense[:, j].mean()), WEIGHT_DIGITS) for j, name in enumerate(SIGNALS)
+    }
+    trained = model.ScorerModel(
+        hash_bits=HASH_BITS,
+        need=need_head,
+        gain=gain_head,
+        blend=model.Blend(
+            need_cap=cap if math.isfinite(cap) else 1e9,
+            gain_weight=weight,
+            scale=round(scale, WEIGHT_DIGITS),
+            offset=round(offset, WEIGHT_DIGITS),
+        ),
+        signal_means=means,
+    )
+    return Trained(trained, presets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--out", type=Path, default=model.ARTIFACT)
+    args = parser.parse_args()
+
+    trained = train(
+        load(args.bench_dir / "traffic.jsonl", "tune"),
+        load(args.bench_dir / "quality.jsonl", "tune"),
+    )
+    args.out.write_text(json.dumps(trained.model.to_dict(), separators=(",", ":")) + "\n")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
+    print("presets for shared/routing/presets.py:")
+    for name, t in trained.presets.items():
+        print(f'    "{name}": Thresholds({t.small_below}, {t.large_at_or_above}),')
+
+
+if __name__ == "__main__":
+    main()

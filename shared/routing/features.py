@@ -1,0 +1,290 @@
+"""What the local scorer reads from a chat request: pure Python, no I/O, no state.
+
+Two kinds of features, both computed here so training (bench/train_scorer.py) and inference
+(scorer.py) share one definition:
+- named signals: hand-made, human-readable, roughly in [0, 5] so one regularisation fits all;
+- hashed terms (Terms): the distinct lowercased words, each standing for its own bucket and its
+  character 4-grams' (they carry unseen spellings and jargon: "dataframe", "Ptyhon"), and the
+  distinct word bigrams, counted into a fixed number of crc32 buckets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+HASH_BITS = 15
+HASH_BUCKETS = 1 << HASH_BITS
+# Regexes and terms read at most this much of a message: longer inputs are settled by their
+# length anyway, and the cap keeps inference under a millisecond.
+MAX_SCAN_CHARS = 1000
+CHAR_GRAM = 4
+
+# Named signals, in the order the model's dense weights use.
+SIGNALS: tuple[str, ...] = (
+    "chars",
+    "words",
+    "lines",
+    "greeting",
+    "code_fence",
+    "code_syntax",
+    "stack_trace",
+    "code_terms",
+    "mixed_case",
+    "multi_step",
+    "numbered_list",
+    "numbers",
+    "math_ops",
+    "quantity_question",
+    "money_or_percent",
+    "math_terms",
+    "task_verb",
+    "sentences",
+)
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9_#+']*")
+_GREETING = re.compile(
+    r"(?:hi|hello|hey|hiya|yo|howdy|good (?:morning|afternoon|evening)|greetings|"
+    r"thanks?(?: you)?(?: (?:so|very) much)?|thank you|thx|ty|cheers|bye|goodbye|"
+    r"see you|ok(?:ay)?|cool|great|got it|sounds good|yes|no|sure)"
+    r"(?: there| all| again| a lot| a bunch| a million)?[\s!.,?:)]*",
+)
+
+
+def _words(*lines: str) -> frozenset[str]:
+    return frozenset(word for line in lines for word in line.split())
+
+
+# Word lists are matched as sets over the tokens: far cheaper than one regex each.
+# General software vocabulary (not mined from the benchmark); plurals match through _stem.
+_CODE_TERMS = _words(
+    "python java javascript typescript c# c++ rust golang go kotlin swift scala ruby php perl",
+    "haskell lua matlab r sql nosql regex api apis json yaml xml csv html css bash shell",
+    "powershell script function code program algorithm compile compiler debug docker container",
+    "kubernetes k8s react vue angular node nodejs django flask fastapi spring rails pandas numpy",
+    "scipy pytorch tensorflow keras sklearn jax huggingface transformer llm gpt embedding",
+    "git github linux unix windows macos ios android database postgres postgresql mysql sqlite",
+    "mongodb redis kafka spark hadoop query schema table column index join class method",
+    "variable array list dict tuple pointer struct enum interface module package dependency",
+    "implement implementation repository library framework server client frontend backend sdk",
+    "endpoint http https rest graphql grpc websocket oauth jwt token cli terminal command",
+    "binary hash thread async await callback recursion loop iterator compiler runtime syntax",
+    "exception bug stacktrace refactor unittest pytest deploy deployment pipeline ci cd aws",
+    "azure gcp lambda terraform ansible nginx apache vm cuda gpu cpu latency dataframe dataset",
+    "model training inference neural network regression classifier gradio streamlit notebook",
+    "jupyter vba excel macro formula plugin widget component toolbar fragment activity",
+)
+_MATH_TERMS = _words(
+    "solve equation integral derivative probability prove theorem matrix polynomial remainder",
+    "divisible prime inequality integer ratio average twice half triple each per total",
+    "altogether respectively",
+)
+_TASK_VERBS = _words(
+    "write create implement explain compare design analyze analyse summarize summarise develop",
+    "generate draft describe build optimize optimise refactor evaluate discuss critique rewrite",
+    "outline propose suggest list",
+)
+_MIXED_CASE = re.compile(r"[a-z][A-Z]")  # HuggingFace, AutoGen, iOS, getElementById
+_QUANTITY_BIGRAMS = frozenset(
+    ("how", w) for w in ["many", "much", "long", "old", "far", "fast", "often"]
+) | frozenset(("what", w) for w in ["percent", "fraction"])
+_QUANTITY_WORDS = frozenset({"calculate", "compute"})
+_MONEY_WORDS = frozenset({"percent", "dollars", "cents"})
+_CODE_SYMBOLS = ("=>", "->", "::", ");", "==", "!=", "&&", "||", "()", "#include", "</")
+_CODE_LINES = re.compile(
+    r"(?m)^[ \t]*(?:def|class|import|from|public|private|static|return|const|let|var|func|fn"
+    r"|if|for|while|\}|\{)\b"
+)
+_SNAKE_CASE = re.compile(r"[a-z]_[a-z]")
+_CALL = re.compile(r"\w\.\w+\(")
+_STACK_HINTS = ("traceback", "error", "exception", "fault", "panicked", "\tat ", "  at ")
+_STACK_TRACE = re.compile(
+    r"traceback \(most recent call last\)|\bat [\w.$<>]+\([\w.]*:\d+\)|[a-z](?:error|exception)\b"
+    r"|\bsegmentation fault\b|\bpanicked at\b"
+)
+_MULTI_STEP_HINTS = ("first", "step", "plan", "roadmap", "strategy", "schedule", "break", "curric")
+_MULTI_STEP = re.compile(
+    r"\bfirst\b.{1,200}?\b(?:then|next|after that|finally)\b|\bstep[- ]by[- ]step\b"
+    r"|\b(?:make|create|write|draft|give me|outline|design|develop|build|propose)\b"
+    r"[^.?!\n]{0,40}\b(?:plan|roadmap|strategy|curriculum|schedule)\b"
+    r"|\bplan (?:out|how|for how)\b|\bin (?:\w+ )?steps\b|\bbreak (?:it|this) down\b",
+    re.DOTALL,
+)
+_DIGIT = re.compile(r"\d")
+_NUMBERED = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*\u2022])\s+\S")
+_MATH_OPS = re.compile(r"\d\s*[-+*/x\u00d7^=<>]\s*-?\d")
+_MATH_SYMBOLS = ("\\frac", "sqrt", "|x", "= ", "\u2264", "\u2265", "\u222b", "\u2211")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """The parts of a chat request that the scorer reads."""
+
+    text: str  # the last user message, as plain text
+    context_chars: int  # characters across all messages, the last one included
+    user_turns: int
+    tool_results: int  # messages with role "tool" (or legacy "function")
+    images: int  # image parts anywhere in the conversation
+
+
+def message_text(content: Any) -> tuple[str, int]:
+    """Plain text and the number of image parts of one message's content."""
+    if content is None:
+        return "", 0
+    if isinstance(content, str):
+        return content, 0
+    texts: list[str] = []
+    images = 0
+    if isinstance(content, Sequence):
+        for part in content:
+            if not isinstance(part, Mapping):
+                continue
+            kind = part.get("type")
+            if kind == "text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif kind in ("image_url", "input_image", "image"):
+                images += 1
+    return "\n".join(texts), images
+
+
+def view_request(messages: Sequence[Mapping[str, Any]]) -> RequestView:
+    """Reduce a chat conversation to what the scorer needs."""
+    last_user = ""
+    context_chars = 0
+    user_turns = 0
+    tool_results = 0
+    images = 0
+    for message in messages:
+        text, n_images = message_text(message.get("content"))
+        context_chars += len(text)
+        images += n_images
+        role = message.get("role")
+        if role == "user":
+            user_turns += 1
+            last_user = text
+        elif role in ("tool", "function"):
+            tool_results += 1
+    return RequestView(last_user, context_chars, user_turns, tool_results, images)
+
+
+def _stem(word: str) -> str:
+    """Crude plural folding for lexicon look-ups: "arrays" -> "array", "apis" stays listed."""
+    return word[:-1] if len(word) > 3 and word[-1] == "s" and word[-2] != "s" else word
+
+
+def _log_count(n: int) -> float:
+    return math.log1p(n)
+
+
+def is_greeting(text: str) -> bool:
+    """Small talk only: "hi", "thanks!", "ok, bye" (a few words, nothing else)."""
+    if len(text) > 60:  # before any copying: most messages are long
+        return False
+    lowered = text.strip().lower()
+    if not lowered or len(lowered) > 40:
+        return False
+    pieces = [p for p in re.split(r"[,;]\s*|\s+and\s+", lowered) if p]
+    return all(_GREETING.fullmatch(p) for p in pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The hashed terms of a message: its distinct words (each stands for its own bucket and
+    its character n-gram buckets, see word_buckets) and the buckets of its distinct bigrams."""
+
+    words: frozenset[str]
+    bigrams: frozenset[int]
+
+    def counts(self) -> dict[int, int]:
+        """Bucket -> how many distinct terms fall in it: the model's hashed inputs."""
+        out: dict[int, int] = {}
+        for bucket in self.bigrams:
+            out[bucket] = out.get(bucket, 0) + 1
+        for word in self.words:
+            for bucket in word_buckets(word):
+                out[bucket] = out.get(bucket, 0) + 1
+        return out
+
+
+def features(text: str) -> tuple[dict[str, float], Terms]:
+    """The named signals and the hashed terms of one message, sharing one tokenisation."""
+    lowered = text[:MAX_SCAN_CHARS].lower()
+    words = _WORD.findall(lowered)
+    return _signals(text, lowered, words), _terms(words)
+
+
+def signals(text: str) -> dict[str, float]:
+    """The named signals of one message; every name in SIGNALS, each roughly in [0, 5]."""
+    lowered = text[:MAX_SCAN_CHARS].lower()
+    return _signals(text, lowered, _WORD.findall(lowered))
+
+
+def terms(text: str) -> Terms:
+    """The hashed terms of one message."""
+    return _terms(_WORD.findall(text[:MAX_SCAN_CHARS].lower()))
+
+
+def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
+    bigrams = set(pairwise(words))
+    stack = any(h in lowered for h in _STACK_HINTS) and _STACK_TRACE.search(lowered)
+    multi = any(h in lowered for h in _MULTI_STEP_HINTS) and _MULTI_STEP.search(lowered)
+    has_digit = _DIGIT.search(lowered) is not None
+    return {
+        "chars": math.log1p(len(text)) / 2,
+        # spaces and newlines count words closely enough, without splitting a long text
+        "words": math.log1p(text.count(" ") + text.count("\n") + 1) / 2,
+        "lines": _log_count(text.count("\n")),
+        "greeting": 1.0 if is_greeting(text) else 0.0,
+        "code_fence": 1.0 if "```" in text else 0.0,
+        "code_syntax": _log_count(
+            sum(lowered.count(s) for s in _CODE_SYMBOLS)
+            + sum(1 for _ in _CODE_LINES.finditer(lowered))
+            # cheap counts first: most prose has neither underscores nor calls
+            + (sum(1 for _ in _SNAKE_CASE.finditer(lowered)) if "_" in lowered else 0)
+            + (sum(1 for _ in _CALL.finditer(lowered)) if "(" in lowered else 0)
+        ),
+        "stack_trace": 1.0 if stack else 0.0,
+        "code_terms": _log_count(sum(1 for w in words if _stem(w) in _CODE_TERMS)),
+        "mixed_case": _log_count(sum(1 for _ in _MIXED_CASE.finditer(text[:MAX_SCAN_CHARS]))),
+        "multi_step": 1.0 if multi else 0.0,
+        "numbered_list": _log_count(sum(1 for _ in _NUMBERED.finditer(lowered))),
+        "numbers": _log_count(sum(1 for w in words if w[0].isdigit())),
+        "math_ops": _log_count(
+            (sum(1 for _ in _MATH_OPS.finditer(lowered)) if has_digit else 0)
+            + sum(lowered.count(s) for s in _MATH_SYMBOLS)
+        ),
+        "quantity_question": 1.0
+        if not bigrams.isdisjoint(_QUANTITY_BIGRAMS) or any(w in _QUANTITY_WORDS for w in words)
+        else 0.0,
+        "money_or_percent": _log_count(
+            lowered.count("$") + lowered.count("%") + sum(1 for w in words if w in _MONEY_WORDS)
+        ),
+        "math_terms": _log_count(sum(1 for w in words if w in _MATH_TERMS)),
+        "task_verb": _log_count(sum(1 for w in words if w in _TASK_VERBS)),
+        "sentences": _log_count(
+            lowered.count(". ") + lowered.count("? ") + lowered.count("! ") + lowered.count(".\n")
+        ),
+    }
+
+
+def _bucket(term: str) -> int:
+    # crc32, not hash(): str hashes are salted per process, the artifact needs stable buckets.
+    return zlib.crc32(term.encode()) & (HASH_BUCKETS - 1)
+
+
+@lru_cache(maxsize=1 << 15)
+def word_buckets(word: str) -> tuple[int, ...]:
+    """A word's own bucket and its character n-gram buckets (distinct); cached, words recur."""
+    padded = f"<{word}>"  # a prefix or suffix gram differs from the same letters inside
+    grams = {padded[i : i + CHAR_GRAM] for i in range(len(padded) - CHAR_GRAM + 1)}
+    return (_bucket(word), *(_bucket("#" + g) for g in sorted(grams)))
+
+
+def _terms(words: list[str]) -> Terms:
+    return Terms(frozenset(words), frozenset(_bucket(f"{a} {b}") for a, b in pairwise(words)))

@@ -1,0 +1,181 @@
+"""The learned part of the local scorer: two linear heads over shared features, pure Python.
+
+- need: P(the request is of the `complex` kind), trained on labelled traffic;
+- gain: P(the strong model answers better than the weak one), trained on measured answers.
+Below `need_cap` the need logit alone decides, so simple-vs-complex calls never depend on the
+gain head; above it, a request is surely complex and its expected gain orders it among the
+other sure ones (the cost-quality curve): z = need_cap + gain_weight * sigmoid(z_gain).
+Then p = sigmoid(scale * z + offset), recalibrated on out-of-fold traffic scores.
+The weights come from bench/train_scorer.py as a small JSON artifact, read once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from shared.routing.features import Terms, word_buckets
+
+ARTIFACT = Path(__file__).with_name("scorer_model.json")
+WORD_CACHE_SIZE = 50_000
+
+
+class Logits(NamedTuple):
+    need: float
+    gain: float
+    need_wording: float  # the part of `need` that the hashed terms contribute
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    bias: float
+    dense: Mapping[str, float]  # weight per named signal
+    hashed: Mapping[int, float]  # weight per bucket; absent buckets weigh 0
+
+    def logit(self, signals: Mapping[str, float], buckets: set[int]) -> float:
+        z = self.bias
+        for name, value in signals.items():
+            z += self.dense.get(name, 0.0) * value
+        hashed = self.hashed
+        for bucket in buckets:
+            z += hashed.get(bucket, 0.0)
+        return z
+
+
+@dataclass(frozen=True, slots=True)
+class Blend:
+    need_cap: float
+    gain_weight: float
+    scale: float
+    offset: float
+
+    def probability(self, z_need: float, z_gain: float) -> float:
+        z = (
+            z_need
+            if z_need < self.need_cap
+            else self.need_cap + self.gain_weight * _sigmoid(z_gain)
+        )
+        return _sigmoid(self.scale * z + self.offset)
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:  # the two branches keep exp() from overflowing
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerModel:
+    hash_bits: int
+    need: Head
+    gain: Head
+    blend: Blend
+    signal_means: Mapping[str, float]  # centre for attributing a score to signals
+    # both heads' weights per bucket, so scoring reads each bucket once
+    _paired: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False, compare=False)
+    # both heads' summed weights per word (its own and its n-grams' buckets): words recur
+    _per_word: dict[str, tuple[float, float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if not self._paired:
+            self._paired.update(
+                (b, (self.need.hashed.get(b, 0.0), self.gain.hashed.get(b, 0.0)))
+                for b in set(self.need.hashed) | set(self.gain.hashed)
+            )
+
+    def _word_weights(self, word: str) -> tuple[float, float]:
+        cached = self._per_word.get(word)
+        if cached is None:
+            need = gain = 0.0
+            for bucket in word_buckets(word):
+                pair = self._paired.get(bucket)
+                if pair is not None:
+                    need += pair[0]
+                    gain += pair[1]
+            if len(self._per_word) >= WORD_CACHE_SIZE:  # bounded: odd inputs can't grow it
+                self._per_word.clear()
+            cached = self._per_word[word] = (need, gain)
+        return cached
+
+    def logits(self, signals: Mapping[str, float], terms: Terms) -> Logits:
+        """Both heads' logits: bias + named signals + every distinct term's buckets."""
+        z_need, z_gain = self.need.bias, self.gain.bias
+        need_dense, gain_dense = self.need.dense, self.gain.dense
+        for name, value in signals.items():
+            if value:
+                z_need += need_dense[name] * value
+                z_gain += gain_dense[name] * value
+        wording = 0.0
+        for word in terms.words:
+            need, gain = self._word_weights(word)
+            wording += need
+            z_gain += gain
+        paired = self._paired
+        for bucket in terms.bigrams:
+            pair = paired.get(bucket)
+            if pair is not None:
+                wording += pair[0]
+                z_gain += pair[1]
+        return Logits(z_need + wording, z_gain, wording)
+
+    def probability(self, logits: Logits) -> float:
+        return self.blend.probability(logits.need, logits.gain)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScorerModel:
+        names: list[str] = list(data["signals"])
+        need_hashed: dict[int, float] = {}
+        gain_hashed: dict[int, float] = {}
+        for bucket, w_need, w_gain in data["buckets"]:
+            if w_need:
+                need_hashed[int(bucket)] = float(w_need)
+            if w_gain:
+                gain_hashed[int(bucket)] = float(w_gain)
+        return cls(
+            hash_bits=int(data["hash_bits"]),
+            need=Head(
+                float(data["need"]["bias"]),
+                dict(zip(names, data["need"]["dense"], strict=True)),
+                need_hashed,
+            ),
+            gain=Head(
+                float(data["gain"]["bias"]),
+                dict(zip(names, data["gain"]["dense"], strict=True)),
+                gain_hashed,
+            ),
+            blend=Blend(**{k: float(v) for k, v in data["blend"].items()}),
+            signal_means=dict(zip(names, data["signal_means"], strict=True)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        names = list(self.signal_means)
+        buckets = sorted(set(self.need.hashed) | set(self.gain.hashed))
+        return {
+            "format": "hybrid-router scorer v1",
+            "hash_bits": self.hash_bits,
+            "signals": names,
+            "signal_means": [self.signal_means[n] for n in names],
+            "need": {"bias": self.need.bias, "dense": [self.need.dense[n] for n in names]},
+            "gain": {"bias": self.gain.bias, "dense": [self.gain.dense[n] for n in names]},
+            "blend": {
+                "need_cap": self.blend.need_cap,
+                "gain_weight": self.blend.gain_weight,
+                "scale": self.blend.scale,
+                "offset": self.blend.offset,
+            },
+            "buckets": [
+                [b, self.need.hashed.get(b, 0.0), self.gain.hashed.get(b, 0.0)] for b in buckets
+            ],
+        }
+
+
+def load(path: Path = ARTIFACT) -> ScorerModel:
+    with path.open(encoding="utf-8") as handle:
+        return ScorerModel.from_dict(json.load(handle))

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+
+from bench.routing.data import Prompt, by_source, parse_line, select, split_of
+
+
+def test_split_is_deterministic_and_about_seventy_thirty() -> None:
+    ids = [f"src/{i}" for i in range(2000)]
+    sides = [split_of(i) for i in ids]
+    assert sides == [split_of(i) for i in ids]
+    share = sides.count("tune") / len(sides)
+    assert 0.66 < share < 0.74
+
+
+def test_parse_traffic_and_quality_lines() -> None:
+    t = parse_line(
+        json.dumps({"id": "a/1", "source": "a", "category": "c", "prompt": "hi", "label": "simple"})
+    )
+    assert t == Prompt("a/1", "a", "c", "hi", label="simple")
+    assert not t.is_complex
+    q = parse_line(
+        json.dumps(
+            {"id": "b/1", "source": "b", "category": "c", "prompt": "x", "weak": 0, "strong": 1}
+        )
+    )
+    assert (q.weak, q.strong, q.label) == (0.0, 1.0, None)
+
+
+def test_select_and_group() -> None:
+    prompts = [Prompt(f"s{i % 2}/{i}", f"s{i % 2}", "", "p") for i in range(50)]
+    tune, heldout = select(prompts, "tune"), select(prompts, "heldout")
+    assert len(tune) + len(heldout) == 50
+    assert not {p.id for p in tune} & {p.id for p in heldout}
+    assert select(prompts, "all") == prompts
+    assert set(by_source(prompts)) == {"s0", "s1"}
+
+
+def test_a_salt_gives_another_split() -> None:
+    ids = [f"src/{i}" for i in range(200)]
+    assert [split_of(i) for i in ids] != [split_of(i, "a") for i in ids]
+    assert [split_of(i, "a") for i in ids] == [split_of(i, "a") for i in ids]

@@ -1,0 +1,147 @@
+"""The product's hard requirements on the local scorer, through its public interface."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from shared.routing.presets import MODES, PRESETS
+from shared.routing.scorer import Score, score_request, score_text
+
+
+def user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": text}
+
+
+@pytest.mark.parametrize("text", ["hi", "hello", "thanks", "Thanks!", "hey there", "ok, bye"])
+def test_small_talk_goes_small_under_every_preset(text: str) -> None:
+    score = score_text(text)
+    assert score.signal == "greeting"
+    for mode in MODES:
+        assert PRESETS[mode].decide(score.p_large) == "small"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's my order status",
+        "how do I reset my password",
+        "what is the balance on my checking account",
+        "my card was declined at the store, why?",
+        "can you tell me when my package will arrive",
+    ],
+)
+def test_faqs_and_status_checks_go_small_with_high_confidence(text: str) -> None:
+    score = score_text(text)
+    assert score.p_large < 0.05
+    assert PRESETS["balanced"].decide(score.p_large) == "small"
+
+
+COMPLEX = {
+    "code": "```python\ndef add(a, b):\n    return a - b\n```\nwhy does this return the wrong sum?",
+    "stack trace": 'Traceback (most recent call last):\n  File "app.py", line 3\nKeyError: "id"',
+    "code-like": "Write a function in Rust that merges two sorted vectors without allocating.",
+    "multi-step": "First summarise the report, then list the risks, then draft an email about it.",
+    "step by step": "Explain step by step how to migrate a Postgres database to a new server",
+    "plan": "Make a plan to launch our product in three new markets next quarter",
+    "numbered": "Build me a CLI that:\n1. reads a CSV\n2. validates each row\n3. writes JSON",
+    "math word problem": (
+        "A train leaves at 3 pm going 60 mph and another leaves at 4 pm going 80 mph. "
+        "When does the second train catch up with the first one?"
+    ),
+    "gsm8k-like": (
+        "Maria buys 4 boxes of pencils with 12 pencils each. She gives away 15 pencils. "
+        "How many pencils does she have left?"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+def test_complex_requests_go_large_under_balanced(name: str) -> None:
+    score = score_text(COMPLEX[name])
+    assert PRESETS["balanced"].decide(score.p_large) == "large", score
+
+
+def test_tools_go_large_whatever_the_text() -> None:
+    score = score_text("hi", has_tools=True)
+    assert score.signal == "tools"
+    for mode in MODES:
+        assert PRESETS[mode].decide(score.p_large) == "large"
+
+
+def test_very_long_input_goes_large() -> None:
+    score = score_text("please read this. " * 500)
+    assert score.signal == "long input"
+    assert PRESETS["cost"].decide(score.p_large) == "large"
+
+
+def test_long_context_counts_even_when_the_last_message_is_short() -> None:
+    messages = [user("here is my log:\n" + "GET /index 200 OK\n" * 500), user("what happened?")]
+    assert score_request(messages).signal == "long input"
+
+
+def test_tool_results_and_images_go_large() -> None:
+    tool_turn = [
+        user("what's the weather in Paris"),
+        {"role": "assistant", "content": None, "tool_calls": []},
+        {"role": "tool", "content": '{"temp": 21}', "tool_call_id": "1"},
+    ]
+    assert score_request(tool_turn).signal == "tool results"
+    image = [
+        user("hi"),
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "what is in this picture?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+            ],
+        },
+    ]
+    assert score_request(image).signal == "image"
+    assert PRESETS["cost"].decide(score_request(image).p_large) == "large"
+
+
+def test_scores_the_last_user_message() -> None:
+    messages = [
+        {"role": "system", "content": "You are a helpful assistant."},
+        user(COMPLEX["code-like"]),
+        {"role": "assistant", "content": "Here you go: ..."},
+        user("thanks!"),
+    ]
+    assert score_request(messages).signal == "greeting"
+    assert score_request(messages[:2]).p_large > 0.5
+
+
+def test_text_parts_are_read() -> None:
+    parts = [{"type": "text", "text": "hello"}]
+    assert score_request([{"role": "user", "content": parts}]).signal == "greeting"
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [[], [{"role": "user", "content": None}], [{"role": "assistant", "content": "hi"}]],
+)
+def test_degenerate_conversations_still_score(messages: list[dict[str, object]]) -> None:
+    score = score_request(messages)
+    assert 0.0 <= score.p_large <= 1.0
+    assert score.signal
+
+
+def test_score_is_a_probability_with_a_signal() -> None:
+    for text in ["how do i change my pin", *COMPLEX.values()]:
+        score = score_text(text)
+        assert 0.0 <= score.p_large <= 1.0
+        assert isinstance(score.signal, str)
+        assert score.signal
+
+
+def test_score_is_immutable() -> None:
+    score = Score(0.5, "math")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        score.p_large = 0.1  # type: ignore[misc]
+
+
+def test_named_signals_explain_clear_cases() -> None:
+    assert score_text(COMPLEX["code"]).signal == "code"
+    assert score_text(COMPLEX["multi-step"]).signal == "multi-step"

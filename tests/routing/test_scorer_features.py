@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import zlib
+
+from shared.routing import features
+from shared.routing.features import (
+    SIGNALS,
+    is_greeting,
+    message_text,
+    signals,
+    terms,
+    view_request,
+    word_buckets,
+)
+
+
+def test_message_text_reads_strings_parts_and_none() -> None:
+    assert message_text("hello") == ("hello", 0)
+    assert message_text(None) == ("", 0)
+    parts = [
+        {"type": "text", "text": "a"},
+        {"type": "image_url", "image_url": {"url": "x"}},
+        {"type": "text", "text": "b"},
+        "junk",
+    ]
+    assert message_text(parts) == ("a\nb", 1)
+
+
+def test_view_keeps_the_last_user_message_and_counts_the_rest() -> None:
+    view = view_request(
+        [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "tool", "content": "42"},
+            {"role": "user", "content": "second"},
+        ]
+    )
+    assert view.text == "second"
+    assert view.user_turns == 2
+    assert view.tool_results == 1
+    assert view.context_chars == len("be brief" + "first" + "ok" + "42" + "second")
+
+
+def test_greetings() -> None:
+    for text in ["hi", "Hello!", "thanks a lot", "thank you so much", "ok, bye", "good morning"]:
+        assert is_greeting(text), text
+    for text in ["hi, can you check my balance", "thanks, now write a poem", "", "x" * 100]:
+        assert not is_greeting(text), text
+
+
+def test_signals_cover_every_name_and_stay_small() -> None:
+    values = signals("First do this, then that: ```x = f(1) + 2``` " * 30)
+    assert list(values) == list(SIGNALS)
+    assert all(0.0 <= v <= 6.0 for v in values.values())
+    assert values["code_fence"] == 1.0
+    assert values["multi_step"] == 1.0
+
+
+def test_signals_detect_their_cases() -> None:
+    assert signals("How many apples are left if each costs $2?")["quantity_question"] == 1.0
+    assert signals("Traceback (most recent call last):\nValueError: x")["stack_trace"] == 1.0
+    assert signals("how many apples")["stack_trace"] == 0.0
+    assert signals("1. read\n2. parse\n3. write")["numbered_list"] > 0
+    assert signals("what time is it")["math_ops"] == 0.0
+    assert signals("what is 12 * 7")["math_ops"] > 0
+
+
+def test_hashed_terms_are_stable_across_processes() -> None:
+    # crc32, not the per-process salted hash(): the artifact's buckets must mean the same
+    expected = zlib.crc32(b"hello") & (features.HASH_BUCKETS - 1)
+    assert word_buckets("hello")[0] == expected
+    assert expected in terms("Hello").counts()
+
+
+def test_terms_are_distinct_words_and_bigrams() -> None:
+    t = terms("Reset my password, reset MY password")
+    assert t.words == {"reset", "my", "password"}
+    assert len(t.bigrams) == 3  # reset my, my password, password reset
+    assert terms("reset my password").counts() == terms("RESET my password").counts()
+    assert terms("reset my password").counts() != terms("password my reset").counts()
+
+
+def test_bucket_counts_cover_words_grams_and_bigrams() -> None:
+    counts = terms("ab").counts()  # "<ab>" is one 4-gram: the word and its gram, no bigram
+    assert sum(counts.values()) == 2
+    assert all(0 <= b < features.HASH_BUCKETS for b in counts)

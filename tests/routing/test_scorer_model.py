@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import math
+
+from shared.routing import model
+from shared.routing.features import HASH_BITS, SIGNALS, Terms, features
+from shared.routing.scorer import LocalScorer
+
+
+def tiny() -> model.ScorerModel:
+    zero = dict.fromkeys(SIGNALS, 0.0)
+    return model.ScorerModel(
+        hash_bits=HASH_BITS,
+        need=model.Head(-1.0, {**zero, "numbers": 2.0}, {7: 0.5}),
+        gain=model.Head(0.0, zero, {7: -0.25, 9: 1.0}),
+        blend=model.Blend(need_cap=2.0, gain_weight=0.5, scale=1.0, offset=0.0),
+        signal_means=zero,
+    )
+
+
+def test_round_trip_through_json() -> None:
+    m = tiny()
+    again = model.ScorerModel.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert again.need == m.need
+    assert again.gain == m.gain
+    assert again.blend == m.blend
+
+
+def test_logits_add_bias_signals_and_terms() -> None:
+    m = tiny()
+    terms = Terms(words=frozenset(), bigrams=frozenset({7, 9, 123}))
+    logits = m.logits({**dict.fromkeys(SIGNALS, 0.0), "numbers": 1.0}, terms)
+    assert logits.need == -1.0 + 2.0 + 0.5
+    assert logits.gain == -0.25 + 1.0
+    assert logits.need_wording == 0.5
+
+
+def test_fast_word_path_equals_the_sum_over_bucket_counts() -> None:
+    # inference sums cached per-word weights; training sees bucket counts: they must agree
+    shipped = model.load()
+    zero = dict.fromkeys(SIGNALS, 0.0)
+    for text in ["how do i reset my password", "Visualize pandas dataframe in gradio", "hi hi hi"]:
+        _, terms = features(text)
+        expected = shipped.need.bias + sum(
+            shipped.need.hashed.get(b, 0.0) * n for b, n in terms.counts().items()
+        )
+        assert math.isclose(shipped.logits(zero, terms).need, expected, abs_tol=1e-9)
+
+
+def test_blend_caps_the_need_logit() -> None:
+    blend = model.Blend(need_cap=2.0, gain_weight=1.0, scale=1.0, offset=0.0)
+    assert blend.probability(10.0, 0.0) == blend.probability(2.0, 0.0)
+    assert blend.probability(10.0, 1.0) > blend.probability(10.0, 0.0)
+    assert math.isclose(blend.probability(-2.0, 0.0), 1 / (1 + math.exp(2.0)))
+    assert 0.0 <= blend.probability(-1e6, -1e6) < 1e-9  # no overflow
+
+
+def test_shipped_artifact_is_small_and_loads() -> None:
+    assert model.ARTIFACT.stat().st_size < 1_000_000
+    shipped = model.load()
+    assert shipped.hash_bits == HASH_BITS
+    assert set(shipped.need.dense) == set(SIGNALS)
+    values, terms = features("how do i reset my password")
+    assert 0.0 <= shipped.probability(shipped.logits(values, terms)) <= 1.0
+
+
+def test_a_local_scorer_runs_any_model_and_names_its_reason() -> None:
+    scorer = LocalScorer(tiny())
+    many_numbers = scorer.score([{"role": "user", "content": "12 34 56 78 90 12 34 56"}])
+    assert many_numbers.p_large > 0.5
+    assert many_numbers.signal == "math"
+    plain = scorer.score([{"role": "user", "content": "where is my parcel"}])
+    assert plain.p_large < 0.5
+    assert plain.signal == "faq wording"
