@@ -276,7 +276,7 @@ class Gateway:
             else:
                 yield stream_error("The model deployment ended the stream before the answer.")
         except httpx.HTTPError as exc:
-            yield stream_error(f"The model deployment stream failed ({type(exc).__name__}).")
+            yield stream_error(f"The model deployment stream failed ({errors.failure_name(exc)}).")
         finally:
             await start.response.aclose()
 

@@ -133,7 +133,7 @@ class Attempts:
             try:
                 reply = await self.client.complete(tier, body, timeout)
             except httpx.HTTPError as exc:
-                self._fail(span, tier, started, None, type(exc).__name__)
+                self._fail(span, tier, started, None, errors.failure_name(exc))
                 raise transport_error(exc) from None
             span.set_attribute(t.HTTP_STATUS, reply.status)
             if reply.status >= 400:
@@ -200,7 +200,7 @@ class Attempts:
                 ) from None
             except httpx.HTTPError as exc:
                 await _close(response)
-                self._fail(span, tier, started, None, type(exc).__name__)
+                self._fail(span, tier, started, None, errors.failure_name(exc))
                 raise transport_error(exc) from None
             self._record(tier, started, response.status_code, None)
             return StreamStart(response, events, first)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import orjson
+from httpx_aiohttp import AiohttpTransport
 
 from shared.settings import Tier
 from shared.upstream.auth import Auth
@@ -42,8 +43,14 @@ class FoundryClient:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
+            # httpx's API over aiohttp's connection pool: httpcore's pool scans every connection
+            # per request (encode/httpcore#1035); at concurrency 32 this transport halves the
+            # CPU per request and serves 2.5x the requests (bench/README.md, A/B).
+            transport = AiohttpTransport(
+                limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256)
+            )
             self._http = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256),
+                transport=transport,
                 headers={"content-type": "application/json", "accept": "application/json"},
             )
         return self._http

@@ -46,14 +46,26 @@ def from_status(status: int, body: dict[str, Any], headers: httpx.Headers) -> Ap
     )
 
 
+def is_timeout(exc: httpx.HTTPError) -> bool:
+    """A real timeout, not a connection error the aiohttp transport files under ConnectTimeout."""
+    return isinstance(exc, httpx.TimeoutException) and (
+        exc.__cause__ is None or isinstance(exc.__cause__, TimeoutError)
+    )
+
+
+def failure_name(exc: BaseException) -> str:
+    """The name of what went wrong at the bottom (for telemetry's error.type)."""
+    return type(exc.__cause__ or exc).__name__
+
+
 def from_transport(exc: httpx.HTTPError) -> ApiError:
-    if isinstance(exc, httpx.TimeoutException):
+    if is_timeout(exc):
         return ApiError(
             504, "The model deployment did not answer in time.", type="api_error", code="timeout"
         )
     return ApiError(
         502,
-        f"Could not reach the model deployment ({type(exc).__name__}).",
+        f"Could not reach the model deployment ({failure_name(exc)}).",
         type="api_error",
         code="upstream_unreachable",
     )
