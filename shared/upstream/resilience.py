@@ -9,6 +9,7 @@ tried instead, and when none is left the caller gets 429 or 503 with Retry-After
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import time
@@ -110,7 +111,6 @@ class Outcome(Generic[T]):
     tier: Tier
     result: T
     changes: tuple[str, ...]
-    attempts: int
 
 
 Attempt = Callable[[Tier, dict[str, Any], int, float, float], Awaitable[T]]
@@ -150,12 +150,23 @@ class Resilience:
         attempt: Attempt[T],
     ) -> Outcome[T]:
         """Run `attempt` down the fallback chain of `first` until one answers or time is up."""
-        chain = fallback_chain(self.settings, first)
+        while True:
+            outcome, last, blocked = await self._down_the_chain(first, body, deadline, attempt)
+            if outcome is not None:
+                return outcome
+            pause = self._pause_before_again(last, blocked, deadline)
+            if pause is None:
+                raise self._give_up(last, blocked)
+            await asyncio.sleep(pause)
+
+    async def _down_the_chain(
+        self, first: Tier, body: dict[str, Any], deadline: float, attempt: Attempt[T]
+    ) -> tuple[Outcome[T] | None, ApiError | None, list[Blocked]]:
+        """One pass over the chain: an answer, or the last error and who was skipped."""
         blocked: list[Blocked] = []
         last: ApiError | None = None
         min_context = 0
-        attempts = 0
-        for tier in chain:
+        for tier in fallback_chain(self.settings, first):
             if tier.context_window <= min_context:
                 continue
             shaped = shape_for_tier(body, tier)
@@ -164,33 +175,57 @@ class Resilience:
             if why is not None:
                 blocked.append(why)
                 continue
-            sent = shaped.body
-            dropped: list[str] = []
             try:
-                while True:
-                    try:
-                        result, used = await self._retry_on(tier, sent, tokens, deadline, attempt)
-                        break
-                    except ApiError as error:
-                        param = rejected_param(error, sent)
-                        if param is None:
-                            raise
-                        sent = {k: v for k, v in sent.items() if k != param}
-                        dropped.append(f"dropped {param} (rejected by {tier.deployment})")
-                attempts += used
-                changes = (*shaped.changes, *dropped)
-                if tier is not first:
-                    changes = (*changes, f"failover {first.name}->{tier.name}")
-                return Outcome(tier, result, changes, attempts)
+                result, dropped = await self._on_tier(tier, shaped.body, tokens, deadline, attempt)
             except Retryable as exc:
                 last = exc.error
             except FailOver as exc:
                 last = exc.error
                 if exc.needs_larger_context:
                     min_context = max(min_context, tier.context_window)
+            else:
+                changes = (*shaped.changes, *dropped)
+                if tier is not first:
+                    changes = (*changes, f"failover {first.name}->{tier.name}")
+                return Outcome(tier, result, changes), None, []
             if time.monotonic() >= deadline:
                 break
-        raise self._give_up(last, blocked)
+        return None, last, blocked
+
+    async def _on_tier(
+        self,
+        tier: Tier,
+        body: dict[str, Any],
+        tokens: int,
+        deadline: float,
+        attempt: Attempt[T],
+    ) -> tuple[T, list[str]]:
+        """Retry on one deployment; a parameter it refuses is dropped (and said) and asked again."""
+        dropped: list[str] = []
+        while True:
+            try:
+                return await self._retry_on(tier, body, tokens, deadline, attempt), dropped
+            except ApiError as error:
+                param = rejected_param(error, body)
+                if param is None:
+                    raise
+                body = {k: v for k, v in body.items() if k != param}
+                dropped.append(f"dropped {param} (rejected by {tier.deployment})")
+
+    def _pause_before_again(
+        self, last: ApiError | None, blocked: list[Blocked], deadline: float
+    ) -> float | None:
+        """When every deployment is only briefly held back (a cooldown, a spent budget), wait
+        for the first to come back rather than fail: a short wait beats a 429 to the caller."""
+        if last is not None or not blocked:
+            return None
+        waits = [b.wait_s for b in blocked if b.reason != "breaker"]
+        if not waits:
+            return None
+        pause = min(waits)
+        if pause > self.policy.max_wait_s or time.monotonic() + pause >= deadline:
+            return None
+        return pause
 
     async def _retry_on(
         self,
@@ -199,7 +234,7 @@ class Resilience:
         tokens: int,
         deadline: float,
         attempt: Attempt[T],
-    ) -> tuple[T, int]:
+    ) -> T:
         policy = self.policy
         backoff = wait_exponential_jitter(
             multiplier=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
@@ -227,24 +262,22 @@ class Resilience:
             stop=stop_after_attempt(policy.max_attempts) | stop,
             reraise=True,
         )
-        number = 0
         async for try_ in retrying:
             with try_:
-                number += 1
-                waited = try_.retry_state.idle_for
+                state = try_.retry_state
                 self.health.start(tier.name, tokens)
                 try:
-                    result = await attempt(tier, body, number, waited, deadline)
+                    result = await attempt(
+                        tier, body, state.attempt_number, state.idle_for, deadline
+                    )
                 except Retryable as exc:
                     if exc.fault:
                         self.health.failed(tier.name)
                     else:
                         self.health.throttled(tier.name, exc.wait_s)
                     raise
-                except FailOver:
-                    raise
                 self.health.succeeded(tier.name, remaining_tokens(result), tokens)
-                return result, number
+                return result
         raise AssertionError("tenacity ended without a result")  # pragma: no cover
 
     def _give_up(self, last: ApiError | None, blocked: list[Blocked]) -> ApiError:

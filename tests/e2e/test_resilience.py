@@ -285,3 +285,21 @@ def test_remaining_tokens_header_steers_away_before_a_429(post: Post, emulator: 
     # After the second answer the deployment says fewer tokens are left than a request needs.
     assert models == ["Phi-4-mini", "Phi-4-mini", "Phi-4"]
     assert all(c["status"] == 200 for c in emulator.requests())
+
+
+async def test_a_brief_cooldown_everywhere_is_waited_out_not_answered_429(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    only = json.dumps([TIERS[0] | {"fallbacks": []}])
+    url = start_router(
+        **{**FAST, "ROUTER_TIERS": only, "ROUTER_LARGE_TIER": "small", "ROUTER_MAX_ATTEMPTS": "1"}
+    )
+    emulator.fault("Phi-4-mini", "rate_limit", times=1, retry_after_s=1)
+    body = {"model": "small", "messages": [{"role": "user", "content": "hi"}]}
+    async with httpx.AsyncClient(base_url=f"{url}/api", timeout=30) as client:
+        first = await client.post("/v1/chat/completions", json=body)  # puts it in cooldown
+        started = time.monotonic()
+        second = await client.post("/v1/chat/completions", json=body)
+    assert first.status_code == 429  # one attempt allowed, and no fallback
+    assert second.status_code == 200  # waited for the cooldown instead of failing fast
+    assert time.monotonic() - started >= 0.5
