@@ -120,6 +120,9 @@ async def model_routing(
 
     done = await asyncio.gather(*(one(p) for p in prompts))
     bar.close()
+    closing = getattr(classifier, "aclose", None)
+    if closing is not None:
+        await closing()
     return [r for r, _ in done], [t for _, t in done]
 
 
@@ -152,6 +155,8 @@ def evaluate_split(
                 concurrency=args.concurrency,
             )
         )
+        if use_scorer:  # scores were computed up front: add each prompt's scoring time back
+            latencies = [t + s for t, s in zip(latencies, t_times, strict=True)]
         name = f"policy ({args.preset} preset)" if use_scorer else "classifier only"
         results.model_traffic[name] = traffic.by_source(routed)
         print(

@@ -3,6 +3,7 @@ or both as the policy runs them; and the stand-ins that settle abstentions in th
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -18,25 +19,27 @@ class Classifier(Protocol):
     async def classify(self, text: str) -> Any: ...
 
 
-MISSING_CLASSIFIER = (
-    "--mode classifier|policy needs the router's classifier, shared/routing/classifier.py, "
-    "which this branch does not have yet. Merge main, then wire its constructor in "
-    "bench/routing/deciders.py:load_classifier (expected: an object with "
-    "`async def classify(text) -> 'simple' | 'complex'`, built from settings)."
-)
-
-
 def load_classifier(endpoint: str) -> Classifier:
-    """The classifier against a chat-completions endpoint; a clear error until it exists."""
-    try:
-        from shared.routing import classifier as module  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise SystemExit(MISSING_CLASSIFIER) from exc
-    factory = getattr(module, "from_endpoint", None)
-    if factory is None:
-        raise SystemExit(MISSING_CLASSIFIER)
-    classifier: Classifier = factory(endpoint)
-    return classifier
+    """The router's own classifier (its prompt, parsing, timeout and cache) against `endpoint`,
+    authenticated as the router would be: FOUNDRY_API_KEY from the environment, else Entra."""
+    from shared.gateway import Gateway
+    from shared.settings import load_settings
+
+    settings = load_settings({**os.environ, "FOUNDRY_ENDPOINT": endpoint})
+    return RouterClassifier(Gateway(settings))
+
+
+class RouterClassifier:
+    """The gateway's classifier, and a way to close the gateway's connections after a run."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+
+    async def classify(self, text: str) -> Any:
+        return await self.gateway.policy.classifier.classify(text)
+
+    async def aclose(self) -> None:
+        await self.gateway.aclose()
 
 
 def tier_of(answer: Any) -> Tier:
