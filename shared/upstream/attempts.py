@@ -10,12 +10,13 @@ import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from shared import telemetry as t
 from shared.api import ApiError
@@ -123,13 +124,9 @@ class Attempts:
         self, tier: Tier, body: dict[str, Any], number: int, waited: float, deadline: float
     ) -> UpstreamReply:
         """A JSON completion."""
-        timeout = min(self.settings.attempt_timeout_s, max(0.01, deadline - time.monotonic()))
+        timeout = _within(deadline, self.settings.attempt_timeout_s)
         started = time.perf_counter()
-        with self.tracer.start_as_current_span(
-            f"chat {tier.deployment}",
-            kind=SpanKind.CLIENT,
-            attributes=self._span_attributes(tier, body, number, waited),
-        ) as span:
+        with self._span(tier, body, number, waited) as span:
             try:
                 reply = await self.client.complete(tier, body, timeout)
             except httpx.HTTPError as exc:
@@ -152,6 +149,16 @@ class Attempts:
             self.record_usage(tier, usage)
             return reply
 
+    def _span(
+        self, tier: Tier, body: dict[str, Any], number: int, waited: float
+    ) -> AbstractContextManager[Span]:
+        """One CLIENT span per attempt; retries and failovers become siblings."""
+        return self.tracer.start_as_current_span(
+            f"chat {tier.deployment}",
+            kind=SpanKind.CLIENT,
+            attributes=self._span_attributes(tier, body, number, waited),
+        )
+
     def _fail(self, span: Any, tier: Tier, started: float, status: int | None, error: str) -> None:
         span.set_attribute(t.ERROR_TYPE, error)
         span.set_status(Status(StatusCode.ERROR))
@@ -161,13 +168,9 @@ class Attempts:
         self, tier: Tier, body: dict[str, Any], number: int, waited: float, deadline: float
     ) -> StreamStart:
         """Open a stream and wait for its first event; until then failing over is free."""
-        limit = min(self.settings.first_token_timeout_s, max(0.01, deadline - time.monotonic()))
+        limit = _within(deadline, self.settings.first_token_timeout_s)
         started = time.perf_counter()
-        with self.tracer.start_as_current_span(
-            f"chat {tier.deployment}",
-            kind=SpanKind.CLIENT,
-            attributes=self._span_attributes(tier, body, number, waited),
-        ) as span:
+        with self._span(tier, body, number, waited) as span:
             response: httpx.Response | None = None
             try:
                 async with asyncio.timeout(limit):
@@ -204,6 +207,11 @@ class Attempts:
                 raise transport_error(exc) from None
             self._record(tier, started, response.status_code, None)
             return StreamStart(response, events, first)
+
+
+def _within(deadline: float, limit_s: float) -> float:
+    """An attempt's time limit: its own, or what is left of the request's budget."""
+    return min(limit_s, max(0.01, deadline - time.monotonic()))
 
 
 async def _close(response: httpx.Response | None) -> None:
