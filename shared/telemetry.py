@@ -50,6 +50,17 @@ PROVIDER_NAME = "azure.ai.openai"
 _configured = False
 
 
+def exporter_for(env: Mapping[str, str]) -> str:
+    """Where telemetry goes in this environment: a pure choice, made once by `configure`."""
+    if env.get("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "").lower() == "true":
+        return "functions-worker"  # the worker set up Azure Monitor: never a second time
+    if env.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+        return "azure-monitor"
+    if env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return "otlp"
+    return "none"
+
+
 def configure(env: Mapping[str, str] | None = None) -> str:
     """Set up exporting once per process; returns what was chosen (for health and tests)."""
     global _configured
@@ -57,13 +68,12 @@ def configure(env: Mapping[str, str] | None = None) -> str:
     if _configured:
         return "already"
     _configured = True
-    if env.get("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "").lower() == "true":
-        return "functions-worker"
-    if env.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+    choice = exporter_for(env)
+    if choice == "azure-monitor":
         return _azure_monitor(env)
-    if env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    if choice == "otlp":
         return _otlp()
-    return "none"
+    return choice
 
 
 def _azure_monitor(env: Mapping[str, str]) -> str:
