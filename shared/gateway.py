@@ -154,14 +154,12 @@ class Gateway:
                     t.DECIDED_BY: decision.decided_by,
                     t.REASON: decision.reason,
                     t.CACHE_HIT: decision.decided_by == "cache",
-                    **({t.SCORE: decision.score} if decision.score is not None else {}),
-                    **(
-                        {t.CLASSIFIER_MS: decision.classifier_ms}
-                        if decision.classifier_ms is not None
-                        else {}
-                    ),
                 }
             )
+            if decision.score is not None:
+                span.set_attribute(t.SCORE, decision.score)
+            if decision.classifier_ms is not None:
+                span.set_attribute(t.CLASSIFIER_MS, decision.classifier_ms)
         self.instruments.decisions.add(
             1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
         )
@@ -230,14 +228,15 @@ class Gateway:
         return b"".join(chunks)
 
     async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
-        """The classifier's call: one short completion, never to a throttled or broken tier."""
+        """The classifier's call: one attempt (span, tokens and cost like any other), never to a
+        throttled or broken tier; any failure means the safe default."""
         if self.deployment_health.blocked(tier.name) is not None:
             raise ApiError(503, "classifier tier unavailable", type="api_error")
-        reply = await self.client.complete(
-            tier, shape_for_tier(body, tier).body, self.settings.classifier_timeout_s
+        deadline = time.monotonic() + self.settings.classifier_timeout_s
+        reply = await self.attempts.complete(
+            tier, shape_for_tier(body, tier).body, 1, 0.0, deadline
         )
-        if reply.status >= 400:
-            raise errors.from_status(reply.status, reply.body, reply.headers)
+        self.instruments.cost.add(cost_usd(tier, reply.body.get("usage")), {t.TIER: tier.name})
         choices = reply.body.get("choices") or [{}]
         return content_text((choices[0].get("message") or {}).get("content"))
 

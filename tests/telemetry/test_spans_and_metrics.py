@@ -185,3 +185,17 @@ async def test_message_content_only_when_asked_for(
     (call,) = telemetry.finished("chat Phi-4-mini")
     assert "secret plans" in call.attributes["gen_ai.input.messages"]
     assert call.attributes["gen_ai.output.messages"]
+
+
+async def test_classifier_call_is_an_attempt_span_under_the_decision(
+    emulator: Emulator, telemetry: Telemetry
+) -> None:
+    async for client in router_client(emulator, telemetry, ROUTER_PRESET="classifier"):
+        await ask(client, text="where is my parcel")
+    (decide,) = telemetry.finished("router.decide")
+    classify, answer = telemetry.finished("chat Phi-4-mini")
+    assert classify.parent.span_id == decide.context.span_id
+    assert classify.attributes["gen_ai.request.max_tokens"] <= 10
+    assert answer.parent.span_id == decide.parent.span_id
+    assert decide.attributes["router.decided_by"] == "classifier"
+    assert decide.attributes["router.classifier_ms"] > 0
