@@ -72,3 +72,16 @@ def test_openai_sdk_sees_router_errors(sdk: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as failure:
         sdk.chat.completions.create(model="nope", messages=[{"role": "user", "content": "hi"}])
     assert failure.value.code == "model_not_found"
+
+
+def test_bad_configuration_stops_start_up_naming_the_setting() -> None:
+    from devtools.process import start_server
+
+    with pytest.raises(RuntimeError) as failure:
+        start_server(
+            ["-m", "devtools.localhost", "--port", "0"],
+            env={"FOUNDRY_ENDPOINT": "http://127.0.0.1:9", "ROUTER_PRESET": "cheapest"},
+            timeout=60,
+        )
+    assert "ROUTER_PRESET" in str(failure.value)
+    assert "cheapest" in str(failure.value)
