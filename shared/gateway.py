@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -16,13 +16,14 @@ from starlette.responses import Response, StreamingResponse
 
 from shared import openapi
 from shared import telemetry as t
-from shared.api import SSE_DONE, ApiError, ChatRequest, content_text, parse_chat_request, sse_event
+from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
 from shared.routing.policy import AUTO, Decision, RoutingPolicy
 from shared.settings import Settings, Tier, load_settings
+from shared.streaming import relay
 from shared.upstream import errors
-from shared.upstream.attempts import Attempts, StreamStart
+from shared.upstream.attempts import Attempts
 from shared.upstream.auth import make_auth
 from shared.upstream.client import FoundryClient
 from shared.upstream.health import BreakerPolicy, HealthBook
@@ -124,7 +125,7 @@ class Gateway:
             started = await self.resilience.call(first, body, deadline, self.attempts.stream)
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             return StreamingResponse(
-                self._relay(started.result, started.tier, include_usage),
+                relay(started.result, started.tier, include_usage, self._count_usage),
                 media_type="text/event-stream",
                 headers={
                     **answer_headers(decision, started.tier, started.changes),
@@ -240,52 +241,12 @@ class Gateway:
         choices = reply.body.get("choices") or [{}]
         return content_text((choices[0].get("message") or {}).get("content"))
 
-    async def _relay(
-        self, start: StreamStart, tier: Tier, include_usage: bool
-    ) -> AsyncIterator[bytes]:
-        """Re-frame the upstream's SSE; end with [DONE] only when the answer is known whole."""
-        finished = False
-        try:
-            data = start.first
-            while True:
-                if data == "[DONE]":
-                    yield SSE_DONE
-                    return
-                try:
-                    chunk = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    yield stream_error("The model deployment sent a malformed chunk.")
-                    return
-                chunk["model"] = tier.deployment
-                choices = chunk.get("choices") or []
-                finished = finished or any(c.get("finish_reason") for c in choices)
-                usage = chunk.get("usage")
-                if usage:
-                    cost = cost_usd(tier, usage)
-                    usage["cost_usd"] = round(cost, 8)
-                    self.instruments.cost.add(cost, {t.TIER: tier.name})
-                    self.attempts.record_usage(tier, usage)
-                if usage is None or include_usage or choices:
-                    yield sse_event(chunk)
-                data = await anext(start.events, None)
-                if data is None:
-                    break
-            if finished:  # a whole answer whose [DONE] was lost is still a whole answer
-                yield SSE_DONE
-            else:
-                yield stream_error("The model deployment ended the stream before the answer.")
-        except httpx.HTTPError as exc:
-            yield stream_error(f"The model deployment stream failed ({errors.failure_name(exc)}).")
-        finally:
-            await start.response.aclose()
+    def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
+        self.instruments.cost.add(cost, {t.TIER: tier.name})
+        self.attempts.record_usage(tier, usage)
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-def stream_error(message: str) -> bytes:
-    """An in-band error event (the OpenAI SDK raises on it); no [DONE] follows."""
-    return sse_event(ApiError(502, message, type="api_error", code="upstream_stream_error").body())
 
 
 def answer_headers(decision: Decision, tier: Tier, changes: tuple[str, ...]) -> dict[str, str]:

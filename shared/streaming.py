@@ -1,0 +1,65 @@
+"""Relaying an upstream SSE stream to the caller, truthfully.
+
+Each chunk is re-framed (its `model` names the deployment that answered; usage gets its cost);
+the stream ends with [DONE] only when the answer is known to be whole. A cut, a stall, a
+malformed chunk or an end without finish_reason becomes an in-band error event instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import orjson
+
+from shared.api import SSE_DONE, ApiError, sse_event
+from shared.settings import Tier
+from shared.upstream import errors
+from shared.upstream.attempts import StreamStart
+from shared.upstream.models import cost_usd
+
+UsageSink = Callable[[Tier, dict[str, Any], float], None]
+"""Told of the usage block and its cost once the stream reports them."""
+
+
+async def relay(
+    start: StreamStart, tier: Tier, include_usage: bool, on_usage: UsageSink
+) -> AsyncIterator[bytes]:
+    finished = False
+    try:
+        data: str | None = start.first
+        while data is not None:
+            if data == "[DONE]":
+                yield SSE_DONE
+                return
+            try:
+                chunk = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                yield stream_error("The model deployment sent a malformed chunk.")
+                return
+            chunk["model"] = tier.deployment
+            choices = chunk.get("choices") or []
+            finished = finished or any(c.get("finish_reason") for c in choices)
+            usage = chunk.get("usage")
+            if usage:
+                cost = cost_usd(tier, usage)
+                usage["cost_usd"] = round(cost, 8)
+                on_usage(tier, usage, cost)
+            # We always ask for usage upstream; the caller sees it only if it asked too.
+            if usage is None or include_usage or choices:
+                yield sse_event(chunk)
+            data = await anext(start.events, None)
+        if finished:  # a whole answer whose [DONE] was lost is still a whole answer
+            yield SSE_DONE
+        else:
+            yield stream_error("The model deployment ended the stream before the answer.")
+    except httpx.HTTPError as exc:
+        yield stream_error(f"The model deployment stream failed ({errors.failure_name(exc)}).")
+    finally:
+        await start.response.aclose()
+
+
+def stream_error(message: str) -> bytes:
+    """An in-band error event (the OpenAI SDK raises on it); no [DONE] follows."""
+    return sse_event(ApiError(502, message, type="api_error", code="upstream_stream_error").body())
