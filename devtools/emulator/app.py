@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from devtools.emulator.chat import ChatEndpoint
 from devtools.emulator.config import EmulatorConfig
 from devtools.emulator.control import control_routes, service_routes
 from devtools.emulator.state import EmulatorState
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    # Azure answers unknown paths with JSON, not Starlette's plain text.
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    message = "Resource not found" if status == 404 else "Method not allowed"
+    body = b'{"error":{"code":"%d","message":"%s"}}' % (status, message.encode())
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
@@ -29,6 +40,6 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         *service_routes(state),
         *control_routes(state),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.emulator = state
     return app

@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,13 +25,14 @@ _INVALID = object()
 
 
 class Delivery:
-    """How to deliver an answer: timing and the shaping fault, if any."""
+    """How to deliver an answer: seconds before the first byte, seconds spread over the rest
+    of a stream, and the shaping fault, if any."""
 
-    __slots__ = ("fault", "latency_s", "ttft_fraction")
+    __slots__ = ("fault", "first_s", "rest_s")
 
-    def __init__(self, latency_s: float, ttft_fraction: float, fault: Fault | None) -> None:
-        self.latency_s = latency_s
-        self.ttft_fraction = ttft_fraction
+    def __init__(self, first_s: float, rest_s: float, fault: Fault | None) -> None:
+        self.first_s = first_s
+        self.rest_s = rest_s
         self.fault = fault
 
 
@@ -149,7 +151,7 @@ class ChatEndpoint:
                 if fault.kind in SHAPING:
                     shaping = fault
                 elif fails:
-                    await self._fail(fault, deployment, body, receive, record)
+                    await self._fail(fault, deployment, body, receive)
                     return
 
         if deployment.reasoning:
@@ -170,21 +172,28 @@ class ChatEndpoint:
         override = shaping.params["text"] if shaping and shaping.kind == "classify_answer" else None
         reply = answers.answer(name, body, params.max_tokens, override)
         greedy = params.temperature == 0 and params.top_p == 0
-        delivery = Delivery(
-            latency_for(deployment, raw, config.speed, greedy), deployment.ttft_fraction, shaping
-        )
+        latency = latency_for(deployment, raw, config.speed, greedy)
+        first = latency * deployment.ttft_fraction
+        delivery = Delivery(first, latency - first, shaping)
+        if shaping is not None and shaping.kind == "slow_first_token":
+            # Absolute, not scaled by speed: the fault is about the client's timeouts.
+            delivery.first_s += shaping.params["delay_ms"] / 1000
         completion = reply.completion_tokens * params.n
         stats.prompt_tokens += prompt
         stats.completion_tokens += completion
         stats.statuses["200"] += 1
         if record is not None:
             record["status"] = 200
-        response_headers = [
-            *base_headers,
-            (b"x-ratelimit-remaining-tokens", str(admission.remaining_tokens).encode()),
-            (b"x-ratelimit-remaining-requests", str(admission.remaining_requests).encode()),
-            (b"x-ms-deployment-name", name.encode()),
-        ]
+        response_headers = [*base_headers, (b"x-ms-deployment-name", name.encode())]
+        # An unlimited quota (tpm/rpm null) has nothing to report.
+        if admission.remaining_tokens >= 0:
+            response_headers.append(
+                (b"x-ratelimit-remaining-tokens", str(admission.remaining_tokens).encode())
+            )
+        if admission.remaining_requests >= 0:
+            response_headers.append(
+                (b"x-ratelimit-remaining-requests", str(admission.remaining_requests).encode())
+            )
         usage = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
@@ -203,7 +212,6 @@ class ChatEndpoint:
         deployment: DeploymentConfig,
         body: dict[str, Any],
         receive: wire.Receive,
-        record: dict[str, Any] | None,
     ) -> None:
         """Answer (or refuse to answer) as the fault says."""
         kind, p = fault.kind, fault.params
@@ -255,9 +263,7 @@ class ChatEndpoint:
         delivery: Delivery,
         headers: list[tuple[bytes, bytes]],
     ) -> None:
-        delay = delivery.latency_s
-        if delivery.fault is not None and delivery.fault.kind == "slow_first_token":
-            delay += delivery.fault.params["delay_ms"] / 1000
+        delay = delivery.first_s + delivery.rest_s
         if delay:
             await asyncio.sleep(delay)
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
@@ -315,12 +321,9 @@ class ChatEndpoint:
         else:
             deltas = [{"content": piece} for piece in answers.stream_pieces(reply.content or "")]
 
-        ttft = delivery.latency_s * delivery.ttft_fraction
-        step = (delivery.latency_s - ttft) / len(deltas)
-        if kind == "slow_first_token":
-            ttft += fault.params["delay_ms"] / 1000  # type: ignore[union-attr]
-        if ttft:
-            await asyncio.sleep(ttft)
+        step = delivery.rest_s / len(deltas)
+        if delivery.first_s:
+            await asyncio.sleep(delivery.first_s)
         await send(
             {
                 "type": "http.response.start",
@@ -367,7 +370,7 @@ class ChatEndpoint:
         kind: str | None,
         fault: Fault | None,
         receive: wire.Receive,
-        flush: Any,
+        flush: Callable[[], Awaitable[None]],
         pending: list[bytes],
     ) -> bool:
         """Act at the fault point; True when the stream is over."""

@@ -12,7 +12,8 @@ DEFAULT_COMPLETION_ESTIMATE = 1000
 
 @dataclass(frozen=True)
 class Admission:
-    """The outcome of asking for quota: allowed or not, what is left, and when to retry."""
+    """The outcome of asking for quota: allowed or not, what is left (-1: no limit), and when
+    to retry."""
 
     allowed: bool
     remaining_tokens: int

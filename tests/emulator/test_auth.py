@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 from azure.core.pipeline.transport import AsyncioRequestsTransport
+from azure.identity import ManagedIdentityCredential as SyncManagedIdentityCredential
 from azure.identity.aio import ManagedIdentityCredential
 
 from tests.emulator.helpers import chat, settings
@@ -159,3 +160,19 @@ async def test_real_managed_identity_credential(
     }
     assert recorded[-1]["auth"] == "bearer"
     assert recorded[-1]["headers"]["authorization"] == "Bearer <redacted>"
+
+
+def test_real_sync_credential_through_msal(
+    client: httpx.Client, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync credential goes through MSAL, which builds its own request and parses
+    `expires_on` itself."""
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{base_url}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", IDENTITY_HEADER)
+    monkeypatch.delenv("IDENTITY_SERVER_THUMBPRINT", raising=False)
+    token = SyncManagedIdentityCredential().get_token(SCOPE)
+    assert time.time() + 3500 < token.expires_on <= time.time() + 3600
+    assert chat(client, headers=bearer(token.token)).status_code == 200
+    assert client.get("/control/stats").json()["token_requests"] == [
+        {"api-version": "2019-08-01", "resource": "https://cognitiveservices.azure.com"}
+    ]

@@ -251,3 +251,12 @@ def test_openai_sdk_against_both_shapes(client: httpx.Client, base_url: str) -> 
         ("Phi-4-mini", "bearer", 200),
         ("gpt-4o", "api-key", 200),
     ]
+
+
+def test_unknown_paths_and_methods_answer_json(client: httpx.Client) -> None:
+    response = client.post("/openai/deployments/gpt-5/completions", headers=KEY)
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "404", "message": "Resource not found"}}
+    response = client.get("/openai/v1/chat/completions", headers=KEY)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "405"

@@ -92,3 +92,11 @@ def test_rejected_requests_are_not_charged(client: httpx.Client) -> None:
     settings(client, deployments={"Phi-4-mini": {"rpm": 1}})
     assert chat(client, messages=[]).status_code == 400
     assert chat(client).status_code == 200
+
+
+def test_unlimited_quota_reports_no_remaining(client: httpx.Client) -> None:
+    settings(client, deployments={"Phi-4-mini": {"tpm": None}})
+    response = chat(client)
+    assert "x-ratelimit-remaining-tokens" not in response.headers
+    # rpm derives from tpm, so it is unlimited too.
+    assert "x-ratelimit-remaining-requests" not in response.headers
