@@ -1,11 +1,12 @@
-"""A/B two checkouts of the router side by side: both local hosts against one fast fake
-upstream, wrk in interleaved rounds; throughput, p50 and CPU ms per request for each.
+"""A/B two (or more) checkouts of the router side by side: their local hosts against one fast
+fake upstream, wrk in interleaved rounds; throughput, p50 and CPU ms per request for each.
 
 For judging a change by its effect on the same machine at the same minutes, e.g.
     git archive main | tar -x -C /tmp/a
     .venv/bin/python -m bench.ab /tmp/a . --labels main,perf
 
-Run: .venv/bin/python -m bench.ab DIR_A DIR_B [--labels A,B] [--rounds 3] [--concurrency 1,32]
+Run: .venv/bin/python -m bench.ab DIR_A DIR_B [DIR_C ...] [--labels A,B,...] [--rounds 3]
+     [--concurrency 1,32]
 """
 
 from __future__ import annotations
@@ -29,16 +30,18 @@ CHAT = "/api/v1/chat/completions"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
-    parser.add_argument("--labels", default="A,B")
+    parser.add_argument("trees", type=Path, nargs="+", help="two or more router checkouts")
+    parser.add_argument("--labels", help="comma-separated, one per tree (default A,B,...)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument(
         "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32, 128]
     )
     args = parser.parse_args()
-    labels = args.labels.split(",")
+    default = ",".join(chr(ord("A") + i) for i in range(len(args.trees)))
+    labels = (args.labels or default).split(",")
+    if len(args.trees) < 2 or len(labels) != len(args.trees):
+        parser.error("give two or more trees and as many labels")
     place = layout(True)
     samples: dict[tuple[str, int], list[tuple[wrk.LoadResult, float]]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
@@ -48,7 +51,7 @@ def main() -> None:
         upstream = procs.start("fake-upstream", argv, port, cpu=place.load, log_dir=logs)
         routers: dict[str, procs.Proc] = {}
         try:
-            for label, tree in zip(labels, (args.a, args.b), strict=True):
+            for label, tree in zip(labels, args.trees, strict=True):
                 rport = procs.free_port()
                 routers[label] = procs.start(
                     label,
