@@ -4,6 +4,8 @@ Handlers take and return Starlette types (azurefunctions-extensions-http-fastapi
 functions run under the Functions host and under devtools/localhost.py.
 """
 
+import gc
+
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
@@ -14,6 +16,9 @@ telemetry.configure()  # a no-op under the Functions worker, which sets up Azure
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 # Built at import so a bad app setting fails start-up with its name, not the first request.
 gateway = Gateway.from_env()
+# What start-up built (~80k objects: the worker, FastAPI, pydantic, us) lives as long as the
+# process; frozen, the collector's full passes no longer walk it (they took ~80 ms each).
+gc.freeze()
 
 
 @app.route(route="v1/chat/completions", methods=["POST"])
