@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +26,7 @@ from shared.upstream.client import FoundryClient, UpstreamReply, json_object, ss
 from shared.upstream.resilience import RETRY_STATUSES, FailOver, Retryable, upstream_wait_s
 
 
-def outcome_error(status: int, body: dict[str, Any], headers: httpx.Headers) -> Exception:
+def outcome_error(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> Exception:
     """Turn a non-2xx answer into the exception that says what to do next."""
     error = errors.from_status(status, body, headers)
     if status in RETRY_STATUSES:

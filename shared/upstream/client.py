@@ -1,14 +1,16 @@
-"""Talking to Foundry: URL shapes, JSON and streaming calls over one pooled httpx client."""
+"""Talking to Foundry: URL shapes, JSON and streaming calls over one aiohttp connection pool."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from shared.settings import Tier
 from shared.upstream.auth import Auth
@@ -28,30 +30,44 @@ def chat_url(tier: Tier) -> str:
 @dataclass(frozen=True, slots=True)
 class UpstreamReply:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive
     body: dict[str, Any]
 
 
+JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+MAX_CONNECTIONS = 1024
+
+
 class FoundryClient:
-    """One process-wide connection pool, created lazily on the running event loop."""
+    """One process-wide connection pool, created lazily on the running event loop.
+
+    aiohttp's pool: httpcore's scans every connection per request (encode/httpcore#1035).
+    JSON calls use aiohttp directly; streams go through httpx (its line reader and response
+    type) over the same pool. Both raise httpx's exceptions, aiohttp's cause in __cause__.
+    """
 
     def __init__(self, auth: Auth, connect_timeout_s: float) -> None:
         self.auth = auth
         self.connect_timeout_s = connect_timeout_s
+        self._session: aiohttp.ClientSession | None = None
         self._http: httpx.AsyncClient | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=MAX_CONNECTIONS,
+                keepalive_timeout=5.0,  # httpx's idle expiry, which the pool had so far
+                ssl=httpx.create_ssl_context(),  # certificates checked as httpx checks them
+            )
+            self._session = aiohttp.ClientSession(connector=connector, headers=JSON_HEADERS)
+        return self._session
 
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            # httpx's API over aiohttp's connection pool: httpcore's pool scans every connection
-            # per request (encode/httpcore#1035); at concurrency 32 this transport halves the
-            # CPU per request and serves 2.5x the requests (bench/README.md, A/B).
-            transport = AiohttpTransport(
-                limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256)
-            )
             self._http = httpx.AsyncClient(
-                transport=transport,
-                headers={"content-type": "application/json", "accept": "application/json"},
+                transport=AiohttpTransport(client=self.session), headers=JSON_HEADERS
             )
         return self._http
 
@@ -59,13 +75,23 @@ class FoundryClient:
         return httpx.Timeout(read_s, connect=min(self.connect_timeout_s, read_s))
 
     async def complete(self, tier: Tier, body: dict[str, Any], timeout_s: float) -> UpstreamReply:
-        response = await self.http.post(
-            chat_url(tier),
-            content=orjson.dumps(body),
-            headers=await self.auth.headers(),
-            timeout=self._timeout(timeout_s),
+        # Not through httpx: building its request and response models cost ~0.8 ms of CPU per
+        # call, a third of the router's at concurrency 1 (bench/README.md).
+        timeout = aiohttp.ClientTimeout(  # what AiohttpTransport makes of self._timeout()
+            sock_connect=min(self.connect_timeout_s, timeout_s),
+            sock_read=timeout_s,
+            connect=timeout_s,
         )
-        return UpstreamReply(response.status_code, response.headers, json_object(response.content))
+        with map_aiohttp_exceptions():
+            async with self.session.post(
+                chat_url(tier),
+                data=orjson.dumps(body),
+                headers=await self.auth.headers(),
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                raw = await response.read()
+        return UpstreamReply(response.status, response.headers, json_object(raw))
 
     async def open_stream(
         self, tier: Tier, body: dict[str, Any], idle_timeout_s: float
@@ -86,8 +112,11 @@ class FoundryClient:
 
     async def aclose(self) -> None:
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.aclose()  # closes the session too
             self._http = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         await self.auth.aclose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ RETRY_HEADERS = ("retry-after", "retry-after-ms", "x-ms-retry-after-ms")
 KEPT_FIELDS = ("innererror", "status")
 
 
-def from_status(status: int, body: dict[str, Any], headers: httpx.Headers) -> ApiError:
+def from_status(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> ApiError:
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     message = str(error.get("message") or f"The model deployment answered HTTP {status}.")
     code = None if error.get("code") is None else str(error["code"])
