@@ -49,8 +49,10 @@ def run_python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
 
 
 def wall(code: str) -> float:
+    """Spawn -> exit of `python -c code`, less the interpreter's teardown (os._exit): a cold
+    start never pays it, and it varies with the collector's settings (gc.freeze() halves it)."""
     started = time.perf_counter()
-    run_python(code)
+    run_python(f"{code}; import os; os._exit(0)")
     return time.perf_counter() - started
 
 
