@@ -1,7 +1,10 @@
-"""Evidence for the upstream client's cost: a bare httpx.AsyncClient (the router's, same limits)
-POSTing to the fast fake upstream at concurrency 1, 32 and 128, CPU ms per request and
-pooled connections; and the same for httpx2 (pydantic's API-compatible fork, whose pool
-bookkeeping is linear) when it is importable. No router involved.
+"""Evidence for the upstream client's cost: each client the router has used, alone, POSTing to
+the fast fake upstream at concurrency 1, 32 and 128, with its CPU ms per request. No router.
+
+- httpx: httpx.AsyncClient on httpcore's pool (the router's client until 9a58cbf);
+- httpx2: pydantic's API-compatible fork, linear pool bookkeeping (when importable);
+- httpx+aiohttp: httpx over aiohttp's pool (httpx_aiohttp; the router's stream path);
+- aiohttp: the aiohttp session alone (the router's JSON path).
 
 Run: .venv/bin/python -m bench.client_pool [--seconds 3]
 """
@@ -11,47 +14,82 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
+import aiohttp
+import httpx
 import orjson
 import uvloop
+from httpx_aiohttp import AiohttpTransport
 
 from bench.common import procs
 from bench.common.layout import layout
 from bench.common.table import markdown
 
 BODY = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+HEADERS = {"api-key": "k", "content-type": "application/json"}
+Post = Callable[[str], Awaitable[Any]]
 
 
-async def load(lib: ModuleType, url: str, concurrency: int, seconds: float) -> list[object]:
+async def httpx_like(lib: Any, stack: AsyncExitStack, **kwargs: Any) -> Post:
     limits = lib.Limits(max_connections=1024, max_keepalive_connections=256)  # as the router
-    async with lib.AsyncClient(limits=limits) as client:
-        await asyncio.gather(*(client.post(url, content=BODY) for _ in range(concurrency)))
+    client = await stack.enter_async_context(lib.AsyncClient(limits=limits, **kwargs))
+
+    async def post(url: str) -> Any:
+        reply = await client.post(url, content=BODY, headers=HEADERS)
+        return orjson.loads(reply.raise_for_status().content)
+
+    return post
+
+
+async def aiohttp_alone(stack: AsyncExitStack) -> Post:
+    connector = aiohttp.TCPConnector(limit=1024)
+    session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
+
+    async def post(url: str) -> Any:
+        async with session.post(url, data=BODY, headers=HEADERS) as reply:
+            reply.raise_for_status()
+            return orjson.loads(await reply.read())
+
+    return post
+
+
+CLIENTS: dict[str, Callable[[AsyncExitStack], Awaitable[Post]]] = {
+    "httpx": lambda stack: httpx_like(httpx, stack),
+    "httpx+aiohttp": lambda stack: httpx_like(httpx, stack, transport=AiohttpTransport()),
+    "aiohttp": aiohttp_alone,
+}
+try:
+    _httpx2 = importlib.import_module("httpx2")
+    CLIENTS["httpx2"] = lambda stack: httpx_like(_httpx2, stack)
+except ImportError:
+    pass
+
+
+async def load(name: str, url: str, concurrency: int, seconds: float) -> list[object]:
+    async with AsyncExitStack() as stack:
+        post = await CLIENTS[name](stack)
+        await asyncio.gather(*(post(url) for _ in range(concurrency)))  # open the connections
         done = 0
         stop = time.perf_counter() + seconds
 
         async def user() -> None:
             nonlocal done
             while time.perf_counter() < stop:
-                (await client.post(url, content=BODY, headers={"api-key": "k"})).raise_for_status()
+                await post(url)
                 done += 1
 
         cpu, started = time.process_time(), time.perf_counter()
         await asyncio.gather(*(user() for _ in range(concurrency)))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - started
-        pooled = len(client._transport._pool.connections)  # type: ignore[attr-defined]
-    return [
-        lib.__name__,
-        lib.__version__,
-        concurrency,
-        f"{done / wall:,.0f}",
-        f"{cpu * 1000 / done:.2f}",
-        pooled,
-    ]
+    return [name, concurrency, f"{done / wall:,.0f}", f"{cpu * 1000 / done:.2f}"]
 
 
 def main() -> None:
@@ -59,30 +97,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3)
     args = parser.parse_args()
     place = layout(True)
-    libs = []
-    for name in ("httpx", "httpx2"):
-        try:
-            libs.append(importlib.import_module(name))
-        except ImportError:
-            print(f"({name} is not installed: skipped)")
     with tempfile.TemporaryDirectory(prefix="bench-pool-") as tmp:
         port = procs.free_port()
         argv = [sys.executable, "-m", "bench.common.fake_upstream", "--port", str(port)]
         upstream = procs.start("fake-upstream", argv, port, cpu=place.load, log_dir=Path(tmp))
         if place.gateway:
-            import os
-
             os.sched_setaffinity(0, place.gateway)  # the client where the router would run
         try:
             rows = [
-                uvloop.run(load(lib, upstream.url + "/v1/chat/completions", c, args.seconds))
+                uvloop.run(load(name, upstream.url + "/v1/chat/completions", c, args.seconds))
                 for c in (1, 32, 128)
-                for lib in libs
+                for name in CLIENTS
             ]
         finally:
             upstream.stop()
     print(f"# upstream client alone ({place.describe()}, {args.seconds:g} s each)\n")
-    print(markdown(["client", "version", "c", "req/s", "client CPU ms/req", "pooled conns"], rows))
+    print(markdown(["client", "c", "req/s", "client CPU ms/req"], rows))
 
 
 if __name__ == "__main__":
