@@ -19,7 +19,7 @@ from shared import telemetry as t
 from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
-from shared.routing.policy import AUTO, Decision, RoutingPolicy
+from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models
 from shared.settings import Settings, Tier, load_settings
 from shared.streaming import relay
 from shared.upstream import errors
@@ -208,9 +208,7 @@ class Gateway:
 
     @guarded
     async def openapi(self, request: Request) -> Response:
-        models = [AUTO, *(t.name for t in self.settings.tiers)]
-        models += [t.deployment for t in self.settings.tiers]
-        return JsonResponse(openapi.document(tuple(dict.fromkeys(models))))
+        return JsonResponse(openapi.document(accepted_models(self.settings)))
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -73,11 +73,16 @@ def decide_from_verdict(settings: Settings, score: Score, verdict: Verdict) -> D
     return Decision(tier, decided_by, verdict.label, score.p_large, verdict.latency_ms)
 
 
+def accepted_models(settings: Settings) -> tuple[str, ...]:
+    """Every `model` value the router takes: auto, a tier name or a deployment name."""
+    names = [AUTO, *(t.name for t in settings.tiers), *(t.deployment for t in settings.tiers)]
+    return tuple(dict.fromkeys(names))
+
+
 def unknown_model(settings: Settings, model: str) -> ApiError:
-    valid = [AUTO, *(t.name for t in settings.tiers), *(t.deployment for t in settings.tiers)]
     return ApiError(
         400,
-        f"The model '{model}' does not exist. Use one of: {', '.join(dict.fromkeys(valid))}.",
+        f"The model '{model}' does not exist. Use one of: {', '.join(accepted_models(settings))}.",
         code="model_not_found",
         param="model",
     )
