@@ -16,17 +16,7 @@ from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from shared.settings import Tier
 from shared.upstream.auth import Auth
-
-
-def chat_url(tier: Tier) -> str:
-    if tier.url_shape == "deployments":
-        return (
-            f"{tier.endpoint}/openai/deployments/{tier.deployment}/chat/completions"
-            f"?api-version={tier.api_version}"
-        )
-    if tier.url_shape == "url":
-        return tier.endpoint
-    return f"{tier.endpoint}/openai/v1/chat/completions"
+from shared.upstream.urls import target
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +80,12 @@ class FoundryClient:
             sock_read=timeout_s,
             connect=timeout_s,
         )
+        where = target(tier)
         with map_aiohttp_exceptions():
             async with self.session.post(
-                chat_url(tier),
+                where.url,
                 data=orjson.dumps(body),
-                headers=await self.auth.headers(),
+                headers={**await self.auth.headers(), **where.headers},
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
@@ -105,11 +96,12 @@ class FoundryClient:
         self, tier: Tier, body: dict[str, Any], idle_timeout_s: float
     ) -> httpx.Response:
         """Send a streaming request; the caller reads `aiter_lines()` and must `aclose()` it."""
+        where = target(tier)
         request = self.http.build_request(
             "POST",
-            chat_url(tier),
+            where.url,
             content=orjson.dumps(body),
-            headers={**await self.auth.headers(), "accept": "text/event-stream"},
+            headers={**await self.auth.headers(), **where.headers, "accept": "text/event-stream"},
             timeout=self._timeout(idle_timeout_s),
         )
         response = await self.http.send(request, stream=True)

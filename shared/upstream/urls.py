@@ -1,0 +1,33 @@
+"""Where a tier's deployment is called: one place for every URL shape and its per-shape headers.
+
+Each shape is Microsoft's documented route for a kind of deployment; the client asks `target`
+for the URL and any headers that go with it, so a new shape or a new API lands here alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from shared.settings import Tier
+
+Api = Literal["chat"]
+"""The upstream API being called (chat completions; more as the router grows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def target(tier: Tier, api: Api = "chat") -> Target:
+    """The URL (and any headers the shape needs) for calling `api` on `tier`'s deployment."""
+    if tier.url_shape == "deployments":
+        return Target(
+            f"{tier.endpoint}/openai/deployments/{tier.deployment}/chat/completions"
+            f"?api-version={tier.api_version}"
+        )
+    if tier.url_shape == "url":
+        return Target(tier.endpoint)
+    return Target(f"{tier.endpoint}/openai/v1/chat/completions")
