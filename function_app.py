@@ -31,60 +31,60 @@ gc.freeze()
 gc.enable()
 
 
-def http(route: str, methods: list[str], **options: Any) -> Callable[..., Any]:
+def http(*, route: str, methods: list[str], **options: Any) -> Callable[..., Any]:
     """app.route, remembered in the gateway's route table (for 404 vs 405 on what no route took)."""
     gateway.routes.add(route, methods)
     return app.route(route=route, methods=methods, **options)
 
 
-@http("v1/chat/completions", ["POST"])
+@http(route="v1/chat/completions", methods=["POST"])
 async def chat_completions(req: Request) -> Response:
     return await gateway.chat(req)
 
 
 # Azure OpenAI's own paths, so that the AzureOpenAI client and code written for an Azure OpenAI
 # endpoint work against the function app; the deployment in the path is a `model` value.
-@http("openai/deployments/{deployment}/chat/completions", ["POST"])
+@http(route="openai/deployments/{deployment}/chat/completions", methods=["POST"])
 async def azure_chat_completions(req: Request) -> Response:
     return await gateway.chat(req)
 
 
-@http("openai/v1/chat/completions", ["POST"])
+@http(route="openai/v1/chat/completions", methods=["POST"])
 async def azure_v1_chat_completions(req: Request) -> Response:
     return await gateway.chat(req)
 
 
-@http("v1/models", ["GET"])
+@http(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
     return await gateway.models(req)
 
 
-@http("openai/v1/models", ["GET"])
+@http(route="openai/v1/models", methods=["GET"])
 async def azure_v1_list_models(req: Request) -> Response:
     return await gateway.models(req)
 
 
-@http("v1/models/{model}", ["GET"])
+@http(route="v1/models/{model}", methods=["GET"])
 async def retrieve_model(req: Request) -> Response:
     return await gateway.model(req)
 
 
-@http("openai/v1/models/{model}", ["GET"])
+@http(route="openai/v1/models/{model}", methods=["GET"])
 async def azure_v1_retrieve_model(req: Request) -> Response:
     return await gateway.model(req)
 
 
-@http("route", ["POST"])
+@http(route="route", methods=["POST"])
 async def route(req: Request) -> Response:
     return await gateway.route(req)
 
 
-@http("health", ["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@http(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: Request) -> Response:
     return await gateway.health(req)
 
 
-@http("openapi.json", ["GET"])
+@http(route="openapi.json", methods=["GET"])
 async def openapi(req: Request) -> Response:
     return await gateway.openapi(req)
 
