@@ -11,6 +11,7 @@ from starlette.routing import Route
 from devtools.emulator.chat import ChatEndpoint
 from devtools.emulator.config import EmulatorConfig
 from devtools.emulator.control import control_routes, service_routes
+from devtools.emulator.responses import ResponsesApi
 from devtools.emulator.state import EmulatorState
 
 
@@ -37,6 +38,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
             ChatEndpoint(state, deployment_in_path=True),
             methods=["POST"],
         ),
+        *ResponsesApi(state).routes(),
         *service_routes(state),
         *control_routes(state),
     ]
