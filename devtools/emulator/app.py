@@ -11,6 +11,7 @@ from starlette.routing import Route
 from devtools.emulator.chat import ChatEndpoint
 from devtools.emulator.config import EmulatorConfig
 from devtools.emulator.control import control_routes, service_routes
+from devtools.emulator.responses import ResponsesApi
 from devtools.emulator.state import EmulatorState
 
 
@@ -38,6 +39,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
             methods=["POST"],
         ),
         Route("/models/chat/completions", ChatEndpoint(state, route="models"), methods=["POST"]),
+        *ResponsesApi(state).routes(),
         *service_routes(state),
         *control_routes(state),
     ]
