@@ -7,7 +7,6 @@ another deployment can help) or an ApiError the caller caused (neither retried n
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractContextManager
@@ -15,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import orjson
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 from shared import telemetry as t
 from shared.api import ApiError
@@ -24,6 +23,7 @@ from shared.settings import Settings, Tier
 from shared.upstream import errors
 from shared.upstream.client import FoundryClient, UpstreamReply, json_object, sse_data
 from shared.upstream.resilience import RETRY_STATUSES, FailOver, Retryable, upstream_wait_s
+from shared.upstream.urls import target
 
 
 def outcome_error(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> Exception:
@@ -38,15 +38,6 @@ def outcome_error(status: int, body: dict[str, Any], headers: Mapping[str, str])
     return error
 
 
-USAGE_ATTRIBUTES = ((t.INPUT_TOKENS, "prompt_tokens"), (t.OUTPUT_TOKENS, "completion_tokens"))
-
-
-@functools.cache
-def server_address(endpoint: str) -> str:
-    # Parsing the URL costs ~20-50 us; it ran on every attempt for the span attribute.
-    return httpx.URL(endpoint).host
-
-
 def transport_error(exc: httpx.HTTPError) -> Retryable:
     return Retryable(errors.from_transport(exc))
 
@@ -58,6 +49,7 @@ class StreamStart:
     response: httpx.Response
     events: AsyncIterator[str]
     first: str
+    record: t.StreamRecord  # the attempt's span, ended when the stream ends
 
     @property
     def headers(self) -> httpx.Headers:
@@ -81,24 +73,12 @@ class Attempts:
     def _span_attributes(
         self, tier: Tier, body: dict[str, Any], number: int, waited: float
     ) -> dict[str, Any]:
-        attributes: dict[str, Any] = {
-            t.OPERATION: "chat",
-            t.PROVIDER: t.PROVIDER_NAME,
-            t.REQUEST_MODEL: tier.deployment,
-            t.SERVER_ADDRESS: server_address(tier.endpoint),
+        return {
+            **t.attempt_attributes(target(tier).url, tier.deployment, body),
             t.TIER: tier.name,
             t.ATTEMPT: number,
             t.WAIT_BEFORE_S: round(waited, 3),
         }
-        for key, name in (
-            (t.REQUEST_TEMPERATURE, "temperature"),
-            (t.REQUEST_TOP_P, "top_p"),
-            (t.REQUEST_MAX_TOKENS, "max_tokens"),
-            (t.REQUEST_MAX_TOKENS, "max_completion_tokens"),
-        ):
-            if isinstance(body.get(name), int | float):
-                attributes[key] = body[name]
-        return attributes
 
     def _record(self, tier: Tier, started: float, status: int | None, error: str | None) -> None:
         attributes = {
@@ -132,19 +112,13 @@ class Attempts:
             except httpx.HTTPError as exc:
                 self._fail(span, tier, started, None, errors.failure_name(exc))
                 raise transport_error(exc) from None
-            span.set_attribute(t.HTTP_STATUS, reply.status)
             if reply.status >= 400:
                 self._fail(span, tier, started, reply.status, str(reply.status))
                 raise outcome_error(reply.status, reply.body, reply.headers)
             usage = reply.body.get("usage") or {}
-            span.set_attribute(t.RESPONSE_MODEL, str(reply.body.get("model", "")))
+            t.attempt_answered(span, reply.status, reply.body)
             if self.capture_content:
-                span.set_attribute(t.INPUT_MESSAGES, orjson.dumps(body.get("messages")).decode())
-                choices = [c.get("message") for c in reply.body.get("choices") or []]
-                span.set_attribute(t.OUTPUT_MESSAGES, orjson.dumps(choices).decode())
-            for key, name in USAGE_ATTRIBUTES:
-                if isinstance(usage.get(name), int):
-                    span.set_attribute(key, usage[name])
+                t.record_content(span, body.get("messages"), reply.body)
             self._record(tier, started, reply.status, None)
             self.record_usage(tier, usage)
             return reply
@@ -153,15 +127,14 @@ class Attempts:
         self, tier: Tier, body: dict[str, Any], number: int, waited: float
     ) -> AbstractContextManager[Span]:
         """One CLIENT span per attempt; retries and failovers become siblings."""
-        return self.tracer.start_as_current_span(
+        return t.attempt_span(
+            self.tracer,
             f"chat {tier.deployment}",
-            kind=SpanKind.CLIENT,
-            attributes=self._span_attributes(tier, body, number, waited),
+            self._span_attributes(tier, body, number, waited),
         )
 
     def _fail(self, span: Any, tier: Tier, started: float, status: int | None, error: str) -> None:
-        span.set_attribute(t.ERROR_TYPE, error)
-        span.set_status(Status(StatusCode.ERROR))
+        t.attempt_failed(span, error, status)
         self._record(tier, started, status, error)
 
     async def stream(
@@ -170,7 +143,17 @@ class Attempts:
         """Open a stream and wait for its first event; until then failing over is free."""
         limit = _within(deadline, self.settings.first_token_timeout_s)
         started = time.perf_counter()
-        with self._span(tier, body, number, waited) as span:
+        span = self.tracer.start_span(
+            f"chat {tier.deployment}",
+            kind=SpanKind.CLIENT,
+            attributes=self._span_attributes(tier, body, number, waited),
+        )
+        if self.capture_content:
+            t.record_content(span, body.get("messages"))
+        # Ended here on a failure; otherwise when the stream ends (StreamRecord.end, the relay).
+        with trace.use_span(
+            span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+        ):
             response: httpx.Response | None = None
             try:
                 async with asyncio.timeout(limit):
@@ -181,12 +164,14 @@ class Attempts:
                     span.set_attribute(t.HTTP_STATUS, status)
                     if status >= 400:
                         self._fail(span, tier, started, status, str(status))
+                        span.end()
                         raise outcome_error(status, json_object(response.content), response.headers)
                     events = sse_data(response.aiter_lines())
                     first = await anext(events)
             except TimeoutError:
                 await _close(response)
                 self._fail(span, tier, started, None, "first_token_timeout")
+                span.end()
                 raise Retryable(
                     ApiError(
                         504,
@@ -198,15 +183,17 @@ class Attempts:
             except StopAsyncIteration:
                 await _close(response)
                 self._fail(span, tier, started, None, "empty_stream")
+                span.end()
                 raise Retryable(
                     ApiError(502, "The model deployment sent an empty stream.", type="api_error")
                 ) from None
             except httpx.HTTPError as exc:
                 await _close(response)
                 self._fail(span, tier, started, None, errors.failure_name(exc))
+                span.end()
                 raise transport_error(exc) from None
             self._record(tier, started, response.status_code, None)
-            return StreamStart(response, events, first)
+            return StreamStart(response, events, first, t.StreamRecord(span, self.capture_content))
 
 
 def _within(deadline: float, limit_s: float) -> float:

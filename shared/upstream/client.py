@@ -15,6 +15,7 @@ from httpx_aiohttp import AiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from shared.settings import Tier
+from shared.telemetry import trace_headers
 from shared.upstream.auth import Auth
 from shared.upstream.urls import target
 
@@ -85,7 +86,7 @@ class FoundryClient:
             async with self.session.post(
                 where.url,
                 data=orjson.dumps(body),
-                headers={**await self.auth.headers(), **where.headers},
+                headers={**await self.auth.headers(), **where.headers, **trace_headers()},
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
@@ -101,7 +102,12 @@ class FoundryClient:
             "POST",
             where.url,
             content=orjson.dumps(body),
-            headers={**await self.auth.headers(), **where.headers, "accept": "text/event-stream"},
+            headers={
+                **await self.auth.headers(),
+                **where.headers,
+                **trace_headers(),
+                "accept": "text/event-stream",
+            },
             timeout=self._timeout(idle_timeout_s),
         )
         response = await self.http.send(request, stream=True)
