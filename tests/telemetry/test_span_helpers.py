@@ -3,8 +3,10 @@ exporter's own span-to-envelope conversion (what Application Insights would rece
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +201,11 @@ def test_a_bad_ratio_names_the_setting(raw: str) -> None:
 def test_ratio_default_and_value() -> None:
     assert sampling.ratio_from({}) == 1.0
     assert sampling.ratio_from({sampling.RATIO_SETTING: "0.25"}) == 0.25
+
+
+def test_host_json_leaves_trace_sampling_to_the_router() -> None:
+    """OpenTelemetry mode; no Application Insights SDK sampling settings (they belong to the
+    other mode, and the host does not sample its traces in this one: README, telemetry)."""
+    host = json.loads((Path(__file__).resolve().parents[2] / "host.json").read_text())
+    assert host["telemetryMode"] == "OpenTelemetry"
+    assert "applicationInsights" not in host.get("logging", {})
