@@ -17,9 +17,10 @@ from starlette.responses import Response, StreamingResponse
 from shared import openapi
 from shared import telemetry as t
 from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
+from shared.edge import RouteTable, deployment_in_path, with_model
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
-from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models
+from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models, unknown_model
 from shared.settings import Settings, Tier, load_settings
 from shared.streaming import relay
 from shared.upstream import errors
@@ -113,6 +114,7 @@ class Gateway:
         meter_provider: MeterProvider | None = None,
     ) -> None:
         self.settings = settings
+        self.routes = RouteTable(())  # function_app sets its table once every route is defined
         self.client = FoundryClient(make_auth(settings), settings.connect_timeout_s)
         self.instruments = t.Instruments(meter_provider)
         self.tracer = t.tracer(tracer_provider)
@@ -146,7 +148,11 @@ class Gateway:
 
     @guarded
     async def chat(self, request: Request) -> Response:
-        chat, body = parse_chat_request(await self._read_body(request))
+        raw = await self._read_body(request)
+        deployment = deployment_in_path(request.url.path)
+        if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
+            raw = with_model(raw, deployment)
+        chat, body = parse_chat_request(raw)
         decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))
         first = self.settings.tier(decision.tier)
         deadline = time.monotonic() + self.settings.request_timeout_s
@@ -217,15 +223,19 @@ class Gateway:
     @guarded
     async def models(self, request: Request) -> Response:
         names = [AUTO, *(t.name for t in self.settings.tiers)]
-        return JsonResponse(
-            {
-                "object": "list",
-                "data": [
-                    {"id": name, "object": "model", "created": 0, "owned_by": "hybrid-router"}
-                    for name in names
-                ],
-            }
-        )
+        return JsonResponse({"object": "list", "data": [model_object(name) for name in names]})
+
+    @guarded
+    async def model(self, request: Request) -> Response:
+        name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if name not in accepted_models(self.settings):
+            error = unknown_model(self.settings, name)
+            raise ApiError(404, error.message, code=error.code, param=error.param)
+        return JsonResponse(model_object(name))
+
+    @guarded
+    async def unmatched(self, request: Request) -> Response:
+        raise self.routes.unmatched(request.method, request.url.path)
 
     @guarded
     async def health(self, request: Request) -> Response:
@@ -276,6 +286,10 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def model_object(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "hybrid-router"}
 
 
 def answer_headers(decision: Decision, tier: Tier, changes: tuple[str, ...]) -> dict[str, str]:
