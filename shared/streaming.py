@@ -27,7 +27,6 @@ async def relay(
     start: StreamStart, tier: Tier, include_usage: bool, on_usage: UsageSink
 ) -> AsyncIterator[bytes]:
     finished = False
-    error: str | None = None  # why the attempt's span ends as an error, if it does
     try:
         data: str | None = start.first
         while data is not None:
@@ -37,10 +36,8 @@ async def relay(
             try:
                 chunk = orjson.loads(data)
             except orjson.JSONDecodeError:
-                error = "malformed_chunk"
                 yield stream_error("The model deployment sent a malformed chunk.")
                 return
-            start.record.observe(chunk)  # before the model is renamed: the span keeps Foundry's
             chunk["model"] = tier.deployment
             choices = chunk.get("choices") or []
             finished = finished or any(c.get("finish_reason") for c in choices)
@@ -56,14 +53,11 @@ async def relay(
         if finished:  # a whole answer whose [DONE] was lost is still a whole answer
             yield SSE_DONE
         else:
-            error = "incomplete_stream"
             yield stream_error("The model deployment ended the stream before the answer.")
     except httpx.HTTPError as exc:
-        error = errors.failure_name(exc)
-        yield stream_error(f"The model deployment stream failed ({error}).")
+        yield stream_error(f"The model deployment stream failed ({errors.failure_name(exc)}).")
     finally:
-        start.record.end(error)
-        await start.response.aclose()
+        await start.aclose()
 
 
 def stream_error(message: str) -> bytes:

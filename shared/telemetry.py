@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
@@ -375,7 +376,28 @@ class StreamRecord:
         self.usage: Any = None
         self.finish_reasons: dict[int, str] = {}
         self.output = genai_content.StreamedOutput() if capture else None
+        self.done = False
+        self.malformed = False
         self.ended = False
+
+    @property
+    def whole(self) -> bool:
+        """The answer ended ([DONE], or a finish reason: the relay's rule for a whole answer)."""
+        return self.done or bool(self.finish_reasons)
+
+    def see(self, data: str) -> bool:
+        """One event's data; False when it is not JSON (a malformed chunk)."""
+        if data == "[DONE]":
+            self.done = True
+            return True
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            self.malformed = True
+            return False
+        if isinstance(chunk, dict):
+            self.observe(chunk)
+        return True
 
     def observe(self, chunk: Mapping[str, Any]) -> None:
         self.model = self.model or chunk.get("model")
@@ -390,10 +412,14 @@ class StreamRecord:
                 self.output.add(index, choice.get("delta") or {})
 
     def end(self, error_type: str | None = None) -> None:
-        """Once: from the relay's end, whichever way the stream ended."""
+        """Once, whichever way the stream ended. Without a named failure, a stream that stopped
+        before its answer ended is "malformed_chunk" (the relay gives up on one) or "abandoned"
+        (the caller left)."""
         if self.ended:
             return
         self.ended = True
+        if error_type is None and not self.whole:
+            error_type = "malformed_chunk" if self.malformed else "abandoned"
         _set_response(self.span, self.model, self.response_id)
         if self.finish_reasons:
             self.span.set_attribute(
@@ -407,6 +433,27 @@ class StreamRecord:
         if error_type:
             attempt_failed(self.span, error_type)
         self.span.end()
+
+
+async def observed(events: AsyncIterator[str], record: StreamRecord) -> AsyncIterator[str]:
+    """The rest of a stream's event data (after the first, which the attempt shows `record`
+    itself), unchanged, each shown to `record`, which ends the attempt's span when the stream
+    ends: at its end, on a break (error.type: the failure), or when the reader stops (after the
+    answer; or before it: the caller left, or the relay gave up on a malformed chunk)."""
+    error: str | None = None
+    try:
+        async for data in events:
+            record.see(data)
+            yield data
+        if not record.whole:
+            error = "malformed_chunk" if record.malformed else "incomplete_stream"
+    except GeneratorExit:
+        raise
+    except BaseException as exc:  # a cut or stall: the transport's name for it
+        error = str(getattr(exc, "failure", "") or type(exc).__name__)
+        raise
+    finally:
+        record.end(error)
 
 
 def record_content(span: Span, messages: Any, answer: Mapping[str, Any] | None = None) -> None:

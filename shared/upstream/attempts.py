@@ -47,13 +47,18 @@ class StreamStart:
     """A stream whose first event has arrived: from here on, bytes go to the caller."""
 
     response: httpx.Response
-    events: AsyncIterator[str]
+    events: AsyncIterator[str]  # t.observed: closing it ends the attempt's span
     first: str
-    record: t.StreamRecord  # the attempt's span, ended when the stream ends
+    record: t.StreamRecord
 
     @property
     def headers(self) -> httpx.Headers:
         return self.response.headers
+
+    async def aclose(self) -> None:
+        await self.events.aclose()  # type: ignore[attr-defined]  # an async generator
+        self.record.end()  # if the events were never read past the first
+        await self.response.aclose()
 
 
 class Attempts:
@@ -193,7 +198,9 @@ class Attempts:
                 span.end()
                 raise transport_error(exc) from None
             self._record(tier, started, response.status_code, None)
-            return StreamStart(response, events, first, t.StreamRecord(span, self.capture_content))
+            record = t.StreamRecord(span, self.capture_content)
+            record.see(first)
+            return StreamStart(response, t.observed(events, record), first, record)
 
 
 def _within(deadline: float, limit_s: float) -> float:
