@@ -288,11 +288,14 @@ def _url_parts(url: str) -> tuple[str, str, str, int]:
     return full, parts.scheme, parts.hostname or "", port
 
 
-def attempt_attributes(url: str, deployment: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The attributes an attempt's span starts with (name: f"chat {deployment}", kind CLIENT)."""
+def attempt_attributes(
+    url: str, deployment: str, body: Mapping[str, Any], operation: str = "chat"
+) -> dict[str, Any]:
+    """The attributes an attempt's span starts with (name: f"{operation} {deployment}", kind
+    CLIENT); `operation` is the GenAI operation name of the upstream API ("chat", ...)."""
     full, scheme, host, port = _url_parts(url)
     attributes: dict[str, Any] = {
-        OPERATION: "chat",
+        OPERATION: operation,
         PROVIDER: PROVIDER_NAME,
         SYSTEM: PROVIDER_NAME,
         REQUEST_MODEL: deployment,
@@ -307,6 +310,7 @@ def attempt_attributes(url: str, deployment: str, body: Mapping[str, Any]) -> di
         (REQUEST_TOP_P, "top_p"),
         (REQUEST_MAX_TOKENS, "max_tokens"),
         (REQUEST_MAX_TOKENS, "max_completion_tokens"),
+        (REQUEST_MAX_TOKENS, "max_output_tokens"),
     ):
         value = body.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -338,15 +342,21 @@ def attempt_failed(span: Span, error_type: str, status: int | None = None) -> No
     span.set_status(Status(StatusCode.ERROR))
 
 
-def attempt_answered(span: Span, status: int, answer: Mapping[str, Any]) -> None:
-    """A whole JSON answer: status, response model and id, finish reasons, token usage."""
+CHAT_USAGE = ("prompt_tokens", "completion_tokens")
+
+
+def attempt_answered(
+    span: Span, status: int, answer: Mapping[str, Any], usage_keys: tuple[str, str] = CHAT_USAGE
+) -> None:
+    """A whole JSON answer: status, response model and id, finish reasons, token usage (under
+    the API's names for input and output tokens)."""
     span.set_attribute(HTTP_STATUS, status)
     _set_response(span, answer.get("model"), answer.get("id"))
     choices = answer.get("choices") or []
     reasons = [str(c.get("finish_reason")) for c in choices if c.get("finish_reason")]
     if reasons:
         span.set_attribute(FINISH_REASONS, reasons)
-    _set_usage(span, answer.get("usage"))
+    _set_usage(span, answer.get("usage"), usage_keys)
 
 
 def _set_response(span: Span, model: Any, response_id: Any) -> None:
@@ -356,10 +366,10 @@ def _set_response(span: Span, model: Any, response_id: Any) -> None:
         span.set_attribute(RESPONSE_ID, str(response_id))
 
 
-def _set_usage(span: Span, usage: Any) -> None:
+def _set_usage(span: Span, usage: Any, names: tuple[str, str] = CHAT_USAGE) -> None:
     if not isinstance(usage, Mapping):
         return
-    for key, name in ((INPUT_TOKENS, "prompt_tokens"), (OUTPUT_TOKENS, "completion_tokens")):
+    for key, name in zip((INPUT_TOKENS, OUTPUT_TOKENS), names, strict=True):
         value = usage.get(name)
         if isinstance(value, int):
             span.set_attribute(key, value)
@@ -456,13 +466,24 @@ async def observed(events: AsyncIterator[str], record: StreamRecord) -> AsyncIte
         record.end(error)
 
 
-def record_content(span: Span, messages: Any, answer: Mapping[str, Any] | None = None) -> None:
+def record_content(
+    span: Span, body: Mapping[str, Any], answer: Mapping[str, Any] | None = None
+) -> None:
     """Prompt and answer on the span, in the GenAI conventions' structure (only when capture is
-    on: the caller checks `capture_content`)."""
-    span.set_attribute(INPUT_MESSAGES, genai_content.dumps(genai_content.input_messages(messages)))
-    if answer is not None:
-        output = genai_content.output_messages(answer.get("choices") or [])
-        span.set_attribute(OUTPUT_MESSAGES, genai_content.dumps(output))
+    on: the caller checks `capture_content`). Chat's `messages` / `choices`, or the Responses
+    API's `input` / `output`."""
+    if "messages" in body:
+        sent = genai_content.input_messages(body.get("messages"))
+    else:
+        sent = genai_content.response_input(body.get("input"))
+    span.set_attribute(INPUT_MESSAGES, genai_content.dumps(sent))
+    if answer is None:
+        return
+    if "choices" in answer:
+        output = genai_content.output_messages(answer.get("choices"))
+    else:
+        output = genai_content.response_output(dict(answer))
+    span.set_attribute(OUTPUT_MESSAGES, genai_content.dumps(output))
 
 
 def trace_headers() -> dict[str, str]:

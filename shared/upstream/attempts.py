@@ -123,7 +123,7 @@ class Attempts:
             usage = reply.body.get("usage") or {}
             t.attempt_answered(span, reply.status, reply.body)
             if self.capture_content:
-                t.record_content(span, body.get("messages"), reply.body)
+                t.record_content(span, body, reply.body)
             self._record(tier, started, reply.status, None)
             self.record_usage(tier, usage)
             return reply
@@ -154,7 +154,7 @@ class Attempts:
             attributes=self._span_attributes(tier, body, number, waited),
         )
         if self.capture_content:
-            t.record_content(span, body.get("messages"))
+            t.record_content(span, body)
         # Ended here on a failure; otherwise when the stream ends (StreamRecord.end, the relay).
         with trace.use_span(
             span, end_on_exit=False, record_exception=False, set_status_on_exception=False

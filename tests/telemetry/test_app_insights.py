@@ -224,6 +224,21 @@ def test_stream_attempt_ends_with_the_stream(
     assert_attempt(attempt, emulator, "Phi-4-mini", 200, True)
 
 
+def test_cut_stream_is_a_failed_dependency(
+    router: httpx.Client, ingestion: Ingestion, emulator: Emulator
+) -> None:
+    emulator.fault("Phi-4-mini", "stream_cut", times=1, after_chunks=2)
+    trace = Trace(ingestion)
+    reply = ask(router, trace, stream=True)
+    assert "upstream_stream_error" in reply.text  # the caller was told in-band
+    request, deps = trace.wait(dependencies=2)
+    assert_request(request, 200, True)  # the status went out before the cut
+    (attempt,) = attempts(deps)
+    assert attempt["resultCode"] == "200"
+    assert attempt["success"] is False
+    assert attempt["properties"]["gen_ai.request.model"] == "Phi-4-mini"
+
+
 def test_classifier_decision(router: httpx.Client, ingestion: Ingestion) -> None:
     trace = Trace(ingestion)
     assert ask(router, trace, model="auto").status_code == 200
