@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -379,8 +379,11 @@ class StreamRecord:
     """What a streamed attempt's span needs, gathered chunk by chunk; `end` ends the span when the
     stream ends (not at its first event), with model, finish reasons and usage."""
 
-    def __init__(self, span: Span, capture: bool = False) -> None:
+    def __init__(
+        self, span: Span, capture: bool = False, usage_keys: tuple[str, str] = CHAT_USAGE
+    ) -> None:
         self.span = span
+        self.usage_keys = usage_keys
         self.model: Any = None
         self.response_id: Any = None
         self.usage: Any = None
@@ -410,6 +413,9 @@ class StreamRecord:
         return True
 
     def observe(self, chunk: Mapping[str, Any]) -> None:
+        if str(chunk.get("type", "")).startswith("response."):
+            self._observe_event(chunk)
+            return
         self.model = self.model or chunk.get("model")
         self.response_id = self.response_id or chunk.get("id")
         if chunk.get("usage"):
@@ -420,6 +426,21 @@ class StreamRecord:
                 self.finish_reasons[index] = str(choice["finish_reason"])
             if self.output is not None:
                 self.output.add(index, choice.get("delta") or {})
+
+    def _observe_event(self, event: Mapping[str, Any]) -> None:
+        """A Responses API stream event: the response object rides on its lifecycle events."""
+        response = event.get("response")
+        if not isinstance(response, Mapping):
+            return
+        self.model = response.get("model") or self.model
+        self.response_id = response.get("id") or self.response_id
+        self.usage = response.get("usage") or self.usage
+        kind = event.get("type")
+        if kind == "response.completed":
+            self.finish_reasons[0] = "stop"
+        elif kind == "response.incomplete":
+            reason = (response.get("incomplete_details") or {}).get("reason")
+            self.finish_reasons[0] = str(reason or "incomplete")
 
     def end(self, error_type: str | None = None) -> None:
         """Once, whichever way the stream ended. Without a named failure, a stream that stopped
@@ -435,7 +456,7 @@ class StreamRecord:
             self.span.set_attribute(
                 FINISH_REASONS, [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
             )
-        _set_usage(self.span, self.usage)
+        _set_usage(self.span, self.usage, self.usage_keys)
         if self.output is not None:
             self.span.set_attribute(
                 OUTPUT_MESSAGES, genai_content.dumps(self.output.messages(self.finish_reasons))
@@ -445,7 +466,7 @@ class StreamRecord:
         self.span.end()
 
 
-async def observed(events: AsyncIterator[str], record: StreamRecord) -> AsyncIterator[str]:
+async def observed(events: AsyncIterator[str], record: StreamRecord) -> AsyncGenerator[str, None]:
     """The rest of a stream's event data (after the first, which the attempt shows `record`
     itself), unchanged, each shown to `record`, which ends the attempt's span when the stream
     ends: at its end, on a break (error.type: the failure), or when the reader stops (after the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +47,7 @@ class StreamStart:
     """A stream whose first event has arrived: from here on, bytes go to the caller."""
 
     response: httpx.Response
-    events: AsyncIterator[str]  # t.observed: closing it ends the attempt's span
+    events: AsyncGenerator[str, None]  # t.observed: closing it ends the attempt's span
     first: str
     record: t.StreamRecord
 
@@ -56,7 +56,7 @@ class StreamStart:
         return self.response.headers
 
     async def aclose(self) -> None:
-        await self.events.aclose()  # type: ignore[attr-defined]  # an async generator
+        await self.events.aclose()
         self.record.end()  # if the events were never read past the first
         await self.response.aclose()
 

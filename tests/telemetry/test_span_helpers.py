@@ -230,7 +230,7 @@ async def read_stream(spans: Spans, *rest: str, stop_after: int | None = None) -
         read += 1
         if read == stop_after:
             break
-    await events.aclose()  # type: ignore[attr-defined]
+    await events.aclose()
     record.end()
     return spans.finished()["chat s"]
 
