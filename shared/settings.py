@@ -13,6 +13,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 UrlShape = Literal["v1", "deployments", "url"]
+# The upstream APIs a tier's deployment has: Azure OpenAI models have both, others chat only.
+API_NAMES = ("chat", "responses")
 AuthMode = Literal["key", "entra"]
 URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "url")
 DEFAULT_API_VERSION = "2024-10-21"
@@ -42,10 +44,15 @@ class Tier:
     capabilities: frozenset[str] = frozenset()
     tpm: int | None = None
     fallbacks: tuple[str, ...] = ()
+    apis: frozenset[str] = frozenset({"chat"})
 
     @property
     def reasoning(self) -> bool:
         return "reasoning" in self.capabilities
+
+    @property
+    def speaks_responses(self) -> bool:
+        return "responses" in self.apis
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,11 @@ class Settings:
     max_retry_wait_s: float = 10.0
     breaker_failures: int = 5
     breaker_cooldown_s: float = 30.0
+    # Responses API state (shared/responses/store.py): blob storage, else in-process.
+    responses_connection_string: str | None = field(default=None, repr=False)
+    responses_blob_url: str | None = None
+    responses_container: str = "router-responses"
+    responses_ttl_s: float = 30 * 24 * 3600.0
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -107,6 +119,7 @@ class Settings:
                     "host": urlsplit(t.endpoint).hostname,
                     "url_shape": t.url_shape,
                     "capabilities": sorted(t.capabilities),
+                    "apis": sorted(t.apis),
                     "tpm": t.tpm,
                     "fallbacks": list(t.fallbacks),
                 }
@@ -128,6 +141,7 @@ LARGE_DEFAULT = {
     "output_price_per_1m": 10.00,
     "context_window": 400_000,
     "capabilities": ["reasoning"],
+    "apis": ["chat", "responses"],
 }
 
 
@@ -191,6 +205,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_retry_wait_s=reader.number("ROUTER_MAX_RETRY_WAIT_S", 10, low=0),
         breaker_failures=int(reader.number("ROUTER_BREAKER_FAILURES", 5, low=1)),
         breaker_cooldown_s=reader.number("ROUTER_BREAKER_COOLDOWN_S", 30, low=0),
+        responses_connection_string=reader.text("ROUTER_RESPONSES_CONNECTION_STRING", "") or None,
+        # Identity-based host storage (AzureWebJobsStorage__blobServiceUri) is the app's account.
+        responses_blob_url=reader.text(
+            "ROUTER_RESPONSES_BLOB_URL", reader.text("AzureWebJobsStorage__blobServiceUri", "")
+        )
+        or None,
+        responses_container=reader.text("ROUTER_RESPONSES_CONTAINER", "router-responses"),
+        responses_ttl_s=reader.number("ROUTER_RESPONSES_TTL_S", 30 * 24 * 3600, low=1),
     )
 
 
@@ -278,9 +300,18 @@ def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
             capabilities=frozenset(_strings(spec.get("capabilities", []))),
             tpm=None if spec.get("tpm") is None else int(_non_negative(spec["tpm"])),
             fallbacks=tuple(_strings(spec.get("fallbacks", []))),
+            apis=_apis(spec.get("apis", ["chat"])),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError("ROUTER_TIERS", f"{where}: {exc}") from None
+
+
+def _apis(value: object) -> frozenset[str]:
+    apis = frozenset(_strings(value))
+    unknown = sorted(apis - set(API_NAMES))
+    if unknown or "chat" not in apis:
+        raise ValueError(f"apis must list 'chat' and may add 'responses', got {value!r}")
+    return apis
 
 
 def _guess_shape(endpoint: str) -> UrlShape:

@@ -28,7 +28,8 @@ from shared.responses.request import ResponsesRequest
 
 def sse(event: dict[str, Any]) -> bytes:
     """One server-sent event, named as OpenAI names them (`event:` and the type in `data`)."""
-    return b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+    kind = str(event["type"]).encode()
+    return b"event: " + kind + b"\ndata: " + orjson.dumps(event) + b"\n\n"
 
 
 class _Open:

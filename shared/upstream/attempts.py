@@ -23,7 +23,9 @@ from shared.api import ApiError
 from shared.settings import Settings, Tier
 from shared.upstream import errors
 from shared.upstream.client import FoundryClient, UpstreamReply, json_object, sse_data
+from shared.upstream.models import token_usage
 from shared.upstream.resilience import RETRY_STATUSES, FailOver, Retryable, upstream_wait_s
+from shared.upstream.urls import Api
 
 
 def outcome_error(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> Exception:
@@ -121,14 +123,20 @@ class Attempts:
                 self.instruments.token_usage.record(usage[key], {**base, t.TOKEN_TYPE: kind})
 
     async def complete(
-        self, tier: Tier, body: dict[str, Any], number: int, waited: float, deadline: float
+        self,
+        tier: Tier,
+        body: dict[str, Any],
+        number: int,
+        waited: float,
+        deadline: float,
+        api: Api = "chat",
     ) -> UpstreamReply:
         """A JSON completion."""
         timeout = _within(deadline, self.settings.attempt_timeout_s)
         started = time.perf_counter()
         with self._span(tier, body, number, waited) as span:
             try:
-                reply = await self.client.complete(tier, body, timeout)
+                reply = await self.client.complete(tier, body, timeout, api)
             except httpx.HTTPError as exc:
                 self._fail(span, tier, started, None, errors.failure_name(exc))
                 raise transport_error(exc) from None
@@ -136,7 +144,7 @@ class Attempts:
             if reply.status >= 400:
                 self._fail(span, tier, started, reply.status, str(reply.status))
                 raise outcome_error(reply.status, reply.body, reply.headers)
-            usage = reply.body.get("usage") or {}
+            usage = token_usage(reply.body.get("usage"))  # either API's names
             span.set_attribute(t.RESPONSE_MODEL, str(reply.body.get("model", "")))
             if self.capture_content:
                 span.set_attribute(t.INPUT_MESSAGES, orjson.dumps(body.get("messages")).decode())
@@ -165,7 +173,13 @@ class Attempts:
         self._record(tier, started, status, error)
 
     async def stream(
-        self, tier: Tier, body: dict[str, Any], number: int, waited: float, deadline: float
+        self,
+        tier: Tier,
+        body: dict[str, Any],
+        number: int,
+        waited: float,
+        deadline: float,
+        api: Api = "chat",
     ) -> StreamStart:
         """Open a stream and wait for its first event; until then failing over is free."""
         limit = _within(deadline, self.settings.first_token_timeout_s)
@@ -175,7 +189,7 @@ class Attempts:
             try:
                 async with asyncio.timeout(limit):
                     response = await self.client.open_stream(
-                        tier, body, self.settings.stream_idle_timeout_s
+                        tier, body, self.settings.stream_idle_timeout_s, api
                     )
                     status = response.status_code
                     span.set_attribute(t.HTTP_STATUS, status)

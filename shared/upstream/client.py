@@ -16,7 +16,7 @@ from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from shared.settings import Tier
 from shared.upstream.auth import Auth
-from shared.upstream.urls import target
+from shared.upstream.urls import Api, target
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,9 @@ class FoundryClient:
     def _timeout(self, read_s: float) -> httpx.Timeout:
         return httpx.Timeout(read_s, connect=min(self.connect_timeout_s, read_s))
 
-    async def complete(self, tier: Tier, body: dict[str, Any], timeout_s: float) -> UpstreamReply:
+    async def complete(
+        self, tier: Tier, body: dict[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> UpstreamReply:
         # Not through httpx: building its request and response models cost ~0.8 ms of CPU per
         # call, a third of the router's at concurrency 1 (bench/README.md).
         timeout = aiohttp.ClientTimeout(  # what AiohttpTransport makes of self._timeout()
@@ -80,7 +82,7 @@ class FoundryClient:
             sock_read=timeout_s,
             connect=timeout_s,
         )
-        where = target(tier)
+        where = target(tier, api)
         with map_aiohttp_exceptions():
             async with self.session.post(
                 where.url,
@@ -93,10 +95,10 @@ class FoundryClient:
         return UpstreamReply(response.status, response.headers, json_object(raw))
 
     async def open_stream(
-        self, tier: Tier, body: dict[str, Any], idle_timeout_s: float
+        self, tier: Tier, body: dict[str, Any], idle_timeout_s: float, api: Api = "chat"
     ) -> httpx.Response:
         """Send a streaming request; the caller reads `aiter_lines()` and must `aclose()` it."""
-        where = target(tier)
+        where = target(tier, api)
         request = self.http.build_request(
             "POST",
             where.url,

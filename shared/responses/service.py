@@ -1,0 +1,376 @@
+"""POST /v1/responses end to end, through the same decide / resilience / attempts as chat.
+
+The router owns the conversation: `previous_response_id` is expanded from the store into the
+full list of items, so any tier can take any turn; upstream is asked with `store: false`.
+Per tier of the fallback chain the request is passed through (the tier speaks Responses) or
+translated to chat completions and back (it doesn't). Built-in tools (web_search, mcp, ...) and
+Responses-only fields make a tier that can't honour them ineligible.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from shared.api import ApiError, ChatRequest
+from shared.responses.events import ChatToResponses, sse
+from shared.responses.objects import new_id, now, response_from_chat
+from shared.responses.request import PASS_THROUGH_ONLY, ResponsesRequest, invalid
+from shared.responses.request import parse_responses_request as parse
+from shared.responses.store import ResponseStore, StoredResponse
+from shared.responses.to_chat import chat_messages, check_calls, to_chat
+from shared.routing.policy import Decision
+from shared.settings import Settings, Tier
+from shared.upstream import errors
+from shared.upstream.attempts import Attempts, StreamStart
+from shared.upstream.client import UpstreamReply
+from shared.upstream.models import REASONING_REJECTS, cost_usd, shape_for_tier, token_usage
+from shared.upstream.resilience import FailOver, Resilience
+
+log = logging.getLogger("hybrid_router.responses")
+
+Decide = Callable[[ChatRequest, dict[str, Any], str | None], Awaitable[Decision]]
+UsageSink = Callable[[Tier, dict[str, Any], float], None]
+FINAL_EVENTS = ("response.completed", "response.incomplete")
+
+
+@dataclass
+class Answered:
+    """What the gateway renders: a JSON Response or an event stream, and who answered."""
+
+    decision: Decision
+    tier: Tier
+    changes: tuple[str, ...]
+    body: dict[str, Any] | None = None
+    events: AsyncIterator[bytes] | None = None
+    cost: float = 0.0
+
+
+@dataclass
+class _Turn:
+    request: ResponsesRequest
+    items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
+    response_id: str = field(default_factory=lambda: new_id("resp"))
+    changes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per tier name
+
+
+def needs(request: ResponsesRequest) -> tuple[str, ...]:
+    """What a tier must have for this request beyond chat: built-in tools, Responses fields."""
+    return (*request.builtin_tools, *sorted(PASS_THROUGH_ONLY & set(request.body)))
+
+
+def can_take(tier: Tier, wanted: tuple[str, ...], request: ResponsesRequest) -> bool:
+    if not wanted:
+        return True
+    if not tier.speaks_responses:
+        return False
+    return set(request.builtin_tools) <= tier.capabilities
+
+
+def no_tier_for(request: ResponsesRequest, wanted: tuple[str, ...]) -> ApiError:
+    tools = request.builtin_tools
+    if tools:
+        return ApiError(
+            400,
+            f"No model behind this router can run the tool {tools[0]!r} "
+            f"(tools asked for: {', '.join(tools)}). Remove it or configure a tier that has it.",
+            code="unsupported_tool",
+            param="tools",
+        )
+    return invalid(
+        wanted[0], f"'{wanted[0]}' needs a model with the Responses API; none is set up."
+    )
+
+
+def passthrough_body(turn: _Turn, tier: Tier) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The request for a tier that speaks Responses: the conversation inline, nothing stored
+    upstream (the router stores it), parameters its model refuses dropped and said."""
+    body = dict(turn.request.body)
+    body.pop("previous_response_id", None)
+    body["model"] = tier.deployment
+    body["store"] = False
+    changes: list[str] = []
+    # Reasoning items name server-side state we never asked upstream to keep; only their
+    # encrypted form can be sent back (include: reasoning.encrypted_content).
+    items = [i for i in turn.items if i["type"] != "reasoning" or i.get("encrypted_content")]
+    if len(items) != len(turn.items):
+        changes.append("dropped reasoning items without encrypted_content")
+    body["input"] = items
+    if tier.reasoning:
+        for name in REASONING_REJECTS:
+            if name in body:
+                del body[name]
+                changes.append(f"dropped {name}")
+    elif "reasoning" in body:
+        del body["reasoning"]
+        changes.append("dropped reasoning (not a reasoning model)")
+    return body, tuple(changes)
+
+
+class ResponsesApi:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ResponseStore,
+        decide: Decide,
+        resilience: Resilience,
+        attempts: Attempts,
+        on_usage: UsageSink,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.decide = decide
+        self.resilience = resilience
+        self.attempts = attempts
+        self.on_usage = on_usage
+
+    # ---- create --------------------------------------------------------------------------
+
+    async def create(self, raw: bytes, session: str | None) -> Answered:
+        request = parse(raw)
+        history = await self._history(request)
+        # Outputs must answer calls made before them, this turn's or the stored ones'.
+        check_calls(history + request.items, offset=len(history))
+        turn = _Turn(request, history + request.items)
+        decision = await self._decide(turn, session)
+        first = self._eligible_first(turn, decision)
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        base = to_chat(request, turn.items, first, strict=False).body
+        if request.stream:
+            attempt = self._attempt(turn, base, stream=True)
+            started = await self.resilience.call(first, base, deadline, attempt)
+            tier = started.tier
+            events = (
+                self._relay_responses(turn, tier, started.result)
+                if tier.speaks_responses
+                else self._relay_chat(turn, tier, started.result)
+            )
+            changes = (*turn.changes.get(tier.name, ()), *started.changes)
+            return Answered(decision, tier, changes, events=events)
+        attempt = self._attempt(turn, base, stream=False)
+        answered = await self.resilience.call(first, base, deadline, attempt)
+        tier, reply = answered.tier, answered.result
+        if tier.speaks_responses:
+            response = self._reframed(turn, reply.body, tier)
+        else:
+            response = response_from_chat(request, turn.response_id, reply.body, tier.deployment)
+        cost = cost_usd(tier, token_usage(response.get("usage")))
+        await self._keep(turn, response, tier)
+        changes = (*turn.changes.get(tier.name, ()), *answered.changes)
+        return Answered(decision, tier, changes, body=response, cost=cost)
+
+    async def _history(self, request: ResponsesRequest) -> list[dict[str, Any]]:
+        previous = request.previous_response_id
+        if previous is None:
+            return []
+        record = await self.store.get(previous)
+        if record is None:
+            raise invalid(
+                "previous_response_id",
+                f"Previous response with id '{previous}' not found.",
+                "previous_response_not_found",
+            )
+        return list(record.context)
+
+    async def _decide(self, turn: _Turn, session: str | None) -> Decision:
+        request = turn.request
+        messages = chat_messages(turn.items, request.body.get("instructions"), strict=False)
+        # The policy reads model, tools and user; the rest of ChatRequest is not needed here.
+        chat = ChatRequest.model_construct(
+            model=request.model, tools=request.body.get("tools") or None, user=request.user
+        )
+        return await self.decide(chat, {"messages": messages}, session)
+
+    def _eligible_first(self, turn: _Turn, decision: Decision) -> Tier:
+        """The decided tier, or when it can't run what the request needs, the first that can
+        (the large tier first); a pin that can't is the caller's to change."""
+        wanted = needs(turn.request)
+        tier = self.settings.tier(decision.tier)
+        if can_take(tier, wanted, turn.request):
+            return tier
+        if decision.decided_by == "pin":
+            raise ApiError(
+                400,
+                f"The model '{turn.request.model}' cannot take {', '.join(wanted)}; "
+                "use 'auto' or a tier that can.",
+                code="unsupported_tool" if turn.request.builtin_tools else "unsupported_parameter",
+                param="tools" if turn.request.builtin_tools else wanted[0],
+            )
+        order = sorted(self.settings.tiers, key=lambda t: t.name != self.settings.large_tier)
+        for candidate in order:
+            if can_take(candidate, wanted, turn.request):
+                return candidate
+        raise no_tier_for(turn.request, wanted)
+
+    def _attempt(
+        self, turn: _Turn, base: dict[str, Any], *, stream: bool
+    ) -> Callable[[Tier, dict[str, Any], int, float, float], Awaitable[Any]]:
+        """One attempt on one tier of the chain, in the API that tier speaks. Resilience hands
+        over the chat body it shaped; what it dropped (a parameter the model refused) stays
+        dropped here too."""
+        wanted = needs(turn.request)
+
+        async def attempt(
+            tier: Tier, given: dict[str, Any], number: int, waited: float, deadline: float
+        ) -> UpstreamReply | StreamStart:
+            if not can_take(tier, wanted, turn.request):
+                raise FailOver(no_tier_for(turn.request, wanted))
+            if tier.speaks_responses:
+                body, changes = passthrough_body(turn, tier)
+                api = "responses"
+            else:
+                chat = to_chat(turn.request, turn.items, tier)
+                shaped = shape_for_tier(chat.body, tier)
+                body, changes = shaped.body, chat.changes
+                api = "chat"
+            refused = set(shape_for_tier(base, tier).body) - set(given)
+            for name in refused & set(body):
+                del body[name]
+            turn.changes[tier.name] = changes
+            call = self.attempts.stream if stream else self.attempts.complete
+            return await call(tier, body, number, waited, deadline, api=api)  # type: ignore[arg-type]
+
+        return attempt
+
+    def _reframed(self, turn: _Turn, upstream: dict[str, Any], tier: Tier) -> dict[str, Any]:
+        """An upstream Response as ours: our id (the one the store knows), the deployment that
+        answered, the caller's own store and previous_response_id."""
+        response = dict(upstream)
+        response["id"] = turn.response_id
+        response["model"] = tier.deployment
+        response["store"] = turn.request.store
+        response["previous_response_id"] = turn.request.previous_response_id
+        return response
+
+    async def _keep(self, turn: _Turn, response: dict[str, Any], tier: Tier) -> None:
+        """Store a finished turn (nothing when store is false, nothing half-way)."""
+        if not turn.request.store or response.get("status") not in ("completed", "incomplete"):
+            return
+        record = StoredResponse(
+            response,
+            turn.items + list(response.get("output") or []),
+            tier.deployment,
+            time.time() + self.store.ttl_s,
+        )
+        await self.store.put(turn.response_id, record)
+
+    # ---- streams -------------------------------------------------------------------------
+
+    async def _relay_chat(
+        self, turn: _Turn, tier: Tier, start: StreamStart
+    ) -> AsyncIterator[bytes]:
+        """A chat stream translated into Responses events; stored once it is whole."""
+        stream = ChatToResponses(turn.request, turn.response_id, tier.deployment, now())
+        for event in stream.start():
+            yield event
+        try:
+            data: str | None = start.first
+            while data is not None and data != "[DONE]":
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    for event in stream.fail("The model deployment sent a malformed chunk."):
+                        yield event
+                    return
+                for event in stream.chunk(chunk):
+                    yield event
+                data = await anext(start.events, None)
+            if stream.finish_reason is None:
+                for event in stream.fail(
+                    "The model deployment ended the stream before the answer."
+                ):
+                    yield event
+                return
+            closing = stream.finish()
+            assert stream.final is not None
+            self._count(tier, stream.final)
+            await self._keep(turn, stream.final, tier)
+            for event in closing:
+                yield event
+        except httpx.HTTPError as exc:
+            message = f"The model deployment stream failed ({errors.failure_name(exc)})."
+            for event in stream.fail(message):
+                yield event
+        finally:
+            await start.response.aclose()
+
+    async def _relay_responses(
+        self, turn: _Turn, tier: Tier, start: StreamStart
+    ) -> AsyncIterator[bytes]:
+        """An upstream Responses stream, re-framed (our id, the deployment); a stream that ends
+        without its final event ends in response.failed."""
+        sequence = -1
+        snapshot: dict[str, Any] = {}
+        try:
+            data: str | None = start.first
+            while data is not None and data != "[DONE]":
+                try:
+                    event = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    yield self._failed(turn, tier, snapshot, sequence, "a malformed event")
+                    return
+                sequence = event.get("sequence_number", sequence + 1)
+                if isinstance(event.get("response"), dict):
+                    event["response"] = snapshot = self._reframed(turn, event["response"], tier)
+                kind = event.get("type")
+                if kind in FINAL_EVENTS:
+                    self._count(tier, snapshot)
+                    await self._keep(turn, snapshot, tier)
+                yield sse(event)
+                if kind in (*FINAL_EVENTS, "response.failed", "error"):
+                    return
+                data = await anext(start.events, None)
+            yield self._failed(turn, tier, snapshot, sequence, "an end before the answer")
+        except httpx.HTTPError as exc:
+            yield self._failed(turn, tier, snapshot, sequence, errors.failure_name(exc))
+        finally:
+            await start.response.aclose()
+
+    def _failed(
+        self, turn: _Turn, tier: Tier, snapshot: dict[str, Any], sequence: int, what: str
+    ) -> bytes:
+        response = dict(snapshot) or self._reframed(turn, {"output": [], "usage": None}, tier)
+        response["status"] = "failed"
+        response["error"] = {
+            "code": "server_error",
+            "message": f"The model deployment stream failed ({what}).",
+        }
+        return sse(
+            {"type": "response.failed", "sequence_number": sequence + 1, "response": response}
+        )
+
+    def _count(self, tier: Tier, response: dict[str, Any]) -> None:
+        usage = token_usage(response.get("usage"))
+        if usage:
+            cost = cost_usd(tier, usage)
+            if isinstance(response.get("usage"), dict):
+                response["usage"]["cost_usd"] = round(cost, 8)
+            self.on_usage(tier, usage, cost)
+
+    # ---- retrieve, delete ----------------------------------------------------------------
+
+    async def retrieve(self, response_id: str) -> dict[str, Any]:
+        record = await self.store.get(response_id)
+        if record is None:
+            raise not_found(response_id)
+        return record.response
+
+    async def delete(self, response_id: str) -> dict[str, Any]:
+        if not await self.store.delete(response_id):
+            raise not_found(response_id)
+        return {"id": response_id, "object": "response", "deleted": True}
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def not_found(response_id: str) -> ApiError:
+    return ApiError(
+        404, f"Response with id '{response_id}' not found.", code="not_found", param="response_id"
+    )
