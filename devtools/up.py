@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 
+from devtools import azurite
 from devtools.process import ServerProcess, start_server
 
 ROUTER_PORT = 7071
@@ -21,16 +22,24 @@ def up(argv: list[str]) -> int:
     parser.add_argument(
         "--no-emulator", action="store_true", help="use FOUNDRY_ENDPOINT/ROUTER_TIERS as set"
     )
+    parser.add_argument(
+        "--no-azurite", action="store_true", help="keep Responses state in the router process"
+    )
     args = parser.parse_args(argv)
 
     servers: list[ServerProcess] = []
+    storage: azurite.Azurite | None = None
     try:
         env: dict[str, str] = {}
+        if not args.no_azurite:
+            # The Responses API's state store (previous_response_id), as in Azure: blob storage.
+            storage = azurite.start()
+            env["ROUTER_RESPONSES_CONNECTION_STRING"] = storage.connection_string
         if not args.no_emulator:
             emulator_args = ["--port", str(args.emulator_port), "--speed", args.speed]
             emulator = start_server(["-m", "devtools.emulator", *emulator_args])
             servers.append(emulator)
-            env = {
+            env |= {
                 "FOUNDRY_ENDPOINT": emulator.url,
                 "FOUNDRY_API_KEY": "emulator-key",
                 "ROUTER_AUTH_MODE": "key",
@@ -38,6 +47,8 @@ def up(argv: list[str]) -> int:
         router = start_server(["-m", "devtools.localhost", "--port", str(args.port)], env=env)
         servers.append(router)
         print(banner(router.url, servers[0].url if len(servers) > 1 else None), flush=True)
+        if storage is not None:
+            print(f"azurite:  blob service on port {storage.port} (Responses state)", flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         while not stopped.is_set() and all(s.process.poll() is None for s in servers):
@@ -47,6 +58,8 @@ def up(argv: list[str]) -> int:
     finally:
         for server in reversed(servers):
             server.stop()
+        if storage is not None:
+            storage.stop()
     return 0
 
 
