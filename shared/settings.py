@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-UrlShape = Literal["v1", "deployments", "url"]
+UrlShape = Literal["v1", "deployments", "models", "url"]
 # The upstream APIs a tier's deployment has: Azure OpenAI models have both, others chat only.
 API_NAMES = ("chat", "responses")
 AuthMode = Literal["key", "entra"]
-URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "url")
+ExtraParameters = Literal["pass-through", "drop", "error"]
+URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "models", "url")
+EXTRA_PARAMETERS: tuple[ExtraParameters, ...] = ("pass-through", "drop", "error")
+# Azure OpenAI's dated GA version (deployments shape) and the Foundry Models inference API's
+# (models shape): https://learn.microsoft.com/azure/ai-foundry/model-inference/reference/reference-model-inference-api
 DEFAULT_API_VERSION = "2024-10-21"
+MODELS_API_VERSION = "2024-05-01-preview"
+# The models route rejects body fields outside its own API unless told otherwise; pass-through
+# hands them to the model, so nothing the caller sent is silently dropped.
+DEFAULT_EXTRA_PARAMETERS: ExtraParameters = "pass-through"
 DEFAULT_TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
@@ -38,6 +46,8 @@ class Tier:
     endpoint: str
     url_shape: UrlShape = "v1"
     api_version: str = DEFAULT_API_VERSION
+    # The models shape's `extra-parameters` header; other shapes send none.
+    extra_parameters: ExtraParameters = DEFAULT_EXTRA_PARAMETERS
     input_price_per_1m: float = 0.0
     output_price_per_1m: float = 0.0
     context_window: int = 128_000
@@ -128,9 +138,16 @@ class Settings:
         }
 
 
+def url_shape_for_format(model_format: str) -> UrlShape:
+    """The route a deployment is called on, from its model format (what infra/main.bicep uses
+    too): OpenAI models on the OpenAI v1 route, every other Foundry Model on the models route."""
+    return "v1" if model_format == "OpenAI" else "models"
+
+
 # The seed's two tiers, used when ROUTER_TIERS is not set. List prices per 1M tokens; check yours.
 SMALL_DEFAULT = {
     "deployment": "Phi-4-mini",
+    "url_shape": "models",
     "input_price_per_1m": 0.075,
     "output_price_per_1m": 0.30,
     "context_window": 131_072,
@@ -257,8 +274,8 @@ def _read_tiers(reader: _Reader) -> tuple[Tier, ...]:
     else:
         # The seed's shortcut: one endpoint per model, or a shared FOUNDRY_ENDPOINT.
         specs = [
-            {"name": "small", **SMALL_DEFAULT, "endpoint": reader.text("PHI4_MINI_ENDPOINT", "")},
-            {"name": "large", **LARGE_DEFAULT, "endpoint": reader.text("GPT5_ENDPOINT", "")},
+            _seed_tier("small", SMALL_DEFAULT, reader.text("PHI4_MINI_ENDPOINT", "")),
+            _seed_tier("large", LARGE_DEFAULT, reader.text("GPT5_ENDPOINT", "")),
         ]
     tiers = tuple(_parse_tier(spec, index, default_endpoint) for index, spec in enumerate(specs))
     names = [t.name for t in tiers]
@@ -281,9 +298,15 @@ def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
     endpoint = (spec.get("endpoint") or default_endpoint or "").strip()
     if not endpoint:
         raise ConfigError("FOUNDRY_ENDPOINT", f"is not set and {where} has no endpoint of its own")
-    url_shape = spec.get("url_shape") or _guess_shape(endpoint)
+    url_shape = spec.get("url_shape") or _route_in(endpoint) or "v1"
     if url_shape not in URL_SHAPES:
         raise ConfigError("ROUTER_TIERS", f"{where}: url_shape must be one of {list(URL_SHAPES)}")
+    extra_parameters = spec.get("extra_parameters") or DEFAULT_EXTRA_PARAMETERS
+    if extra_parameters not in EXTRA_PARAMETERS:
+        raise ConfigError(
+            "ROUTER_TIERS", f"{where}: extra_parameters must be one of {list(EXTRA_PARAMETERS)}"
+        )
+    default_version = MODELS_API_VERSION if url_shape == "models" else DEFAULT_API_VERSION
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError("ROUTER_TIERS", f"{where}: endpoint {endpoint!r} is not an http(s) URL")
@@ -291,9 +314,10 @@ def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
         return Tier(
             name=spec["name"].strip(),
             deployment=spec["deployment"].strip(),
-            endpoint=endpoint if url_shape == "url" else _base_endpoint(endpoint),
+            endpoint=_tier_endpoint(endpoint, url_shape),
             url_shape=url_shape,
-            api_version=str(spec.get("api_version") or DEFAULT_API_VERSION),
+            api_version=str(spec.get("api_version") or default_version),
+            extra_parameters=extra_parameters,
             input_price_per_1m=_non_negative(spec.get("input_price_per_1m", 0.0)),
             output_price_per_1m=_non_negative(spec.get("output_price_per_1m", 0.0)),
             context_window=int(_non_negative(spec.get("context_window", 128_000))),
@@ -314,14 +338,50 @@ def _apis(value: object) -> frozenset[str]:
     return apis
 
 
-def _guess_shape(endpoint: str) -> UrlShape:
-    return "url" if "/chat/completions" in urlsplit(endpoint).path else "v1"
+def _seed_tier(name: str, defaults: dict[str, object], endpoint: str) -> dict[str, object]:
+    """A default tier; an endpoint that names its route (e.g. `.../openai/v1`) keeps that route."""
+    spec: dict[str, object] = {"name": name, **defaults, "endpoint": endpoint}
+    if endpoint and _route_in(endpoint):
+        spec.pop("url_shape", None)
+    return spec
+
+
+def _route_in(endpoint: str) -> UrlShape | None:
+    """The URL shape an endpoint's path names, if it names one."""
+    path = urlsplit(endpoint).path.rstrip("/")
+    if "/chat/completions" in path:
+        return "url"
+    if path.endswith("/models"):
+        return "models"
+    if path.endswith(("/openai/v1", "/openai")):
+        return "v1"
+    return None
+
+
+# Hosts of one AIServices account: the OpenAI routes answer on all three, the models route on
+# services.ai.azure.com only (https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/endpoints).
+_OPENAI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
+_MODELS_HOST_SUFFIX = ".services.ai.azure.com"
+
+
+def _tier_endpoint(endpoint: str, url_shape: UrlShape) -> str:
+    if url_shape == "url":
+        return endpoint
+    base = _base_endpoint(endpoint)
+    if url_shape == "models":
+        parts = urlsplit(base)
+        host = parts.hostname or ""
+        for suffix in _OPENAI_HOST_SUFFIXES:
+            if host.endswith(suffix):
+                account = host[: -len(suffix)]
+                return parts._replace(netloc=account + _MODELS_HOST_SUFFIX).geturl()
+    return base
 
 
 def _base_endpoint(endpoint: str) -> str:
-    """Accept the account URL with or without the `/openai` or `/openai/v1` suffix."""
+    """Accept the account URL with or without the `/openai`, `/openai/v1` or `/models` suffix."""
     base = endpoint.rstrip("/")
-    for suffix in ("/openai/v1", "/openai"):
+    for suffix in ("/openai/v1", "/openai", "/models"):
         if base.endswith(suffix):
             return base[: -len(suffix)]
     return base

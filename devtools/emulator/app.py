@@ -30,14 +30,15 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         # Class instances are mounted as plain ASGI apps: no Request/Response objects per call.
         Route(
             "/openai/v1/chat/completions",
-            ChatEndpoint(state, deployment_in_path=False),
+            ChatEndpoint(state, route="v1"),
             methods=["POST"],
         ),
         Route(
             "/openai/deployments/{deployment}/chat/completions",
-            ChatEndpoint(state, deployment_in_path=True),
+            ChatEndpoint(state, route="deployments"),
             methods=["POST"],
         ),
+        Route("/models/chat/completions", ChatEndpoint(state, route="models"), methods=["POST"]),
         *ResponsesApi(state).routes(),
         *service_routes(state),
         *control_routes(state),

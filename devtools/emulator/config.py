@@ -28,6 +28,9 @@ class DeploymentConfig:
     ttft_fraction: float = 0.3
     # Answer 403 PermissionDenied (the caller's identity lacks the data-action role).
     forbidden: bool = False
+    # Whether the model returns token logprobs (GPT-4o does; GPT-5 and Phi-4-mini on Foundry
+    # do not); asking a model without them is a 400.
+    logprobs: bool = False
 
     @property
     def effective_rpm(self) -> int | None:
@@ -43,7 +46,7 @@ def default_deployments() -> dict[str, DeploymentConfig]:
         DeploymentConfig(
             "gpt-5", "gpt-5", (500, 2000), context=400000, reasoning=True, ttft_fraction=0.7
         ),
-        DeploymentConfig("gpt-4o", "gpt-4o", (300, 1000), context=128000),
+        DeploymentConfig("gpt-4o", "gpt-4o", (300, 1000), context=128000, logprobs=True),
     ]
     return {d.name: d for d in items}
 
@@ -158,6 +161,7 @@ def deployment_to_dict(d: DeploymentConfig) -> dict[str, Any]:
         "reasoning": d.reasoning,
         "ttft_fraction": d.ttft_fraction,
         "forbidden": d.forbidden,
+        "logprobs": d.logprobs,
     }
 
 
