@@ -1,8 +1,9 @@
 """The OpenAPI description of the Responses endpoints (merged into shared/openapi.py's document).
 
 The request schema is the part of the Responses API that any tier can take with no stored state
-(previous_response_id, tools and items beyond messages are in the API reference and the README),
-so that everything valid by this schema is answered 200 (schemathesis checks it).
+(previous_response_id, store, tools and items beyond messages are in the API reference and the
+README), so that everything valid by this schema is answered 200 and stored, and GET and DELETE
+find what POST made (schemathesis checks both).
 """
 
 from __future__ import annotations
@@ -38,11 +39,10 @@ RESPONSE = {
 MESSAGE = {
     "type": "object",
     "required": ["role", "content"],
-    "additionalProperties": False,
     "properties": {
         "type": {"const": "message"},
         "role": {"enum": ["user", "assistant", "system", "developer"]},
-        "content": {"type": "string", "minLength": 1},
+        "content": {"type": "string"},
     },
 }
 
@@ -56,14 +56,13 @@ def request_schema(models: tuple[str, ...]) -> dict[str, Any]:
             "model": {"enum": list(models)},
             "input": {
                 "oneOf": [
-                    {"type": "string", "minLength": 1},
+                    {"type": "string"},
                     {"type": "array", "minItems": 1, "items": MESSAGE},
                 ]
             },
             # null is "not given", as OpenAI reads it.
             "instructions": {"type": ["string", "null"]},
             "stream": {"type": ["boolean", "null"]},
-            "store": {"type": ["boolean", "null"]},
             "max_output_tokens": {
                 "type": ["integer", "null"],
                 "minimum": 16,

@@ -278,6 +278,11 @@ class ResponsesApi:
                     for event in stream.fail("The model deployment sent a malformed chunk."):
                         yield event
                     return
+                usage = chunk.get("usage")
+                if usage:  # priced here, so the completed event carries usage.cost_usd
+                    cost = cost_usd(tier, usage)
+                    usage["cost_usd"] = round(cost, 8)
+                    self.on_usage(tier, usage, cost)
                 for event in stream.chunk(chunk):
                     yield event
                 data = await anext(start.events, None)
@@ -289,7 +294,6 @@ class ResponsesApi:
                 return
             closing = stream.finish()
             assert stream.final is not None
-            self._count(tier, stream.final)
             await self._keep(turn, stream.final, tier)
             for event in closing:
                 yield event
