@@ -36,29 +36,33 @@ def direct_requirements(path: Path = REQUIREMENTS) -> list[Requirement]:
     return out
 
 
+def _applies(requirement: Requirement, extra: str) -> bool:
+    """Whether a requirement's marker holds here, for the given extra ('' for none)."""
+    if requirement.marker is None:
+        return True
+    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    return requirement.marker.evaluate({**env, "extra": extra})
+
+
 def closure(requirements: list[Requirement]) -> dict[str, str]:
     """{canonical name: installed version} of the requirements and everything they pull in."""
-    env = default_environment()
     seen: dict[str, str] = {}
     pending = [(r, "") for r in requirements]
     while pending:
         req, extra = pending.pop()
-        if req.marker is not None and not req.marker.evaluate({**env, "extra": extra}):
+        if not _applies(req, extra):
             continue
         name = canonicalize_name(req.name)
-        dist = metadata.distribution(name)
-        new_extras = set(req.extras)
-        if name in seen and not new_extras:
+        if name in seen and not req.extras:
             continue
+        dist = metadata.distribution(name)
         seen[name] = dist.version
         for spec in dist.requires or []:
             sub = Requirement(spec)
-            if sub.marker is None or sub.marker.evaluate({**env, "extra": ""}):
-                pending.append((sub, ""))
-            else:
-                for wanted in new_extras:
-                    if sub.marker.evaluate({**env, "extra": wanted}):
-                        pending.append((sub, wanted))
+            wanted = ["", *sorted(req.extras)]
+            chosen = next((e for e in wanted if _applies(sub, e)), None)
+            if chosen is not None:
+                pending.append((sub, chosen))
     return dict(sorted(seen.items()))
 
 
@@ -67,7 +71,7 @@ def render(pins: dict[str, str]) -> str:
 
 
 def read_pins(path: Path = CONSTRAINTS) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in path.read_text().splitlines():
         text = line.split("#", 1)[0].strip()
         if text:

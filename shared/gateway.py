@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import orjson
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import TracerProvider
+from opentelemetry.trace import Span, TracerProvider
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -56,10 +56,19 @@ def guarded(
 
     async def run(self: Gateway, request: Request) -> Response:
         name = f"{request.method} {request.url.path}"
-        with t.request_span(self.tracer, name, request.headers) as span:
-            response = await _answer(self, request)
-            span.set_attribute(t.HTTP_STATUS, response.status_code)
-            return response
+        attributes = request_attributes(request)
+        with t.request_span(self.tracer, name, request.headers, attributes) as span:
+            try:
+                response = await _answer(self, request)
+            except BaseException:  # cancelled (the caller left): end the span all the same
+                span.end()
+                raise
+        if isinstance(response, StreamingResponse):
+            # The request lasts until its last byte: end the span with the body, not before.
+            response.body_iterator = _ending(response.body_iterator, span, response.status_code)
+        else:
+            t.end_request(span, response.status_code)
+        return response
 
     async def _answer(self: Gateway, request: Request) -> Response:
         try:
@@ -75,6 +84,28 @@ def guarded(
             )
 
     return run
+
+
+def request_attributes(request: Request) -> dict[str, Any]:
+    url = request.url
+    client = request.client
+    return t.server_attributes(
+        request.method,
+        url.path,
+        url.scheme,
+        url.hostname,
+        url.port,
+        request.headers.get("user-agent"),
+        client.host if client else None,
+    )
+
+
+async def _ending(body: AsyncIterable[Any], span: Span, status: int) -> AsyncIterator[Any]:
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        t.end_request(span, status)
 
 
 class Gateway:
