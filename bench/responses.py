@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -66,13 +67,15 @@ def translation(iterations: int) -> str:
 
     tier = Tier("small", "Phi-4-mini", "http://x")
     raw = orjson.dumps(TURN)
-    completion = {
+    completion: dict[str, Any] = {
         "created": 1,
         "choices": [{"finish_reason": "stop", "message": {"content": "Rain again, 12 C."}}],
         "usage": {"prompt_tokens": 60, "completion_tokens": 8, "total_tokens": 68},
     }
     pieces = ["Rain ", "again, ", "12 ", "C."]
-    chunks = [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
+    chunks: list[dict[str, Any]] = [
+        {"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces
+    ]
     chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     chunks.append({"choices": [], "usage": completion["usage"]})
 
