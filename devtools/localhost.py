@@ -92,6 +92,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from devtools.serve import serve
+    from shared import oplog
+
+    oplog.to_console()  # failovers, 429 waits, breakers: on the console, as in Azure's log
     from function_app import app
 
     serve(create_app(app, os.environ.get("LOCAL_FUNCTION_KEY") or None), args.host, args.port)

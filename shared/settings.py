@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 UrlShape = Literal["v1", "deployments", "models", "url"]
@@ -55,6 +55,9 @@ class Tier:
     tpm: int | None = None
     fallbacks: tuple[str, ...] = ()
     apis: frozenset[str] = frozenset({"chat"})
+    # None: from the tier's kind (KIND_TIMEOUTS) or ROUTER_ATTEMPT_TIMEOUT_S / ..._FIRST_TOKEN_...
+    attempt_timeout_s: float | None = None
+    first_token_timeout_s: float | None = None
 
     @property
     def reasoning(self) -> bool:
@@ -63,6 +66,39 @@ class Tier:
     @property
     def speaks_responses(self) -> bool:
         return "responses" in self.apis
+
+    @property
+    def kind(self) -> TierKind:
+        return "reasoning" if self.reasoning else "fast"
+
+    @property
+    def attempt_limit_s(self) -> float:
+        """One attempt's limit: connect, headers and the whole JSON body."""
+        return self.attempt_timeout_s or KIND_TIMEOUTS[self.kind].attempt_s
+
+    @property
+    def first_token_limit_s(self) -> float:
+        """A stream's limit until its first event."""
+        return self.first_token_timeout_s or KIND_TIMEOUTS[self.kind].first_token_s
+
+
+TierKind = Literal["fast", "reasoning"]
+
+
+@dataclass(frozen=True, slots=True)
+class KindTimeouts:
+    attempt_s: float
+    first_token_s: float
+
+
+# Defaults that suit a fallback chain. A non-reasoning model (Phi-4-mini, gpt-4o) starts
+# streaming in well under a second and writes a long JSON answer in seconds, so one that has
+# not answered in 20 s (first token: 5 s) is hung and the next tier should have the request.
+# A reasoning model (GPT-5, o-series) thinks before its first token, for minutes at high effort.
+KIND_TIMEOUTS: dict[TierKind, KindTimeouts] = {
+    "fast": KindTimeouts(attempt_s=20.0, first_token_s=5.0),
+    "reasoning": KindTimeouts(attempt_s=180.0, first_token_s=120.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +119,11 @@ class Settings:
     session_ttl_s: float = 1800.0
     session_max: int = 100_000
     max_body_bytes: int = 4 * 1024 * 1024
-    # Resilience: a total budget per request, limits per attempt, retries, the breaker.
-    request_timeout_s: float = 100.0
+    body_timeout_s: float = 30.0  # to receive the request body: a stalled one gets 408
+    # Resilience: a total budget per request, limits per attempt (per tier), retries, breaker.
+    # Azure's front end drops an HTTP trigger's request after 230 s: answer before it does.
+    request_timeout_s: float = 220.0
     connect_timeout_s: float = 5.0
-    attempt_timeout_s: float = 60.0
-    first_token_timeout_s: float = 20.0
     stream_idle_timeout_s: float = 30.0
     max_attempts: int = 3
     backoff_base_s: float = 1.0
@@ -132,6 +168,8 @@ class Settings:
                     "apis": sorted(t.apis),
                     "tpm": t.tpm,
                     "fallbacks": list(t.fallbacks),
+                    "attempt_timeout_s": t.attempt_limit_s,
+                    "first_token_timeout_s": t.first_token_limit_s,
                 }
                 for t in self.tiers
             ],
@@ -211,10 +249,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl_s=reader.number("ROUTER_SESSION_TTL_S", 1800, low=0),
         session_max=int(reader.number("ROUTER_SESSION_MAX", 100_000, low=0)),
         max_body_bytes=int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024)),
-        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 100, low=0.1),
+        body_timeout_s=reader.number("ROUTER_BODY_TIMEOUT_S", 30, low=0.01),
+        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 220, low=0.1),
         connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.01),
-        attempt_timeout_s=reader.number("ROUTER_ATTEMPT_TIMEOUT_S", 60, low=0.01),
-        first_token_timeout_s=reader.number("ROUTER_FIRST_TOKEN_TIMEOUT_S", 20, low=0.01),
         stream_idle_timeout_s=reader.number("ROUTER_STREAM_IDLE_TIMEOUT_S", 30, low=0.01),
         max_attempts=int(reader.number("ROUTER_MAX_ATTEMPTS", 3, low=1)),
         backoff_base_s=reader.number("ROUTER_BACKOFF_BASE_S", 1, low=0),
@@ -254,6 +291,9 @@ class _Reader:
             raise ConfigError(name, f"must be at least {low:g}, got {raw}")
         return value
 
+    def optional_number(self, name: str, low: float) -> float | None:
+        return self.number(name, 0, low) if self.env.get(name, "").strip() else None
+
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
         value = self.text(name, default)
         if value not in options:
@@ -277,14 +317,23 @@ def _read_tiers(reader: _Reader) -> tuple[Tier, ...]:
             _seed_tier("small", SMALL_DEFAULT, reader.text("PHI4_MINI_ENDPOINT", "")),
             _seed_tier("large", LARGE_DEFAULT, reader.text("GPT5_ENDPOINT", "")),
         ]
-    tiers = tuple(_parse_tier(spec, index, default_endpoint) for index, spec in enumerate(specs))
+    # Set, these apply to every tier that doesn't set its own (else: the tier's kind decides).
+    overrides = {
+        "attempt_timeout_s": reader.optional_number("ROUTER_ATTEMPT_TIMEOUT_S", low=0.01),
+        "first_token_timeout_s": reader.optional_number("ROUTER_FIRST_TOKEN_TIMEOUT_S", low=0.01),
+    }
+    tiers = tuple(
+        _parse_tier(spec, index, default_endpoint, overrides) for index, spec in enumerate(specs)
+    )
     names = [t.name for t in tiers]
     if len(set(names)) != len(names):
         raise ConfigError("ROUTER_TIERS", f"tier names must be unique, got {names}")
     return tiers
 
 
-def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
+def _parse_tier(
+    spec: object, index: int, default_endpoint: str, overrides: Mapping[str, float | None]
+) -> Tier:
     where = f"tier {index}"
     if not isinstance(spec, dict):
         raise ConfigError("ROUTER_TIERS", f"{where} must be an object")
@@ -325,6 +374,8 @@ def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
             tpm=None if spec.get("tpm") is None else int(_non_negative(spec["tpm"])),
             fallbacks=tuple(_strings(spec.get("fallbacks", []))),
             apis=_apis(spec.get("apis", ["chat"])),
+            attempt_timeout_s=_timeout(spec, "attempt_timeout_s", overrides),
+            first_token_timeout_s=_timeout(spec, "first_token_timeout_s", overrides),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError("ROUTER_TIERS", f"{where}: {exc}") from None
@@ -336,6 +387,15 @@ def _apis(value: object) -> frozenset[str]:
     if unknown or "chat" not in apis:
         raise ValueError(f"apis must list 'chat' and may add 'responses', got {value!r}")
     return apis
+
+
+def _timeout(spec: dict[str, Any], key: str, overrides: Mapping[str, float | None]) -> float | None:
+    if spec.get(key) is None:
+        return overrides[key]
+    value = _non_negative(spec[key])
+    if value <= 0:
+        raise ValueError(f"{key} must be above 0, got {value!r}")
+    return value
 
 
 def _seed_tier(name: str, defaults: dict[str, object], endpoint: str) -> dict[str, object]:

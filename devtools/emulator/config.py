@@ -39,10 +39,17 @@ class DeploymentConfig:
         return None if self.tpm is None else max(1, self.tpm * 6 // 1000)
 
 
+# Foundry Models (not Azure OpenAI) have a fixed default limit per deployment: 400,000 tokens and
+# 1,000 requests per minute ("Rest of models", Foundry Models quotas and limits).
+FOUNDRY_MODELS_LIMITS = {"tpm": 400_000, "rpm": 1_000}
+
+
 def default_deployments() -> dict[str, DeploymentConfig]:
     items = [
-        DeploymentConfig("Phi-4-mini", "Phi-4-mini-instruct", (50, 150), context=131072),
-        DeploymentConfig("Phi-4", "Phi-4", (100, 300), context=16384),
+        DeploymentConfig(
+            "Phi-4-mini", "Phi-4-mini-instruct", (50, 150), context=131072, **FOUNDRY_MODELS_LIMITS
+        ),
+        DeploymentConfig("Phi-4", "Phi-4", (100, 300), context=16384, **FOUNDRY_MODELS_LIMITS),
         DeploymentConfig(
             "gpt-5", "gpt-5", (500, 2000), context=400000, reasoning=True, ttft_fraction=0.7
         ),

@@ -28,8 +28,7 @@ from shared.responses.request import ResponsesRequest
 
 def sse(event: dict[str, Any]) -> bytes:
     """One server-sent event, named as OpenAI names them (`event:` and the type in `data`)."""
-    kind = str(event["type"]).encode()
-    return b"event: " + kind + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+    return b"event: " + str(event["type"]).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
 
 
 class _Open:

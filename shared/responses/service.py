@@ -1,21 +1,20 @@
-"""POST /v1/responses end to end, through the same decide / resilience / attempts as chat.
+"""POST /v1/responses end to end, through the same decision and upstream seam as chat.
 
 The router owns the conversation: `previous_response_id` is expanded from the store into the
 full list of items, so any tier can take any turn; upstream is asked with `store: false`.
-Per tier of the fallback chain the request is passed through (the tier speaks Responses) or
-translated to chat completions and back (it doesn't). Built-in tools (web_search, mcp, ...) and
-Responses-only fields make a tier that can't honour them ineligible.
+The request is passed through (the seam's RESPONSES api) when the decided tier and its
+fallbacks speak Responses, else translated to chat completions and back (every tier speaks
+chat). Built-in tools (web_search, mcp, ...) and Responses-only fields make a tier that can't
+honour them ineligible.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
 from shared.api import ApiError, ChatRequest
@@ -27,16 +26,14 @@ from shared.responses.store import ResponseStore, StoredResponse
 from shared.responses.to_chat import chat_messages, check_calls, to_chat
 from shared.routing.policy import Decision
 from shared.settings import Settings, Tier
-from shared.upstream import errors
-from shared.upstream.attempts import Attempts, StreamStart
-from shared.upstream.client import UpstreamReply
-from shared.upstream.models import REASONING_REJECTS, cost_usd, shape_for_tier, token_usage
-from shared.upstream.resilience import FailOver, Resilience
-
-log = logging.getLogger("hybrid_router.responses")
+from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
+from shared.upstream.calls import Streamed, TransportError, Upstream
+from shared.upstream.models import cost_usd, token_usage
+from shared.upstream.resilience import fallback_chain
 
 Decide = Callable[[ChatRequest, dict[str, Any], str | None], Awaitable[Decision]]
-UsageSink = Callable[[Tier, dict[str, Any], float], None]
+UsageSink = Callable[[Tier, dict[str, Any], float], None]  # a stream's usage (chat's names)
+CostSink = Callable[[Tier, float], None]  # a JSON answer's cost (its tokens the seam counted)
 FINAL_EVENTS = ("response.completed", "response.incomplete")
 
 
@@ -57,7 +54,6 @@ class _Turn:
     request: ResponsesRequest
     items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
     response_id: str = field(default_factory=lambda: new_id("resp"))
-    changes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per tier name
 
 
 def needs(request: ResponsesRequest) -> tuple[str, ...]:
@@ -88,29 +84,19 @@ def no_tier_for(request: ResponsesRequest, wanted: tuple[str, ...]) -> ApiError:
     )
 
 
-def passthrough_body(turn: _Turn, tier: Tier) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The request for a tier that speaks Responses: the conversation inline, nothing stored
-    upstream (the router stores it), parameters its model refuses dropped and said."""
+def passthrough_body(turn: _Turn) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The request for tiers that speak Responses: the conversation inline and nothing stored
+    upstream (the router stores it); the seam fits model and parameters to each tier."""
     body = dict(turn.request.body)
     body.pop("previous_response_id", None)
-    body["model"] = tier.deployment
     body["store"] = False
-    changes: list[str] = []
     # Reasoning items name server-side state we never asked upstream to keep; only their
     # encrypted form can be sent back (include: reasoning.encrypted_content).
     items = [i for i in turn.items if i["type"] != "reasoning" or i.get("encrypted_content")]
-    if len(items) != len(turn.items):
-        changes.append("dropped reasoning items without encrypted_content")
     body["input"] = items
-    if tier.reasoning:
-        for name in REASONING_REJECTS:
-            if name in body:
-                del body[name]
-                changes.append(f"dropped {name}")
-    elif "reasoning" in body:
-        del body["reasoning"]
-        changes.append("dropped reasoning (not a reasoning model)")
-    return body, tuple(changes)
+    if len(items) != len(turn.items):
+        return body, ("dropped reasoning items without encrypted_content",)
+    return body, ()
 
 
 class ResponsesApi:
@@ -119,20 +105,20 @@ class ResponsesApi:
         settings: Settings,
         store: ResponseStore,
         decide: Decide,
-        resilience: Resilience,
-        attempts: Attempts,
+        upstream: Upstream,
         on_usage: UsageSink,
+        on_cost: CostSink,
     ) -> None:
         self.settings = settings
         self.store = store
         self.decide = decide
-        self.resilience = resilience
-        self.attempts = attempts
+        self.upstream = upstream
         self.on_usage = on_usage
+        self.on_cost = on_cost
 
     # ---- create --------------------------------------------------------------------------
 
-    async def create(self, raw: bytes, session: str | None) -> Answered:
+    async def create(self, raw: bytes, session: str | None, deadline: float) -> Answered:
         request = parse(raw)
         history = await self._history(request)
         # Outputs must answer calls made before them, this turn's or the stored ones'.
@@ -140,30 +126,38 @@ class ResponsesApi:
         turn = _Turn(request, history + request.items)
         decision = await self._decide(turn, session)
         first = self._eligible_first(turn, decision)
-        deadline = time.monotonic() + self.settings.request_timeout_s
-        base = to_chat(request, turn.items, first, strict=False).body
+        api, body, changes = self._plan(turn, first)
         if request.stream:
-            attempt = self._attempt(turn, base, stream=True)
-            started = await self.resilience.call(first, base, deadline, attempt)
-            tier = started.tier
+            streamed = await self.upstream.stream(first, body, deadline, api)
+            tier = streamed.tier
             events = (
-                self._relay_responses(turn, tier, started.result)
-                if tier.speaks_responses
-                else self._relay_chat(turn, tier, started.result)
+                self._relay_responses(turn, streamed)
+                if api is RESPONSES
+                else self._relay_chat(turn, streamed)
             )
-            changes = (*turn.changes.get(tier.name, ()), *started.changes)
-            return Answered(decision, tier, changes, events=events)
-        attempt = self._attempt(turn, base, stream=False)
-        answered = await self.resilience.call(first, base, deadline, attempt)
-        tier, reply = answered.tier, answered.result
-        if tier.speaks_responses:
-            response = self._reframed(turn, reply.body, tier)
+            return Answered(decision, tier, (*changes, *streamed.changes), events=events)
+        answered = await self.upstream.complete(first, body, deadline, api)
+        tier = answered.tier
+        if api is RESPONSES:
+            response = self._reframed(turn, answered.body, tier)
         else:
-            response = response_from_chat(request, turn.response_id, reply.body, tier.deployment)
+            response = response_from_chat(request, turn.response_id, answered.body, tier.deployment)
         cost = cost_usd(tier, token_usage(response.get("usage")))
+        self.on_cost(tier, cost)
         await self._keep(turn, response, tier)
-        changes = (*turn.changes.get(tier.name, ()), *answered.changes)
-        return Answered(decision, tier, changes, body=response, cost=cost)
+        return Answered(decision, tier, (*changes, *answered.changes), body=response, cost=cost)
+
+    def _plan(
+        self, turn: _Turn, first: Tier
+    ) -> tuple[UpstreamApi, dict[str, Any], tuple[str, ...]]:
+        """Pass through when the first tier and every fallback after it speak Responses (or the
+        request needs them to); otherwise chat completions, which every tier speaks."""
+        chain = fallback_chain(self.settings, first)
+        if needs(turn.request) or all(t.speaks_responses for t in chain):
+            body, changes = passthrough_body(turn)
+            return RESPONSES, body, changes
+        chat = to_chat(turn.request, turn.items, first)
+        return CHAT, chat.body, chat.changes
 
     async def _history(self, request: ResponsesRequest) -> list[dict[str, Any]]:
         previous = request.previous_response_id
@@ -181,9 +175,12 @@ class ResponsesApi:
     async def _decide(self, turn: _Turn, session: str | None) -> Decision:
         request = turn.request
         messages = chat_messages(turn.items, request.body.get("instructions"), strict=False)
-        # The policy reads model, tools and user; the rest of ChatRequest is not needed here.
+        # The policy reads model, tools and user (messages go in the body, as for chat).
         chat = ChatRequest.model_construct(
-            model=request.model, tools=request.body.get("tools") or None, user=request.user
+            model=request.model,
+            messages=[],
+            tools=request.body.get("tools") or None,
+            user=request.user,
         )
         return await self.decide(chat, {"messages": messages}, session)
 
@@ -207,36 +204,6 @@ class ResponsesApi:
             if can_take(candidate, wanted, turn.request):
                 return candidate
         raise no_tier_for(turn.request, wanted)
-
-    def _attempt(
-        self, turn: _Turn, base: dict[str, Any], *, stream: bool
-    ) -> Callable[[Tier, dict[str, Any], int, float, float], Awaitable[Any]]:
-        """One attempt on one tier of the chain, in the API that tier speaks. Resilience hands
-        over the chat body it shaped; what it dropped (a parameter the model refused) stays
-        dropped here too."""
-        wanted = needs(turn.request)
-
-        async def attempt(
-            tier: Tier, given: dict[str, Any], number: int, waited: float, deadline: float
-        ) -> UpstreamReply | StreamStart:
-            if not can_take(tier, wanted, turn.request):
-                raise FailOver(no_tier_for(turn.request, wanted))
-            if tier.speaks_responses:
-                body, changes = passthrough_body(turn, tier)
-                api = "responses"
-            else:
-                chat = to_chat(turn.request, turn.items, tier)
-                shaped = shape_for_tier(chat.body, tier)
-                body, changes = shaped.body, chat.changes
-                api = "chat"
-            refused = set(shape_for_tier(base, tier).body) - set(given)
-            for name in refused & set(body):
-                del body[name]
-            turn.changes[tier.name] = changes
-            call = self.attempts.stream if stream else self.attempts.complete
-            return await call(tier, body, number, waited, deadline, api=api)  # type: ignore[arg-type]
-
-        return attempt
 
     def _reframed(self, turn: _Turn, upstream: dict[str, Any], tier: Tier) -> dict[str, Any]:
         """An upstream Response as ours: our id (the one the store knows), the deployment that
@@ -262,16 +229,16 @@ class ResponsesApi:
 
     # ---- streams -------------------------------------------------------------------------
 
-    async def _relay_chat(
-        self, turn: _Turn, tier: Tier, start: StreamStart
-    ) -> AsyncIterator[bytes]:
+    async def _relay_chat(self, turn: _Turn, streamed: Streamed) -> AsyncIterator[bytes]:
         """A chat stream translated into Responses events; stored once it is whole."""
+        tier = streamed.tier
         stream = ChatToResponses(turn.request, turn.response_id, tier.deployment, now())
         for event in stream.start():
             yield event
         try:
-            data: str | None = start.first
-            while data is not None and data != "[DONE]":
+            async for data in streamed.events:
+                if data == "[DONE]":
+                    break
                 try:
                     chunk = orjson.loads(data)
                 except orjson.JSONDecodeError:
@@ -285,7 +252,6 @@ class ResponsesApi:
                     self.on_usage(tier, usage, cost)
                 for event in stream.chunk(chunk):
                     yield event
-                data = await anext(start.events, None)
             if stream.finish_reason is None:
                 for event in stream.fail(
                     "The model deployment ended the stream before the answer."
@@ -297,23 +263,22 @@ class ResponsesApi:
             await self._keep(turn, stream.final, tier)
             for event in closing:
                 yield event
-        except httpx.HTTPError as exc:
-            message = f"The model deployment stream failed ({errors.failure_name(exc)})."
-            for event in stream.fail(message):
+        except TransportError as exc:
+            for event in stream.fail(f"The model deployment stream failed ({exc.failure})."):
                 yield event
         finally:
-            await start.response.aclose()
+            await streamed.aclose()
 
-    async def _relay_responses(
-        self, turn: _Turn, tier: Tier, start: StreamStart
-    ) -> AsyncIterator[bytes]:
+    async def _relay_responses(self, turn: _Turn, streamed: Streamed) -> AsyncIterator[bytes]:
         """An upstream Responses stream, re-framed (our id, the deployment); a stream that ends
         without its final event ends in response.failed."""
+        tier = streamed.tier
         sequence = -1
         snapshot: dict[str, Any] = {}
         try:
-            data: str | None = start.first
-            while data is not None and data != "[DONE]":
+            async for data in streamed.events:
+                if data == "[DONE]":
+                    break
                 try:
                     event = orjson.loads(data)
                 except orjson.JSONDecodeError:
@@ -329,12 +294,11 @@ class ResponsesApi:
                 yield sse(event)
                 if kind in (*FINAL_EVENTS, "response.failed", "error"):
                     return
-                data = await anext(start.events, None)
             yield self._failed(turn, tier, snapshot, sequence, "an end before the answer")
-        except httpx.HTTPError as exc:
-            yield self._failed(turn, tier, snapshot, sequence, errors.failure_name(exc))
+        except TransportError as exc:
+            yield self._failed(turn, tier, snapshot, sequence, exc.failure)
         finally:
-            await start.response.aclose()
+            await streamed.aclose()
 
     def _failed(
         self, turn: _Turn, tier: Tier, snapshot: dict[str, Any], sequence: int, what: str

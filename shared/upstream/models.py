@@ -56,6 +56,22 @@ def shape_for_tier(body: dict[str, Any], tier: Tier) -> Shaped:
     return Shaped(out, tuple(changes))
 
 
+def shape_responses_for_tier(body: dict[str, Any], tier: Tier) -> Shaped:
+    """A Responses API body fitted to the tier's model: the deployment as `model`; a reasoning
+    model's refused sampling knobs dropped, reasoning settings dropped for any other model."""
+    out = {**body, "model": tier.deployment}
+    changes: list[str] = []
+    if tier.reasoning:
+        for name in REASONING_REJECTS:
+            if name in out:
+                del out[name]
+                changes.append(f"dropped {name}")
+    elif "reasoning" in out:
+        del out["reasoning"]
+        changes.append("dropped reasoning (not a reasoning model)")
+    return Shaped(out, tuple(changes))
+
+
 def cost_usd(tier: Tier, usage: dict[str, Any] | None) -> float:
     """The list-price cost of one answer from its usage block (0 when usage is missing)."""
     if not usage:
