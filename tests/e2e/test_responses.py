@@ -220,3 +220,21 @@ def test_azure_openai_client_responses(router_url: str) -> None:
     reply = azure.responses.create(model="large", input="hi")
     assert reply.model == "gpt-5"
     assert azure.responses.retrieve(reply.id).id == reply.id
+
+
+def test_passthrough_is_retried_like_chat(router: httpx.Client, emulator: Emulator) -> None:
+    emulator.fault("gpt-5", "rate_limit", times=1, retry_after_ms=10)
+    reply = router.post("/v1/responses", json={"model": "large", "input": "hi"})
+    assert reply.status_code == 200, reply.text
+    assert [r["status"] for r in emulator.requests("gpt-5")] == [429, 200]
+
+
+def test_passthrough_cut_stream_ends_failed(router: httpx.Client, emulator: Emulator) -> None:
+    emulator.fault("gpt-5", "stream_cut", after_chunks=7)
+    body = {"model": "large", "input": "tell me a longer story please", "stream": True}
+    with router.stream("POST", "/v1/responses", json=body) as reply:
+        text = reply.read().decode()
+    assert "response.output_text.delta" in text  # it was cut mid-answer
+    assert text.rstrip().splitlines()[-1].startswith("data: ")
+    assert "event: response.failed" in text
+    assert "response.completed" not in text
