@@ -390,3 +390,34 @@ def test_query_columns_exist_in_the_envelopes(path: Path, envelopes: list[Envelo
             assert any(COLUMNS[column](e) not in (None, "") for e in rows), (
                 f"{path.name}: column {column} is empty in all {len(rows)} rows"
             )
+
+
+def test_content_capture_arrives_in_the_genai_structure(
+    ingestion: Ingestion, start_router: StartRouter, router: httpx.Client
+) -> None:
+    env = exporter_env(ingestion, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="true")
+    url = start_router(**env)
+    json_trace, stream_trace = Trace(ingestion), Trace(ingestion)
+    with httpx.Client(base_url=url, timeout=30) as capturing:
+        assert ask(capturing, json_trace).status_code == 200
+        assert ask(capturing, stream_trace, stream=True).status_code == 200
+    for trace in (json_trace, stream_trace):
+        _, deps = trace.wait(dependencies=2)
+        (attempt,) = attempts(deps)
+        sent = json.loads(attempt["properties"]["gen_ai.input.messages"])
+        assert sent == [
+            {
+                "role": "user",
+                "parts": [{"type": "text", "content": f"where is my parcel {trace.id[:8]}?"}],
+            }
+        ]
+        (answer,) = json.loads(attempt["properties"]["gen_ai.output.messages"])
+        assert answer["role"] == "assistant"
+        assert answer["finish_reason"] == "stop"
+        assert answer["parts"][0]["type"] == "text"
+        assert answer["parts"][0]["content"]
+    # Off by default: the module's router records no content.
+    default = Trace(ingestion)
+    assert ask(router, default).status_code == 200
+    _, deps = default.wait(dependencies=2)
+    assert not [d for d in deps if "gen_ai.input.messages" in data(d)["properties"]]
