@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any, get_args
 
 from shared.api import ChatRequest
+from shared.responses import schema as responses_schema
 from shared.routing.policy import DecidedBy
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -100,6 +101,7 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
                     },
                 }
             },
+            **responses_schema.paths(models),
         },
         "components": {
             "securitySchemes": {
