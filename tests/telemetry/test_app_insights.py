@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.ingestion import Envelope, Ingestion, running
 from shared.sampling import RATIO_SETTING
 from tests.conftest import Emulator, StartRouter
-from tests.telemetry.ingestion import Envelope, Ingestion, running
 
 REPO = Path(__file__).resolve().parents[2]
 TIERS = [
