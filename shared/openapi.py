@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from shared.api import MAX_OUTPUT_TOKENS
+from shared.responses import schema as responses_schema
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -99,6 +100,7 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
                     },
                 }
             },
+            **responses_schema.paths(models),
         },
         "components": {
             "securitySchemes": {

@@ -57,6 +57,16 @@ def _clean_emulator(request: pytest.FixtureRequest) -> None:
             emulator.reset()
 
 
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""
+    from devtools import azurite as storage
+
+    server = storage.start()
+    yield server.connection_string
+    server.stop()
+
+
 StartRouter = Callable[..., str]
 # Router URL -> the lines its process printed so far (its operator logs among them).
 ROUTER_OUTPUT: dict[str, list[str]] = {}
