@@ -393,13 +393,14 @@ def test_the_request_budget_holds_across_slow_bodies(
     start_router: StartRouter, emulator: Emulator
 ) -> None:
     url = start_router(
-        **{**FAST, "ROUTER_ATTEMPT_TIMEOUT_S": "60", "ROUTER_REQUEST_TIMEOUT_S": "2"}
+        **{**FAST, "ROUTER_ATTEMPT_TIMEOUT_S": "60", "ROUTER_REQUEST_TIMEOUT_S": "3"}
     )
     for deployment in ALL_DEPLOYMENTS:
-        emulator.fault(deployment, "trickle", times=None, over_s=60)
+        # A piece every second: no single read waits long, the whole body takes 20 s.
+        emulator.fault(deployment, "trickle", times=None, over_s=20)
     started = time.monotonic()
     reply = ask(url)
-    assert time.monotonic() - started < 2 + 1.5
+    assert time.monotonic() - started < 3 + 1.5
     assert reply.status_code == 504
     assert reply.json()["error"]["code"] == "timeout"
 
