@@ -19,6 +19,7 @@ from shared import telemetry as t
 from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
+from shared.routing.eligibility import chat_needs
 from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models
 from shared.settings import Settings, Tier, load_settings
 from shared.streaming import relay
@@ -147,7 +148,7 @@ class Gateway:
         session = session_header or chat.user
         with self.tracer.start_as_current_span("router.decide") as span:
             decision = await self.policy.decide(
-                chat.model, body["messages"], bool(chat.tools), session
+                chat.model, body["messages"], body.get("tools"), session, chat_needs(body)
             )
             span.set_attributes(
                 {
