@@ -11,10 +11,14 @@ import gc
 # walks them again and again (~200 ms of the import). Frozen and back on below.
 gc.disable()
 
+from collections.abc import Callable
+from typing import Any
+
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
 from shared import telemetry
+from shared.edge import CATCH_ALL_FUNCTION, CATCH_ALL_ROUTE
 from shared.gateway import Gateway
 
 telemetry.configure()  # a no-op under the Functions worker, which sets up Azure Monitor itself
@@ -27,26 +31,69 @@ gc.freeze()
 gc.enable()
 
 
-@app.route(route="v1/chat/completions", methods=["POST"])
+def http(*, route: str, methods: list[str], **options: Any) -> Callable[..., Any]:
+    """app.route, remembered in the gateway's route table (for 404 vs 405 on what no route took)."""
+    gateway.routes.add(route, methods)
+    return app.route(route=route, methods=methods, **options)
+
+
+@http(route="v1/chat/completions", methods=["POST"])
 async def chat_completions(req: Request) -> Response:
     return await gateway.chat(req)
 
 
-@app.route(route="v1/models", methods=["GET"])
+# Azure OpenAI's own paths, so that the AzureOpenAI client and code written for an Azure OpenAI
+# endpoint work against the function app; the deployment in the path is a `model` value.
+@http(route="openai/deployments/{deployment}/chat/completions", methods=["POST"])
+async def azure_chat_completions(req: Request) -> Response:
+    return await gateway.chat(req)
+
+
+@http(route="openai/v1/chat/completions", methods=["POST"])
+async def azure_v1_chat_completions(req: Request) -> Response:
+    return await gateway.chat(req)
+
+
+@http(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
     return await gateway.models(req)
 
 
-@app.route(route="route", methods=["POST"])
+@http(route="openai/v1/models", methods=["GET"])
+async def azure_v1_list_models(req: Request) -> Response:
+    return await gateway.models(req)
+
+
+@http(route="v1/models/{model}", methods=["GET"])
+async def retrieve_model(req: Request) -> Response:
+    return await gateway.model(req)
+
+
+@http(route="openai/v1/models/{model}", methods=["GET"])
+async def azure_v1_retrieve_model(req: Request) -> Response:
+    return await gateway.model(req)
+
+
+@http(route="route", methods=["POST"])
 async def route(req: Request) -> Response:
     return await gateway.route(req)
 
 
-@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@http(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: Request) -> Response:
     return await gateway.health(req)
 
 
-@app.route(route="openapi.json", methods=["GET"])
+@http(route="openapi.json", methods=["GET"])
 async def openapi(req: Request) -> Response:
     return await gateway.openapi(req)
+
+
+# Last on purpose (see shared/edge.py): what no function above took gets an OpenAI-format 404, or
+# a 405 naming the methods its path accepts. Anonymous, as the host's own 404 is.
+@app.function_name(CATCH_ALL_FUNCTION)
+@app.route(
+    route=CATCH_ALL_ROUTE, methods=list(func.HttpMethod), auth_level=func.AuthLevel.ANONYMOUS
+)
+async def unmatched(req: Request) -> Response:
+    return await gateway.unmatched(req)

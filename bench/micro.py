@@ -12,8 +12,6 @@ from collections.abc import Callable
 
 import orjson
 from opentelemetry.trace import SpanKind
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
-from tenacity import wait_exponential_jitter as jitter
 
 from bench.common.table import markdown
 from shared import telemetry as t
@@ -21,9 +19,10 @@ from shared.api import parse_chat_request
 from shared.gateway import JsonResponse, answer_headers
 from shared.routing.policy import Decision, decide_locally
 from shared.settings import load_settings
-from shared.upstream.attempts import server_address
-from shared.upstream.health import estimate_tokens
+from shared.upstream.attempts import AttemptInfo, server_address
+from shared.upstream.health import BreakerPolicy, HealthBook, estimate_tokens
 from shared.upstream.models import shape_for_tier
+from shared.upstream.resilience import Resilience, RetryPolicy
 
 ANSWER = {
     "id": "x",
@@ -55,21 +54,21 @@ def main() -> None:
     async def nothing() -> int:
         return 1
 
-    async def one_try() -> int:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(ValueError),
-            wait=jitter(1, 8, 1),
-            stop=stop_after_attempt(3),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return 1
-        return 0
+    health = HealthBook({}, BreakerPolicy())
+    resilience = Resilience(settings, health, RetryPolicy())
+
+    class Answered:
+        headers: dict[str, str] = {}  # noqa: RUF012
+
+    async def answer(tier: object, body: object, info: AttemptInfo) -> Answered:
+        return Answered()
+
+    async def one_try() -> object:
+        return await resilience.call(tier, body, 1e12, answer)
 
     steps: list[tuple[str, Callable[[], object]]] = [
         ("parse + validate the body (orjson, pydantic)", lambda: parse_chat_request(raw)),
-        ("decide (scorer)", lambda: decide_locally(settings, "auto", body["messages"], False)),
+        ("decide (scorer)", lambda: decide_locally(settings, "auto", body["messages"], None)),
         ("shape for the tier", lambda: shape_for_tier(body, tier)),
         ("estimate tokens (budget)", lambda: estimate_tokens(body)),
         ("span attribute server.address (cached)", lambda: server_address(tier.endpoint)),
@@ -83,7 +82,7 @@ def main() -> None:
             lambda: loop.run_until_complete(nothing()),
         ),
         (
-            "tenacity: one successful try, incl. the round trip",
+            "resilience: shape, budget, breaker, one successful try, incl. the round trip",
             lambda: loop.run_until_complete(one_try()),
         ),
     ]

@@ -1,7 +1,9 @@
 """Project commands that work on a fresh machine with only python3.
 
     python3 -m devtools up      # Foundry emulator + router on http://127.0.0.1:7071/api
+                                # (--port, --emulator-port, --speed; see --help)
     python3 -m devtools test    # the test suite (extra arguments go to pytest)
+    python3 -m devtools lock    # re-pin constraints.txt after changing requirements.txt
 
 The first run creates .venv and installs requirements-dev.txt into it; later runs reinstall
 only when a requirements file changed. Standard library only until we are inside .venv.
@@ -19,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".requirements.sha256"
-REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "constraints.txt")
 
 
 def requirements_digest() -> str:
@@ -31,15 +33,24 @@ def requirements_digest() -> str:
 
 def ensure_venv() -> None:
     """Create or refresh .venv, then re-run this command with its interpreter."""
-    if not VENV_PYTHON.exists():
-        print("creating .venv ...", flush=True)
+    first = not VENV_PYTHON.exists()
+    if first:
+        print("first run: creating .venv ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     wanted = requirements_digest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
-        print("installing requirements-dev.txt into .venv ...", flush=True)
-        pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        what = "installing" if first else "updating (a requirements file changed)"
+        print(
+            f"{what} requirements-dev.txt into .venv; pip's progress follows"
+            + (" (a few minutes the first time) ..." if first else " ..."),
+            flush=True,
+        )
+        # pip's own output is the progress: one line per package collected and installed.
+        pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
+        pip += ["--progress-bar", "off"] if not sys.stdout.isatty() else []
         subprocess.run([*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True, cwd=ROOT)
         STAMP.write_text(wanted)
+        print(".venv is ready.", flush=True)
     if Path(sys.prefix).resolve() != VENV.resolve():
         os.chdir(ROOT)
         os.execv(VENV_PYTHON, [str(VENV_PYTHON), "-m", "devtools", *sys.argv[1:]])
@@ -47,12 +58,16 @@ def ensure_venv() -> None:
 
 def main() -> int:
     command, *rest = sys.argv[1:] or ["help"]
-    if command not in ("up", "test"):
+    if command not in ("up", "test", "lock"):
         print(__doc__)
         return 0 if command == "help" else 2
     ensure_venv()
     if command == "test":
         return subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=ROOT)
+    if command == "lock":
+        from devtools.lock import main as lock
+
+        return lock()
     from devtools.up import up
 
     return up(rest)

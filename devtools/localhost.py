@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
+import re
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,21 +24,34 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shared.edge import method_names
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(function_app: func.FunctionApp, function_key: str | None = None) -> Starlette:
     routes = []
-    for function in function_app.get_functions():
+    # The host tries routes in the order of function names (shared/edge.py); so do we.
+    functions = sorted(
+        function_app.get_functions(), key=lambda f: (f.get_function_name() or "").lower()
+    )
+    for function in functions:
         trigger = function.get_trigger()
         if not isinstance(trigger, HttpTrigger):
             continue
         handler: Handler = function.get_user_function()
         if function_key and trigger.auth_level != func.AuthLevel.ANONYMOUS:
             handler = require_key(handler, function_key)
-        methods = [str(m.value if hasattr(m, "value") else m) for m in trigger.methods or ["GET"]]
-        routes.append(Route(f"/api/{trigger.route}", handler, methods=methods))
+        methods = method_names(trigger.methods)
+        routes.append(
+            Route(f"/api/{starlette_path(trigger.route or '')}", handler, methods=methods)
+        )
     return Starlette(routes=routes, lifespan=_closing(function_app))
+
+
+def starlette_path(template: str) -> str:
+    """A Functions route template in Starlette's syntax: `{*rest}` catches the rest of the path."""
+    return re.sub(r"\{\*(\w+)\}", r"{\1:path}", template)
 
 
 def require_key(handler: Handler, key: str) -> Handler:
@@ -78,6 +92,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from devtools.serve import serve
+    from shared import oplog
+
+    oplog.to_console()  # failovers, 429 waits, breakers: on the console, as in Azure's log
     from function_app import app
 
     serve(create_app(app, os.environ.get("LOCAL_FUNCTION_KEY") or None), args.host, args.port)

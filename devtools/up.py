@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import socket
+import sys
 import threading
 
 from devtools.process import ServerProcess, start_server
@@ -15,13 +18,28 @@ EMULATOR_PORT = 7072
 
 def up(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m devtools up")
-    parser.add_argument("--port", type=int, default=ROUTER_PORT, help="router port")
-    parser.add_argument("--emulator-port", type=int, default=EMULATOR_PORT)
+    parser.add_argument(
+        "--port", type=int, default=ROUTER_PORT, help=f"router port (default {ROUTER_PORT})"
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=EMULATOR_PORT,
+        help=f"Foundry emulator port (default {EMULATOR_PORT})",
+    )
     parser.add_argument("--speed", default="1", help="emulator latency factor (0 = instant)")
     parser.add_argument(
         "--no-emulator", action="store_true", help="use FOUNDRY_ENDPOINT/ROUTER_TIERS as set"
     )
     args = parser.parse_args(argv)
+    wanted = [("--port", args.port)]
+    if not args.no_emulator:
+        wanted.append(("--emulator-port", args.emulator_port))
+    for flag, port in wanted:
+        problem = port_problem(port)
+        if problem:
+            print(f"devtools up: port {port} {problem}; choose another: {flag} N", file=sys.stderr)
+            return 2
 
     servers: list[ServerProcess] = []
     try:
@@ -48,6 +66,20 @@ def up(argv: list[str]) -> int:
         for server in reversed(servers):
             server.stop()
     return 0
+
+
+def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
+    """Why `port` cannot be served on `host` (e.g. another `devtools up` holds it), or None."""
+    if port == 0:
+        return None  # any free port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "is already in use (another `python3 -m devtools up`, or `func start`?)"
+            return f"cannot be used ({exc.strerror})"
+    return None
 
 
 def banner(router_url: str, emulator_url: str | None) -> str:

@@ -11,7 +11,13 @@ targetScope = 'subscription'
 @description('azd environment name; names the resource group and seeds the resource name hash.')
 param environmentName string
 
-@minLength(1)
+// Regions where the default models (GPT-5 and Phi-4-mini-instruct, Global Standard) and the Flex
+// Consumption plan are all offered; see docs/deployment.md for the pages and what a first
+// `azd provision` still has to confirm. Add a region here only after checking all three.
+@allowed([
+  'eastus2'
+  'swedencentral'
+])
 @description('Region of every resource except an optional second Foundry account.')
 @metadata({
   azd: {
@@ -40,15 +46,10 @@ param principalType string = 'User'
 @description('Public network access to the Foundry account(s).')
 param foundryPublicNetworkAccess string = 'Enabled'
 
-@allowed([
-  'openai.azure.com'
-  'services.ai.azure.com'
-])
-@description('Host suffix of FOUNDRY_ENDPOINT: https://<account>.<suffix>.')
-param foundryEndpointHost string = 'openai.azure.com'
-
-// One entry per tier. capacity is the deployment quota in thousands of tokens per minute; the same
-// value becomes the tier's tpm in ROUTER_TIERS, so the router's token budget matches the quota.
+// One entry per tier. How the router calls it follows from modelFormat (OpenAI models on the
+// OpenAI v1 route, other Foundry Models on the models inference route). For OpenAI models
+// capacity is the quota in thousands of tokens per minute and becomes the tier's tpm; Foundry
+// Models have a per-deployment rate limit of their own (foundryModelsTpm) instead.
 // Prices are USD per 1M tokens (list prices: check before relying on cost figures).
 @description('Model deployments on the primary Foundry account, one per router tier. See docs/deployment.md.')
 param modelDeployments array = [
@@ -59,8 +60,7 @@ param modelDeployments array = [
     modelName: 'Phi-4-mini-instruct'
     modelVersion: '1'
     skuName: 'GlobalStandard'
-    capacity: 100
-    urlShape: 'v1'
+    capacity: 1
     inputPricePer1M: json('0.075')
     outputPricePer1M: json('0.30')
     contextWindow: 131072
@@ -75,7 +75,6 @@ param modelDeployments array = [
     modelVersion: '2025-08-07'
     skuName: 'GlobalStandard'
     capacity: 100
-    urlShape: 'v1'
     inputPricePer1M: json('1.25')
     outputPricePer1M: json('10.00')
     contextWindow: 400000
@@ -85,6 +84,12 @@ param modelDeployments array = [
     fallbacks: []
   }
 ]
+
+// Microsoft's default rate limit for a Foundry Model deployment (not Azure OpenAI): 400,000 tokens
+// and 1,000 requests per minute ("Rest of models", Foundry Models quotas and limits).
+@minValue(1)
+@description('Tokens per minute the router budgets for each non-OpenAI (Foundry Models) deployment.')
+param foundryModelsTpm int = 400000
 
 @description('Region of an optional second Foundry account (e.g. the large tier\'s fallback). Empty: none.')
 param secondaryFoundryLocation string = ''
@@ -132,7 +137,12 @@ var tags = {
 var functionAppName = 'func-api-${resourceToken}'
 var foundryAccountName = 'ais-${resourceToken}'
 var secondaryFoundryAccountName = 'ais-${resourceToken}-2'
-var secondaryFoundryEndpoint = 'https://${secondaryFoundryAccountName}.${foundryEndpointHost}'
+// Each account's two inference hosts (customSubDomainName = account name): the OpenAI routes
+// (/openai/v1) and the Foundry Models inference route (/models).
+var primaryOpenAiEndpoint = 'https://${foundryAccountName}.openai.azure.com'
+var primaryModelsEndpoint = 'https://${foundryAccountName}.services.ai.azure.com'
+var secondaryOpenAiEndpoint = 'https://${secondaryFoundryAccountName}.openai.azure.com'
+var secondaryModelsEndpoint = 'https://${secondaryFoundryAccountName}.services.ai.azure.com'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
 // Built-in role definition IDs.
@@ -154,31 +164,35 @@ var roleIds = {
 // ---------------------------------------------------------------------------------------------
 // Router tier table (ROUTER_TIERS): built from the same parameter entries that create the
 // deployments, so deployment names and token budgets cannot drift from what is provisioned.
+// The route follows the model format, the same rule as shared/settings.py url_shape_for_format
+// (tests/infra holds the two together). The conditions are fully parenthesised because pycep
+// (checkov's parser, and the tests') otherwise binds `==` tighter than the property access.
 // ---------------------------------------------------------------------------------------------
 
 var primaryTiers = [for d in modelDeployments: {
   name: d.tier
   deployment: d.deploymentName
-  url_shape: d.urlShape
+  url_shape: ((d.modelFormat) == 'OpenAI') ? 'v1' : 'models'
+  endpoint: ((d.modelFormat) == 'OpenAI') ? primaryOpenAiEndpoint : primaryModelsEndpoint
   input_price_per_1m: d.inputPricePer1M
   output_price_per_1m: d.outputPricePer1M
   context_window: d.contextWindow
   capabilities: d.capabilities
-  tpm: 1000 * d.capacity
+  tpm: ((d.modelFormat) == 'OpenAI') ? 1000 * d.capacity : foundryModelsTpm
   fallbacks: d.fallbacks
 }]
 
 var secondaryTiers = [for d in secondaryModelDeployments: {
   name: d.tier
   deployment: d.deploymentName
-  url_shape: d.urlShape
+  url_shape: ((d.modelFormat) == 'OpenAI') ? 'v1' : 'models'
+  endpoint: ((d.modelFormat) == 'OpenAI') ? secondaryOpenAiEndpoint : secondaryModelsEndpoint
   input_price_per_1m: d.inputPricePer1M
   output_price_per_1m: d.outputPricePer1M
   context_window: d.contextWindow
   capabilities: d.capabilities
-  tpm: 1000 * d.capacity
+  tpm: ((d.modelFormat) == 'OpenAI') ? 1000 * d.capacity : foundryModelsTpm
   fallbacks: d.fallbacks
-  endpoint: secondaryFoundryEndpoint
 }]
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +256,6 @@ module foundry 'modules/foundry.bicep' = {
     location: location
     tags: tags
     publicNetworkAccess: foundryPublicNetworkAccess
-    endpointHost: foundryEndpointHost
     deployments: modelDeployments
   }
 }
@@ -255,7 +268,6 @@ module foundrySecondary 'modules/foundry.bicep' = if (!empty(secondaryFoundryLoc
     location: secondaryFoundryLocation
     tags: tags
     publicNetworkAccess: foundryPublicNetworkAccess
-    endpointHost: foundryEndpointHost
     deployments: secondaryModelDeployments
   }
 }
@@ -398,7 +410,8 @@ output ROUTER_BASE_URL string = functionApp.outputs.baseUrl
 output FOUNDRY_ENDPOINT string = foundry.outputs.endpoint
 output FOUNDRY_ACCOUNT_NAME string = foundry.outputs.name
 output FOUNDRY_DEPLOYMENT_NAMES array = foundry.outputs.deploymentNames
-output FOUNDRY_SECONDARY_ENDPOINT string = !empty(secondaryFoundryLocation) ? secondaryFoundryEndpoint : ''
+output FOUNDRY_MODELS_ENDPOINT string = foundry.outputs.modelsEndpoint
+output FOUNDRY_SECONDARY_ENDPOINT string = !empty(secondaryFoundryLocation) ? secondaryOpenAiEndpoint : ''
 output ROUTER_TIERS string = appSettings.ROUTER_TIERS
 output ROUTER_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MONITORING_WORKBOOK_ID string = workbook.outputs.id

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
 import orjson
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import TracerProvider
+from opentelemetry.trace import Span, TracerProvider
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from shared import openapi
 from shared import telemetry as t
 from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
+from shared.edge import RouteTable, deployment_in_path, with_model
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
 from shared.routing.eligibility import chat_needs
-from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models
+from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models, unknown_model
 from shared.settings import Settings, Tier, load_settings
 from shared.streaming import relay
-from shared.upstream import errors
-from shared.upstream.attempts import Attempts
-from shared.upstream.auth import make_auth
-from shared.upstream.client import FoundryClient
-from shared.upstream.health import BreakerPolicy, HealthBook
-from shared.upstream.models import cost_usd, shape_for_tier
-from shared.upstream.resilience import Resilience, RetryPolicy
+from shared.upstream.apis import CHAT
+from shared.upstream.calls import Upstream
+from shared.upstream.models import cost_usd
 
 log = logging.getLogger("hybrid_router")
 JSON = "application/json"
@@ -54,18 +51,25 @@ def guarded(
 
     async def run(self: Gateway, request: Request) -> Response:
         name = f"{request.method} {request.url.path}"
-        with t.request_span(self.tracer, name, request.headers) as span:
-            response = await _answer(self, request)
-            span.set_attribute(t.HTTP_STATUS, response.status_code)
-            return response
+        attributes = request_attributes(request)
+        with t.request_span(self.tracer, name, request.headers, attributes) as span:
+            try:
+                response = await _answer(self, request)
+            except BaseException:  # cancelled (the caller left): end the span all the same
+                span.end()
+                raise
+        if isinstance(response, StreamingResponse):
+            # The request lasts until its last byte: end the span with the body, not before.
+            response.body_iterator = _ending(response.body_iterator, span, response.status_code)
+        else:
+            t.end_request(span, response.status_code)
+        return response
 
     async def _answer(self: Gateway, request: Request) -> Response:
         try:
             return await handler(self, request)
         except ApiError as error:
             return error_response(error)
-        except httpx.HTTPError as exc:
-            return error_response(errors.from_transport(exc))
         except Exception:
             log.exception("unhandled error in %s", handler.__name__)
             return error_response(
@@ -73,6 +77,28 @@ def guarded(
             )
 
     return run
+
+
+def request_attributes(request: Request) -> dict[str, Any]:
+    url = request.url
+    client = request.client
+    return t.server_attributes(
+        request.method,
+        url.path,
+        url.scheme,
+        url.hostname,
+        url.port,
+        request.headers.get("user-agent"),
+        client.host if client else None,
+    )
+
+
+async def _ending(body: AsyncIterable[Any], span: Span, status: int) -> AsyncIterator[Any]:
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        t.end_request(span, status)
 
 
 class Gateway:
@@ -83,17 +109,10 @@ class Gateway:
         meter_provider: MeterProvider | None = None,
     ) -> None:
         self.settings = settings
-        self.client = FoundryClient(make_auth(settings), settings.connect_timeout_s)
+        self.routes = RouteTable(())  # function_app sets its table once every route is defined
         self.instruments = t.Instruments(meter_provider)
         self.tracer = t.tracer(tracer_provider)
-        self.deployment_health = HealthBook(
-            {tier.name: tier.tpm for tier in settings.tiers},
-            BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
-        )
-        self.resilience = Resilience(
-            settings, self.deployment_health, RetryPolicy.from_settings(settings)
-        )
-        self.attempts = Attempts(settings, self.client, self.instruments, self.tracer)
+        self.upstream = Upstream(settings, self.tracer, self.instruments)
         classifier_tier = settings.tier(settings.classifier_tier)
         cache: TtlCache[Label] = TtlCache(
             settings.classifier_cache_ttl_s, settings.classifier_cache_size
@@ -116,25 +135,30 @@ class Gateway:
 
     @guarded
     async def chat(self, request: Request) -> Response:
-        chat, body = parse_chat_request(await self._read_body(request))
+        # The request's budget starts when it arrives: body, decision and every attempt.
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        raw = await self._read_body(request)
+        deployment = deployment_in_path(request.url.path)
+        if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
+            raw = with_model(raw, deployment)
+        chat, body = parse_chat_request(raw)
         decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))
         first = self.settings.tier(decision.tier)
-        deadline = time.monotonic() + self.settings.request_timeout_s
         if chat.stream:
             # Always ask for usage upstream: the cost is ours to account, even if not shown.
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-            started = await self.resilience.call(first, body, deadline, self.attempts.stream)
+            started = await self.upstream.stream(first, body, deadline)
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             return StreamingResponse(
-                relay(started.result, started.tier, include_usage, self._count_usage),
+                relay(started, include_usage, self._count_usage),
                 media_type="text/event-stream",
                 headers={
                     **answer_headers(decision, started.tier, started.changes),
                     "cache-control": "no-cache",
                 },
             )
-        answered = await self.resilience.call(first, body, deadline, self.attempts.complete)
-        tier, answer = answered.tier, answered.result.body
+        answered = await self.upstream.complete(first, body, deadline)
+        tier, answer = answered.tier, answered.body
         answer["model"] = tier.deployment
         cost = cost_usd(tier, answer.get("usage"))
         self.instruments.cost.add(cost, {t.TIER: tier.name})
@@ -187,15 +211,19 @@ class Gateway:
     @guarded
     async def models(self, request: Request) -> Response:
         names = [AUTO, *(t.name for t in self.settings.tiers)]
-        return JsonResponse(
-            {
-                "object": "list",
-                "data": [
-                    {"id": name, "object": "model", "created": 0, "owned_by": "hybrid-router"}
-                    for name in names
-                ],
-            }
-        )
+        return JsonResponse({"object": "list", "data": [model_object(name) for name in names]})
+
+    @guarded
+    async def model(self, request: Request) -> Response:
+        name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if name not in accepted_models(self.settings):
+            error = unknown_model(self.settings, name)
+            raise ApiError(404, error.message, code=error.code, param=error.param)
+        return JsonResponse(model_object(name))
+
+    @guarded
+    async def unmatched(self, request: Request) -> Response:
+        raise self.routes.unmatched(request.method, request.url.path)
 
     @guarded
     async def health(self, request: Request) -> Response:
@@ -203,7 +231,7 @@ class Gateway:
             {
                 "status": "ok",
                 **self.settings.summary(),
-                "deployments": self.deployment_health.snapshot(),
+                "deployments": self.upstream.health.snapshot(),
             }
         )
 
@@ -220,32 +248,38 @@ class Gateway:
             raise body_too_large(limit)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise body_too_large(limit)
-            chunks.append(chunk)
+        try:
+            # A body that stalls (Content-Length larger than what is sent) must not hold the
+            # connection for good.
+            async with asyncio.timeout(self.settings.body_timeout_s):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise body_too_large(limit)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise body_timed_out(self.settings.body_timeout_s) from None
         return b"".join(chunks)
 
     async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
-        """The classifier's call: one attempt (span, tokens and cost like any other), never to a
-        throttled or broken tier; any failure means the safe default."""
-        if self.deployment_health.blocked(tier.name) is not None:
-            raise ApiError(503, "classifier tier unavailable", type="api_error")
+        """The classifier's call: one attempt through the health book (its budget, cooldown and
+        breaker, like any other call); any failure means the safe default."""
         deadline = time.monotonic() + self.settings.classifier_timeout_s
-        reply = await self.attempts.complete(
-            tier, shape_for_tier(body, tier).body, 1, 0.0, deadline
-        )
+        reply = await self.upstream.complete(tier, body, deadline, one_shot=True)
         self.instruments.cost.add(cost_usd(tier, reply.body.get("usage")), {t.TIER: tier.name})
         choices = reply.body.get("choices") or [{}]
         return content_text((choices[0].get("message") or {}).get("content"))
 
     def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
         self.instruments.cost.add(cost, {t.TIER: tier.name})
-        self.attempts.record_usage(tier, usage)
+        self.upstream.record_usage(CHAT, tier, usage)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.upstream.aclose()
+
+
+def model_object(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "hybrid-router"}
 
 
 def answer_headers(decision: Decision, tier: Tier, changes: tuple[str, ...]) -> dict[str, str]:
@@ -263,6 +297,14 @@ def answer_headers(decision: Decision, tier: Tier, changes: tuple[str, ...]) -> 
     if changes:
         headers["x-router-adjusted"] = "; ".join(changes)
     return headers
+
+
+def body_timed_out(limit_s: float) -> ApiError:
+    return ApiError(
+        408,
+        f"The request body did not arrive within {limit_s:g} s.",
+        code="request_timeout",
+    )
 
 
 def body_too_large(limit: int) -> ApiError:

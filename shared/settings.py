@@ -9,13 +9,21 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-UrlShape = Literal["v1", "deployments", "url"]
+UrlShape = Literal["v1", "deployments", "models", "url"]
 AuthMode = Literal["key", "entra"]
-URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "url")
+ExtraParameters = Literal["pass-through", "drop", "error"]
+URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "models", "url")
+EXTRA_PARAMETERS: tuple[ExtraParameters, ...] = ("pass-through", "drop", "error")
+# Azure OpenAI's dated GA version (deployments shape) and the Foundry Models inference API's
+# (models shape): https://learn.microsoft.com/azure/ai-foundry/model-inference/reference/reference-model-inference-api
 DEFAULT_API_VERSION = "2024-10-21"
+MODELS_API_VERSION = "2024-05-01-preview"
+# The models route rejects body fields outside its own API unless told otherwise; pass-through
+# hands them to the model, so nothing the caller sent is silently dropped.
+DEFAULT_EXTRA_PARAMETERS: ExtraParameters = "pass-through"
 DEFAULT_TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
@@ -36,16 +44,54 @@ class Tier:
     endpoint: str
     url_shape: UrlShape = "v1"
     api_version: str = DEFAULT_API_VERSION
+    # The models shape's `extra-parameters` header; other shapes send none.
+    extra_parameters: ExtraParameters = DEFAULT_EXTRA_PARAMETERS
     input_price_per_1m: float = 0.0
     output_price_per_1m: float = 0.0
     context_window: int = 128_000
     capabilities: frozenset[str] = frozenset()
     tpm: int | None = None
     fallbacks: tuple[str, ...] = ()
+    # None: from the tier's kind (KIND_TIMEOUTS) or ROUTER_ATTEMPT_TIMEOUT_S / ..._FIRST_TOKEN_...
+    attempt_timeout_s: float | None = None
+    first_token_timeout_s: float | None = None
 
     @property
     def reasoning(self) -> bool:
         return "reasoning" in self.capabilities
+
+    @property
+    def kind(self) -> TierKind:
+        return "reasoning" if self.reasoning else "fast"
+
+    @property
+    def attempt_limit_s(self) -> float:
+        """One attempt's limit: connect, headers and the whole JSON body."""
+        return self.attempt_timeout_s or KIND_TIMEOUTS[self.kind].attempt_s
+
+    @property
+    def first_token_limit_s(self) -> float:
+        """A stream's limit until its first event."""
+        return self.first_token_timeout_s or KIND_TIMEOUTS[self.kind].first_token_s
+
+
+TierKind = Literal["fast", "reasoning"]
+
+
+@dataclass(frozen=True, slots=True)
+class KindTimeouts:
+    attempt_s: float
+    first_token_s: float
+
+
+# Defaults that suit a fallback chain. A non-reasoning model (Phi-4-mini, gpt-4o) starts
+# streaming in well under a second and writes a long JSON answer in seconds, so one that has
+# not answered in 20 s (first token: 5 s) is hung and the next tier should have the request.
+# A reasoning model (GPT-5, o-series) thinks before its first token, for minutes at high effort.
+KIND_TIMEOUTS: dict[TierKind, KindTimeouts] = {
+    "fast": KindTimeouts(attempt_s=20.0, first_token_s=5.0),
+    "reasoning": KindTimeouts(attempt_s=180.0, first_token_s=120.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +114,11 @@ class Settings:
     session_ttl_s: float = 1800.0
     session_max: int = 100_000
     max_body_bytes: int = 4 * 1024 * 1024
-    # Resilience: a total budget per request, limits per attempt, retries, the breaker.
-    request_timeout_s: float = 100.0
+    body_timeout_s: float = 30.0  # to receive the request body: a stalled one gets 408
+    # Resilience: a total budget per request, limits per attempt (per tier), retries, breaker.
+    # Azure's front end drops an HTTP trigger's request after 230 s: answer before it does.
+    request_timeout_s: float = 220.0
     connect_timeout_s: float = 5.0
-    attempt_timeout_s: float = 60.0
-    first_token_timeout_s: float = 20.0
     stream_idle_timeout_s: float = 30.0
     max_attempts: int = 3
     backoff_base_s: float = 1.0
@@ -111,15 +157,24 @@ class Settings:
                     "capabilities": sorted(t.capabilities),
                     "tpm": t.tpm,
                     "fallbacks": list(t.fallbacks),
+                    "attempt_timeout_s": t.attempt_limit_s,
+                    "first_token_timeout_s": t.first_token_limit_s,
                 }
                 for t in self.tiers
             ],
         }
 
 
+def url_shape_for_format(model_format: str) -> UrlShape:
+    """The route a deployment is called on, from its model format (what infra/main.bicep uses
+    too): OpenAI models on the OpenAI v1 route, every other Foundry Model on the models route."""
+    return "v1" if model_format == "OpenAI" else "models"
+
+
 # The seed's two tiers, used when ROUTER_TIERS is not set. List prices per 1M tokens; check yours.
 SMALL_DEFAULT = {
     "deployment": "Phi-4-mini",
+    "url_shape": "models",
     "input_price_per_1m": 0.075,
     "output_price_per_1m": 0.30,
     "context_window": 131_072,
@@ -192,10 +247,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl_s=reader.number("ROUTER_SESSION_TTL_S", 1800, low=0),
         session_max=int(reader.number("ROUTER_SESSION_MAX", 100_000, low=0)),
         max_body_bytes=int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024)),
-        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 100, low=0.1),
+        body_timeout_s=reader.number("ROUTER_BODY_TIMEOUT_S", 30, low=0.01),
+        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 220, low=0.1),
         connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.01),
-        attempt_timeout_s=reader.number("ROUTER_ATTEMPT_TIMEOUT_S", 60, low=0.01),
-        first_token_timeout_s=reader.number("ROUTER_FIRST_TOKEN_TIMEOUT_S", 20, low=0.01),
         stream_idle_timeout_s=reader.number("ROUTER_STREAM_IDLE_TIMEOUT_S", 30, low=0.01),
         max_attempts=int(reader.number("ROUTER_MAX_ATTEMPTS", 3, low=1)),
         backoff_base_s=reader.number("ROUTER_BACKOFF_BASE_S", 1, low=0),
@@ -227,6 +281,9 @@ class _Reader:
             raise ConfigError(name, f"must be at least {low:g}, got {raw}")
         return value
 
+    def optional_number(self, name: str, low: float) -> float | None:
+        return self.number(name, 0, low) if self.env.get(name, "").strip() else None
+
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
         value = self.text(name, default)
         if value not in options:
@@ -247,17 +304,26 @@ def _read_tiers(reader: _Reader) -> tuple[Tier, ...]:
     else:
         # The seed's shortcut: one endpoint per model, or a shared FOUNDRY_ENDPOINT.
         specs = [
-            {"name": "small", **SMALL_DEFAULT, "endpoint": reader.text("PHI4_MINI_ENDPOINT", "")},
-            {"name": "large", **LARGE_DEFAULT, "endpoint": reader.text("GPT5_ENDPOINT", "")},
+            _seed_tier("small", SMALL_DEFAULT, reader.text("PHI4_MINI_ENDPOINT", "")),
+            _seed_tier("large", LARGE_DEFAULT, reader.text("GPT5_ENDPOINT", "")),
         ]
-    tiers = tuple(_parse_tier(spec, index, default_endpoint) for index, spec in enumerate(specs))
+    # Set, these apply to every tier that doesn't set its own (else: the tier's kind decides).
+    overrides = {
+        "attempt_timeout_s": reader.optional_number("ROUTER_ATTEMPT_TIMEOUT_S", low=0.01),
+        "first_token_timeout_s": reader.optional_number("ROUTER_FIRST_TOKEN_TIMEOUT_S", low=0.01),
+    }
+    tiers = tuple(
+        _parse_tier(spec, index, default_endpoint, overrides) for index, spec in enumerate(specs)
+    )
     names = [t.name for t in tiers]
     if len(set(names)) != len(names):
         raise ConfigError("ROUTER_TIERS", f"tier names must be unique, got {names}")
     return tiers
 
 
-def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
+def _parse_tier(
+    spec: object, index: int, default_endpoint: str, overrides: Mapping[str, float | None]
+) -> Tier:
     where = f"tier {index}"
     if not isinstance(spec, dict):
         raise ConfigError("ROUTER_TIERS", f"{where} must be an object")
@@ -271,9 +337,15 @@ def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
     endpoint = (spec.get("endpoint") or default_endpoint or "").strip()
     if not endpoint:
         raise ConfigError("FOUNDRY_ENDPOINT", f"is not set and {where} has no endpoint of its own")
-    url_shape = spec.get("url_shape") or _guess_shape(endpoint)
+    url_shape = spec.get("url_shape") or _route_in(endpoint) or "v1"
     if url_shape not in URL_SHAPES:
         raise ConfigError("ROUTER_TIERS", f"{where}: url_shape must be one of {list(URL_SHAPES)}")
+    extra_parameters = spec.get("extra_parameters") or DEFAULT_EXTRA_PARAMETERS
+    if extra_parameters not in EXTRA_PARAMETERS:
+        raise ConfigError(
+            "ROUTER_TIERS", f"{where}: extra_parameters must be one of {list(EXTRA_PARAMETERS)}"
+        )
+    default_version = MODELS_API_VERSION if url_shape == "models" else DEFAULT_API_VERSION
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError("ROUTER_TIERS", f"{where}: endpoint {endpoint!r} is not an http(s) URL")
@@ -281,28 +353,76 @@ def _parse_tier(spec: object, index: int, default_endpoint: str) -> Tier:
         return Tier(
             name=spec["name"].strip(),
             deployment=spec["deployment"].strip(),
-            endpoint=endpoint if url_shape == "url" else _base_endpoint(endpoint),
+            endpoint=_tier_endpoint(endpoint, url_shape),
             url_shape=url_shape,
-            api_version=str(spec.get("api_version") or DEFAULT_API_VERSION),
+            api_version=str(spec.get("api_version") or default_version),
+            extra_parameters=extra_parameters,
             input_price_per_1m=_non_negative(spec.get("input_price_per_1m", 0.0)),
             output_price_per_1m=_non_negative(spec.get("output_price_per_1m", 0.0)),
             context_window=int(_non_negative(spec.get("context_window", 128_000))),
             capabilities=frozenset(_strings(spec.get("capabilities", []))),
             tpm=None if spec.get("tpm") is None else int(_non_negative(spec["tpm"])),
             fallbacks=tuple(_strings(spec.get("fallbacks", []))),
+            attempt_timeout_s=_timeout(spec, "attempt_timeout_s", overrides),
+            first_token_timeout_s=_timeout(spec, "first_token_timeout_s", overrides),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError("ROUTER_TIERS", f"{where}: {exc}") from None
 
 
-def _guess_shape(endpoint: str) -> UrlShape:
-    return "url" if "/chat/completions" in urlsplit(endpoint).path else "v1"
+def _timeout(spec: dict[str, Any], key: str, overrides: Mapping[str, float | None]) -> float | None:
+    if spec.get(key) is None:
+        return overrides[key]
+    value = _non_negative(spec[key])
+    if value <= 0:
+        raise ValueError(f"{key} must be above 0, got {value!r}")
+    return value
+
+
+def _seed_tier(name: str, defaults: dict[str, object], endpoint: str) -> dict[str, object]:
+    """A default tier; an endpoint that names its route (e.g. `.../openai/v1`) keeps that route."""
+    spec: dict[str, object] = {"name": name, **defaults, "endpoint": endpoint}
+    if endpoint and _route_in(endpoint):
+        spec.pop("url_shape", None)
+    return spec
+
+
+def _route_in(endpoint: str) -> UrlShape | None:
+    """The URL shape an endpoint's path names, if it names one."""
+    path = urlsplit(endpoint).path.rstrip("/")
+    if "/chat/completions" in path:
+        return "url"
+    if path.endswith("/models"):
+        return "models"
+    if path.endswith(("/openai/v1", "/openai")):
+        return "v1"
+    return None
+
+
+# Hosts of one AIServices account: the OpenAI routes answer on all three, the models route on
+# services.ai.azure.com only (https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/endpoints).
+_OPENAI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
+_MODELS_HOST_SUFFIX = ".services.ai.azure.com"
+
+
+def _tier_endpoint(endpoint: str, url_shape: UrlShape) -> str:
+    if url_shape == "url":
+        return endpoint
+    base = _base_endpoint(endpoint)
+    if url_shape == "models":
+        parts = urlsplit(base)
+        host = parts.hostname or ""
+        for suffix in _OPENAI_HOST_SUFFIXES:
+            if host.endswith(suffix):
+                account = host[: -len(suffix)]
+                return parts._replace(netloc=account + _MODELS_HOST_SUFFIX).geturl()
+    return base
 
 
 def _base_endpoint(endpoint: str) -> str:
-    """Accept the account URL with or without the `/openai` or `/openai/v1` suffix."""
+    """Accept the account URL with or without the `/openai`, `/openai/v1` or `/models` suffix."""
     base = endpoint.rstrip("/")
-    for suffix in ("/openai/v1", "/openai"):
+    for suffix in ("/openai/v1", "/openai", "/models"):
         if base.endswith(suffix):
             return base[: -len(suffix)]
     return base

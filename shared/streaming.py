@@ -10,26 +10,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import orjson
 
 from shared.api import SSE_DONE, ApiError, sse_event
 from shared.settings import Tier
-from shared.upstream import errors
-from shared.upstream.attempts import StreamStart
+from shared.upstream.calls import Streamed, TransportError
 from shared.upstream.models import cost_usd
 
 UsageSink = Callable[[Tier, dict[str, Any], float], None]
 """Told of the usage block and its cost once the stream reports them."""
 
 
-async def relay(
-    start: StreamStart, tier: Tier, include_usage: bool, on_usage: UsageSink
-) -> AsyncIterator[bytes]:
+async def relay(stream: Streamed, include_usage: bool, on_usage: UsageSink) -> AsyncIterator[bytes]:
+    tier = stream.tier
     finished = False
     try:
-        data: str | None = start.first
-        while data is not None:
+        async for data in stream.events:
             if data == "[DONE]":
                 yield SSE_DONE
                 return
@@ -49,15 +45,14 @@ async def relay(
             # We always ask for usage upstream; the caller sees it only if it asked too.
             if usage is None or include_usage or choices:
                 yield sse_event(chunk)
-            data = await anext(start.events, None)
         if finished:  # a whole answer whose [DONE] was lost is still a whole answer
             yield SSE_DONE
         else:
             yield stream_error("The model deployment ended the stream before the answer.")
-    except httpx.HTTPError as exc:
-        yield stream_error(f"The model deployment stream failed ({errors.failure_name(exc)}).")
+    except TransportError as exc:
+        yield stream_error(f"The model deployment stream failed ({exc.failure}).")
     finally:
-        await start.response.aclose()
+        await stream.aclose()
 
 
 def stream_error(message: str) -> bytes:

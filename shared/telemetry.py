@@ -4,20 +4,34 @@ Deployed, the Functions worker configures Azure Monitor itself (PYTHON_APPLICATI
 TELEMETRY=true with host.json telemetryMode OpenTelemetry): the app must not do it a second time.
 Elsewhere: Azure Monitor when a connection string is set, OTLP when an OTLP endpoint is set,
 nothing otherwise (the API's no-op providers cost next to nothing).
+
+The span helpers here are the one place that knows which attributes Application Insights reads:
+the Azure Monitor exporter (export/trace/_exporter.py, _convert_span_to_envelope) makes a SERVER
+span a request whose resultCode and url come from the HTTP server attributes and whose success
+is false on an ERROR status or a 4xx; a CLIENT span a dependency typed "GenAI | {gen_ai.system}",
+whose target and resultCode come from server.address/port and http.response.status_code only when
+http.request.method is set (its name then becomes "POST {url path}").
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry import metrics, propagate, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from shared import genai_content
 
 log = logging.getLogger("hybrid_router.telemetry")
 
 SCOPE = "hybrid_router"
+SERVICE_NAME = "hybrid-router"
 CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 # GenAI semantic conventions (gen_ai.*) and the router's own names.
@@ -33,9 +47,20 @@ REQUEST_TOP_P = "gen_ai.request.top_p"
 REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
+SYSTEM = "gen_ai.system"  # deprecated by gen_ai.provider.name, but the exporter types by it
+RESPONSE_ID = "gen_ai.response.id"
+FINISH_REASONS = "gen_ai.response.finish_reasons"
 ERROR_TYPE = "error.type"
 HTTP_STATUS = "http.response.status_code"
+HTTP_METHOD = "http.request.method"
+HTTP_ROUTE = "http.route"
+URL_FULL = "url.full"
+URL_PATH = "url.path"
+URL_SCHEME = "url.scheme"
 SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+CLIENT_ADDRESS = "client.address"
+USER_AGENT = "user_agent.original"
 ATTEMPT = "router.attempt"
 WAIT_BEFORE_S = "router.wait_before_s"
 TIER = "router.tier"
@@ -79,6 +104,8 @@ def configure(env: Mapping[str, str] | None = None) -> str:
 def _azure_monitor(env: Mapping[str, str]) -> str:
     from azure.monitor.opentelemetry import configure_azure_monitor
 
+    from shared import sampling
+
     credential = None
     if "Authorization=AAD" in env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", ""):
         # Local auth is off on the Application Insights resource: ingest with Entra.
@@ -90,7 +117,18 @@ def _azure_monitor(env: Mapping[str, str]) -> str:
             if client_id
             else DefaultAzureCredential()
         )
-    configure_azure_monitor(credential=credential, logger_name="hybrid_router")
+    # The provider's own sampler then keeps whole traces too (the distro's default, rate-limited,
+    # decides each span alone); the router's tracer samples with WholeTraces (`tracer`).
+    from opentelemetry.sdk.resources import Resource
+
+    # Application Insights' cloud role: "unknown_service:python" unless named.
+    name = env.get("OTEL_SERVICE_NAME") or SERVICE_NAME
+    configure_azure_monitor(
+        credential=credential,
+        logger_name="hybrid_router",
+        sampling_ratio=sampling.ratio_from(env),
+        resource=Resource.create({"service.name": name}),
+    )
     return "azure-monitor"
 
 
@@ -107,7 +145,7 @@ def _otlp() -> str:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", SCOPE)})
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)})
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(tracer_provider)
@@ -149,25 +187,240 @@ class Instruments:
         )
 
 
-def tracer(tracer_provider: trace.TracerProvider | None = None) -> trace.Tracer:
-    return trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
+def tracer(
+    tracer_provider: trace.TracerProvider | None = None, sample_ratio: float | None = None
+) -> trace.Tracer:
+    """The router's tracer, sampling whole traces (shared/sampling.py) at the ratio setting.
+
+    The sampler is set on this tracer alone (the SDK's Tracer.sampler), so it holds under the
+    Functions worker too, whose provider samples with the distro's defaults.
+    """
+    tracer = trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
+    if hasattr(tracer, "sampler"):  # an SDK tracer; the API's no-op one samples nothing
+        from shared import sampling  # the SDK's: imported only where the SDK is in use
+
+        ratio = sampling.ratio_from(os.environ) if sample_ratio is None else sample_ratio
+        tracer.sampler = sampling.WholeTraces(ratio)
+    return tracer
+
+
+# ---- the request span (HTTP server conventions) ----------------------------------------------
+
+
+def server_attributes(
+    method: str,
+    path: str,
+    scheme: str,
+    host: str | None,
+    port: int | None,
+    user_agent: str | None = None,
+    client: str | None = None,
+) -> dict[str, Any]:
+    """What the exporter reads for a request's url, name and resultCode (the status comes later).
+
+    http.route is the path: the router's routes have no parameters.
+    """
+    attributes: dict[str, Any] = {
+        HTTP_METHOD: method,
+        HTTP_ROUTE: path,
+        URL_PATH: path,
+        URL_SCHEME: scheme,
+    }
+    optional = {
+        SERVER_ADDRESS: host,
+        SERVER_PORT: port,
+        USER_AGENT: user_agent,
+        CLIENT_ADDRESS: client,
+    }
+    attributes.update({key: value for key, value in optional.items() if value is not None})
+    return attributes
 
 
 @contextmanager
 def request_span(
-    tracer: trace.Tracer, name: str, headers: Mapping[str, str]
-) -> Iterator[trace.Span]:
-    """The span of one request to the router, continuing the caller's traceparent.
+    tracer: trace.Tracer,
+    name: str,
+    headers: Mapping[str, str],
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[Span]:
+    """The span of one request to the router, current while the handler runs; the caller ends it
+    (`end_request`), after the body for a stream.
 
-    Under the Functions worker a span for the invocation is already current (it carries the
-    caller's context); elsewhere the W3C headers are read here.
+    Under the Functions worker the host's invocation span is already current (the worker attaches
+    its traceparent): the router's span is an INTERNAL child of the host's request, which the host
+    reports itself. Elsewhere the router's span is the SERVER span, continuing the caller's W3C
+    traceparent.
     """
     current = trace.get_current_span().get_span_context()
     if current.is_valid:
-        with tracer.start_as_current_span(name, kind=trace.SpanKind.INTERNAL) as span:
-            yield span
-        return
-    with tracer.start_as_current_span(
-        name, context=propagate.extract(headers), kind=trace.SpanKind.SERVER
-    ) as span:
+        span = tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
+    else:
+        span = tracer.start_span(
+            name, context=propagate.extract(headers), kind=SpanKind.SERVER, attributes=attributes
+        )
+    with trace.use_span(
+        span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+    ):
         yield span
+
+
+def end_request(span: Span, status: int) -> None:
+    """Record the answer's status; a 5xx is the server's error (a 4xx is the caller's, and not
+    an error of this span, as the HTTP server conventions say)."""
+    span.set_attribute(HTTP_STATUS, status)
+    if status >= 500:
+        span.set_attribute(ERROR_TYPE, str(status))
+        span.set_status(Status(StatusCode.ERROR))
+    span.end()
+
+
+# ---- attempt spans (GenAI client conventions, as a dependency) --------------------------------
+
+
+@functools.cache
+def _url_parts(url: str) -> tuple[str, str, str, int]:
+    """(url without its query, scheme, host, port): parsed once per URL, not per attempt."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    # The query is left out: a configured URL may carry a credential there (url.full must not).
+    full = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return full, parts.scheme, parts.hostname or "", port
+
+
+def attempt_attributes(url: str, deployment: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes an attempt's span starts with (name: f"chat {deployment}", kind CLIENT)."""
+    full, scheme, host, port = _url_parts(url)
+    attributes: dict[str, Any] = {
+        OPERATION: "chat",
+        PROVIDER: PROVIDER_NAME,
+        SYSTEM: PROVIDER_NAME,
+        REQUEST_MODEL: deployment,
+        SERVER_ADDRESS: host,
+        SERVER_PORT: port,
+        HTTP_METHOD: "POST",
+        URL_FULL: full,
+        URL_SCHEME: scheme,  # the exporter leaves the scheme's default port out of the target
+    }
+    for key, name in (
+        (REQUEST_TEMPERATURE, "temperature"),
+        (REQUEST_TOP_P, "top_p"),
+        (REQUEST_MAX_TOKENS, "max_tokens"),
+        (REQUEST_MAX_TOKENS, "max_completion_tokens"),
+    ):
+        value = body.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[key] = value
+    return attributes
+
+
+def attempt_span(
+    tracer: trace.Tracer, name: str, attributes: Mapping[str, Any]
+) -> AbstractContextManager[Span]:
+    """An attempt's CLIENT span, current while it runs. The exceptions that leave it are the
+    router's control flow (retry, fail over), already described by `attempt_failed`: recorded,
+    each would land in the exceptions table with a stack trace."""
+    return tracer.start_as_current_span(
+        name,
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
+
+
+def attempt_failed(span: Span, error_type: str, status: int | None = None) -> None:
+    """An attempt that did not answer: a non-2xx status (error.type is the status code, as the
+    HTTP client conventions say) or a transport failure / timeout named by error_type."""
+    if status is not None:
+        span.set_attribute(HTTP_STATUS, status)
+    span.set_attribute(ERROR_TYPE, error_type)
+    span.set_status(Status(StatusCode.ERROR))
+
+
+def attempt_answered(span: Span, status: int, answer: Mapping[str, Any]) -> None:
+    """A whole JSON answer: status, response model and id, finish reasons, token usage."""
+    span.set_attribute(HTTP_STATUS, status)
+    _set_response(span, answer.get("model"), answer.get("id"))
+    choices = answer.get("choices") or []
+    reasons = [str(c.get("finish_reason")) for c in choices if c.get("finish_reason")]
+    if reasons:
+        span.set_attribute(FINISH_REASONS, reasons)
+    _set_usage(span, answer.get("usage"))
+
+
+def _set_response(span: Span, model: Any, response_id: Any) -> None:
+    if model:
+        span.set_attribute(RESPONSE_MODEL, str(model))
+    if response_id:
+        span.set_attribute(RESPONSE_ID, str(response_id))
+
+
+def _set_usage(span: Span, usage: Any) -> None:
+    if not isinstance(usage, Mapping):
+        return
+    for key, name in ((INPUT_TOKENS, "prompt_tokens"), (OUTPUT_TOKENS, "completion_tokens")):
+        value = usage.get(name)
+        if isinstance(value, int):
+            span.set_attribute(key, value)
+
+
+class StreamRecord:
+    """What a streamed attempt's span needs, gathered chunk by chunk; `end` ends the span when the
+    stream ends (not at its first event), with model, finish reasons and usage."""
+
+    def __init__(self, span: Span, capture: bool = False) -> None:
+        self.span = span
+        self.model: Any = None
+        self.response_id: Any = None
+        self.usage: Any = None
+        self.finish_reasons: dict[int, str] = {}
+        self.output = genai_content.StreamedOutput() if capture else None
+        self.ended = False
+
+    def observe(self, chunk: Mapping[str, Any]) -> None:
+        self.model = self.model or chunk.get("model")
+        self.response_id = self.response_id or chunk.get("id")
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        for choice in chunk.get("choices") or []:
+            index = choice.get("index", 0)
+            if choice.get("finish_reason"):
+                self.finish_reasons[index] = str(choice["finish_reason"])
+            if self.output is not None:
+                self.output.add(index, choice.get("delta") or {})
+
+    def end(self, error_type: str | None = None) -> None:
+        """Once: from the relay's end, whichever way the stream ended."""
+        if self.ended:
+            return
+        self.ended = True
+        _set_response(self.span, self.model, self.response_id)
+        if self.finish_reasons:
+            self.span.set_attribute(
+                FINISH_REASONS, [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
+            )
+        _set_usage(self.span, self.usage)
+        if self.output is not None:
+            self.span.set_attribute(
+                OUTPUT_MESSAGES, genai_content.dumps(self.output.messages(self.finish_reasons))
+            )
+        if error_type:
+            attempt_failed(self.span, error_type)
+        self.span.end()
+
+
+def record_content(span: Span, messages: Any, answer: Mapping[str, Any] | None = None) -> None:
+    """Prompt and answer on the span, in the GenAI conventions' structure (only when capture is
+    on: the caller checks `capture_content`)."""
+    span.set_attribute(INPUT_MESSAGES, genai_content.dumps(genai_content.input_messages(messages)))
+    if answer is not None:
+        output = genai_content.output_messages(answer.get("choices") or [])
+        span.set_attribute(OUTPUT_MESSAGES, genai_content.dumps(output))
+
+
+def trace_headers() -> dict[str, str]:
+    """W3C traceparent / tracestate of the current span (the attempt's), for the upstream call:
+    Foundry's side of the call joins the caller's trace."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return headers

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from devtools.emulator.classify import classify, is_classification_prompt
+from devtools.emulator.structured import instance, structured_text
 
 CHARS_PER_TOKEN = 4
 # Like OpenAI's chat format overhead: a few tokens per message plus a few to prime the reply.
@@ -112,9 +113,10 @@ def _tool_call(
         lowered = text.lower()
         chosen = next((f for f in functions if str(f.get("name", "")).lower() in lowered), None)
     chosen = chosen or functions[0]
-    props = ((chosen.get("parameters") or {}).get("properties")) or {}
-    required = (chosen.get("parameters") or {}).get("required") or list(props)
-    args = {name: _placeholder((props.get(name) or {}).get("type")) for name in required}
+    # Arguments valid against the tool's parameter schema (its required fields).
+    args = instance(chosen.get("parameters") or {"type": "object"}, "example")
+    if not isinstance(args, dict):
+        args = {}
     call_id = f"call_{zlib.crc32((chosen['name'] + text).encode()):08x}"
     arguments = orjson.dumps(args).decode()
     return [
@@ -124,12 +126,6 @@ def _tool_call(
             "function": {"name": chosen["name"], "arguments": arguments},
         }
     ]
-
-
-def _placeholder(json_type: Any) -> Any:
-    return {"integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}.get(
-        json_type, "example"
-    )
 
 
 def wants_tool(body: dict[str, Any], messages: list[dict[str, Any]]) -> bool:
@@ -151,8 +147,11 @@ def answer(
     body: dict[str, Any],
     max_tokens: int | None,
     classification_override: str | None = None,
+    response_format: dict[str, Any] | None = None,
 ) -> Answer:
-    """The reply for a validated request body, cut to `max_tokens` (finish_reason `length`)."""
+    """The reply for a validated request body, cut to `max_tokens` (finish_reason `length`).
+
+    With a JSON `response_format` the text is JSON that fits it (see structured.py)."""
     messages: list[dict[str, Any]] = body["messages"]
     classification = is_classification(messages)
     if classification:
@@ -171,6 +170,8 @@ def answer(
         text = reply_text(deployment, messages)
     else:
         text = reply_text(deployment, messages)
+        if response_format is not None:
+            text = structured_text(response_format, text)
     finish = "stop"
     if max_tokens is not None and count_tokens(text) > max_tokens:
         text = text[: max_tokens * CHARS_PER_TOKEN]
@@ -184,3 +185,26 @@ _PIECES = re.compile(r"\S+\s*|\s+")
 def stream_pieces(text: str) -> list[str]:
     """Split text into word-sized deltas whose concatenation is exactly `text`."""
     return _PIECES.findall(text) or [""]
+
+
+def token_logprobs(pieces: list[str], top: int) -> list[dict[str, Any]]:
+    """OpenAI's per-token logprobs for the given pieces: a fixed, plausible distribution."""
+    out = []
+    for piece in pieces:
+        chosen = -0.01 * (1 + zlib.crc32(piece.encode()) % 50)
+        alternatives = [
+            {"token": piece, "logprob": chosen, "bytes": list(piece.encode())},
+            *(
+                {"token": f"{piece.strip()}_{k}", "logprob": chosen - k - 1.0, "bytes": None}
+                for k in range(max(0, top - 1))
+            ),
+        ][:top]
+        out.append(
+            {
+                "token": piece,
+                "logprob": chosen,
+                "bytes": list(piece.encode()),
+                "top_logprobs": alternatives,
+            }
+        )
+    return out

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from devtools.emulator.chat import ChatEndpoint
 from devtools.emulator.config import EmulatorConfig
 from devtools.emulator.control import control_routes, service_routes
+from devtools.emulator.responses import ResponsesApi
 from devtools.emulator.state import EmulatorState
 
 
@@ -29,14 +30,16 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         # Class instances are mounted as plain ASGI apps: no Request/Response objects per call.
         Route(
             "/openai/v1/chat/completions",
-            ChatEndpoint(state, deployment_in_path=False),
+            ChatEndpoint(state, route="v1"),
             methods=["POST"],
         ),
         Route(
             "/openai/deployments/{deployment}/chat/completions",
-            ChatEndpoint(state, deployment_in_path=True),
+            ChatEndpoint(state, route="deployments"),
             methods=["POST"],
         ),
+        Route("/models/chat/completions", ChatEndpoint(state, route="models"), methods=["POST"]),
+        *ResponsesApi(state).routes(),
         *service_routes(state),
         *control_routes(state),
     ]

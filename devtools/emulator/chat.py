@@ -7,12 +7,12 @@ import time
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
 
-from devtools.emulator import answers, auth, errors, validation, wire
+from devtools.emulator import answers, auth, errors, inference_api, structured, validation, wire
 from devtools.emulator.config import DeploymentConfig
 from devtools.emulator.errors import ApiError
 from devtools.emulator.faults import SHAPING, Fault, RequestTraits
@@ -23,17 +23,25 @@ from devtools.emulator.state import EmulatorState
 GREEDY_SLOWDOWN = 8
 _INVALID = object()
 
+Route = Literal["v1", "deployments", "models"]
+"""Azure OpenAI v1 (`model` in the body), Azure OpenAI deployments (deployment in the path,
+dated api-version), Foundry Models inference (`model` in the body, its own api-version)."""
+
 
 class Delivery:
     """How to deliver an answer: seconds before the first byte, seconds spread over the rest
     of a stream, and the shaping fault, if any."""
 
-    __slots__ = ("fault", "first_s", "rest_s")
+    __slots__ = ("fault", "first_s", "rest_s", "top_logprobs")
 
-    def __init__(self, first_s: float, rest_s: float, fault: Fault | None) -> None:
+    def __init__(
+        self, first_s: float, rest_s: float, fault: Fault | None, top_logprobs: int | None = None
+    ) -> None:
         self.first_s = first_s
         self.rest_s = rest_s
         self.fault = fault
+        # None: logprobs not asked for; else how many alternatives per token.
+        self.top_logprobs = top_logprobs
 
 
 def latency_for(d: DeploymentConfig, raw_body: bytes, speed: float, greedy: bool) -> float:
@@ -48,12 +56,13 @@ def latency_for(d: DeploymentConfig, raw_body: bytes, speed: float, greedy: bool
 
 
 class ChatEndpoint:
-    """`POST /openai/v1/chat/completions` (deployment in `model`) or
-    `POST /openai/deployments/{deployment}/chat/completions?api-version=...`."""
+    """`POST /openai/v1/chat/completions` (deployment in `model`),
+    `POST /openai/deployments/{deployment}/chat/completions?api-version=...` or
+    `POST /models/chat/completions?api-version=...` (deployment in `model`)."""
 
-    def __init__(self, state: EmulatorState, deployment_in_path: bool) -> None:
+    def __init__(self, state: EmulatorState, route: Route) -> None:
         self.state = state
-        self.deployment_in_path = deployment_in_path
+        self.route = route
 
     async def __call__(self, scope: Any, receive: wire.Receive, send: wire.Send) -> None:
         state = self.state
@@ -67,7 +76,7 @@ class ChatEndpoint:
             body: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = _INVALID
-        if self.deployment_in_path:
+        if self.route == "deployments":
             name = scope["path_params"]["deployment"]
         else:
             name = body.get("model") if isinstance(body, dict) else None
@@ -91,7 +100,17 @@ class ChatEndpoint:
         base_headers = [(b"apim-request-id", request_id), (b"x-request-id", request_id)]
         try:
             await self._handle(
-                receive, send, raw, body, name, query, api_key, bearer, record, base_headers
+                receive,
+                send,
+                raw,
+                body,
+                name,
+                query,
+                headers,
+                api_key,
+                bearer,
+                record,
+                base_headers,
             )
         except ApiError as e:
             if record is not None:
@@ -108,6 +127,7 @@ class ChatEndpoint:
         body: Any,
         name: Any,
         query: dict[str, str],
+        headers: list[tuple[bytes, bytes]],
         api_key: str | None,
         bearer: str | None,
         record: dict[str, Any] | None,
@@ -115,12 +135,17 @@ class ChatEndpoint:
     ) -> None:
         state = self.state
         config = state.config
-        if self.deployment_in_path and not query.get("api-version"):
+        models_route = self.route == "models"
+        if self.route == "deployments" and not query.get("api-version"):
             raise errors.missing_api_version()
-        auth.check(state, api_key, bearer, key_as_bearer=not self.deployment_in_path)
+        if models_route:
+            inference_api.check_api_version(query)
+        auth.check(state, api_key, bearer, key_as_bearer=self.route != "deployments")
         if body is _INVALID:
             raise errors.invalid_json()
-        if not self.deployment_in_path and isinstance(body, dict) and not isinstance(name, str):
+        if self.route != "deployments" and isinstance(body, dict) and not isinstance(name, str):
+            if models_route:
+                raise inference_api.missing_model()
             raise errors.invalid_request(
                 "you must provide a model parameter",
                 param="model",
@@ -128,10 +153,21 @@ class ChatEndpoint:
             )
         deployment = config.deployments.get(name) if isinstance(name, str) else None
         if deployment is None:
+            if models_route:
+                raise inference_api.unknown_model(name)
             raise errors.deployment_not_found()
         if deployment.forbidden:
             raise errors.permission_denied()
+        if models_route and isinstance(body, dict):
+            mode = inference_api.extra_parameters_mode(headers)
+            body = inference_api.apply_extra_parameters(body, mode)
         params = validation.validate(body)
+        response_format = structured.check_response_format(body)
+        top_logprobs = validation.logprobs_request(body)
+        if top_logprobs is not None and not deployment.logprobs:
+            if models_route:
+                raise inference_api.parameter_not_supported("logprobs", body["logprobs"])
+            raise errors.unsupported_parameter("logprobs")
         stats = state.stats[name]
 
         shaping: Fault | None = None
@@ -170,11 +206,11 @@ class ChatEndpoint:
                 admission.remaining_requests,
             )
         override = shaping.params["text"] if shaping and shaping.kind == "classify_answer" else None
-        reply = answers.answer(name, body, params.max_tokens, override)
+        reply = answers.answer(name, body, params.max_tokens, override, response_format)
         greedy = params.temperature == 0 and params.top_p == 0
         latency = latency_for(deployment, raw, config.speed, greedy)
         first = latency * deployment.ttft_fraction
-        delivery = Delivery(first, latency - first, shaping)
+        delivery = Delivery(first, latency - first, shaping, top_logprobs)
         if shaping is not None and shaping.kind == "slow_first_token":
             # Absolute, not scaled by speed: the fault is about the client's timeouts.
             delivery.first_s += shaping.params["delay_ms"] / 1000
@@ -269,8 +305,17 @@ class ChatEndpoint:
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.tool_calls:
             message["tool_calls"] = reply.tool_calls
+        logprobs = None
+        if delivery.top_logprobs is not None:
+            pieces = answers.stream_pieces(reply.content or "")
+            logprobs = {"content": answers.token_logprobs(pieces, delivery.top_logprobs)}
         choices = [
-            {"index": i, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}
+            {
+                "index": i,
+                "message": message,
+                "finish_reason": reply.finish_reason,
+                "logprobs": logprobs,
+            }
             for i in range(params.n)
         ]
         payload = {
@@ -305,11 +350,16 @@ class ChatEndpoint:
         }
         with_usage = params.include_usage
 
+        top = delivery.top_logprobs
+
         def event(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            logprobs = None
+            if top is not None and delta.get("content"):
+                logprobs = {"content": answers.token_logprobs([delta["content"]], top)}
             chunk = {
                 **base,
                 "choices": [
-                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs}
                 ],
             }
             if with_usage:

@@ -28,6 +28,9 @@ class DeploymentConfig:
     ttft_fraction: float = 0.3
     # Answer 403 PermissionDenied (the caller's identity lacks the data-action role).
     forbidden: bool = False
+    # Whether the model returns token logprobs (GPT-4o does; GPT-5 and Phi-4-mini on Foundry
+    # do not); asking a model without them is a 400.
+    logprobs: bool = False
 
     @property
     def effective_rpm(self) -> int | None:
@@ -36,14 +39,21 @@ class DeploymentConfig:
         return None if self.tpm is None else max(1, self.tpm * 6 // 1000)
 
 
+# Foundry Models (not Azure OpenAI) have a fixed default limit per deployment: 400,000 tokens and
+# 1,000 requests per minute ("Rest of models", Foundry Models quotas and limits).
+FOUNDRY_MODELS_LIMITS = {"tpm": 400_000, "rpm": 1_000}
+
+
 def default_deployments() -> dict[str, DeploymentConfig]:
     items = [
-        DeploymentConfig("Phi-4-mini", "Phi-4-mini-instruct", (50, 150), context=131072),
-        DeploymentConfig("Phi-4", "Phi-4", (100, 300), context=16384),
+        DeploymentConfig(
+            "Phi-4-mini", "Phi-4-mini-instruct", (50, 150), context=131072, **FOUNDRY_MODELS_LIMITS
+        ),
+        DeploymentConfig("Phi-4", "Phi-4", (100, 300), context=16384, **FOUNDRY_MODELS_LIMITS),
         DeploymentConfig(
             "gpt-5", "gpt-5", (500, 2000), context=400000, reasoning=True, ttft_fraction=0.7
         ),
-        DeploymentConfig("gpt-4o", "gpt-4o", (300, 1000), context=128000),
+        DeploymentConfig("gpt-4o", "gpt-4o", (300, 1000), context=128000, logprobs=True),
     ]
     return {d.name: d for d in items}
 
@@ -158,6 +168,7 @@ def deployment_to_dict(d: DeploymentConfig) -> dict[str, Any]:
         "reasoning": d.reasoning,
         "ttft_fraction": d.ttft_fraction,
         "forbidden": d.forbidden,
+        "logprobs": d.logprobs,
     }
 
 

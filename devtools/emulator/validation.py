@@ -195,3 +195,33 @@ def check_reasoning(body: dict[str, Any]) -> None:
         value = body.get(name)
         if value is not None and value != 1:
             raise errors.unsupported_value(name, value)
+
+
+MAX_TOP_LOGPROBS = 20
+
+
+def logprobs_request(body: dict[str, Any]) -> int | None:
+    """None when logprobs are not asked for, else how many alternatives (`top_logprobs`)."""
+    asked = body.get("logprobs")
+    top = body.get("top_logprobs")
+    if asked is not None and not isinstance(asked, bool):
+        raise _type_error("logprobs", "a boolean", asked)
+    if top is not None:
+        if isinstance(top, bool) or not isinstance(top, int):
+            raise _type_error("top_logprobs", "an integer", top)
+        if not 0 <= top <= MAX_TOP_LOGPROBS:
+            raise errors.invalid_request(
+                f"Invalid 'top_logprobs': expected a value between 0 and {MAX_TOP_LOGPROBS}, but "
+                f"got {top}.",
+                param="top_logprobs",
+                code="invalid_value",
+            )
+        if not asked:
+            raise errors.invalid_request(
+                "'top_logprobs' requires 'logprobs' to be true.",
+                param="top_logprobs",
+                code="invalid_value",
+            )
+    if not asked:
+        return None
+    return top or 0

@@ -14,13 +14,6 @@ param tags object = {}
 ])
 param publicNetworkAccess string = 'Enabled'
 
-@description('Host suffix of the endpoint the router calls: openai.azure.com (what the account reports as its OpenAI endpoint) or services.ai.azure.com (the Foundry models endpoint). Both serve /openai/v1 and /openai/deployments on the same account.')
-@allowed([
-  'openai.azure.com'
-  'services.ai.azure.com'
-])
-param endpointHost string = 'openai.azure.com'
-
 @description('Model deployments: see docs/deployment.md. capacity is the deployment quota in thousands of tokens per minute.')
 param deployments array
 
@@ -68,5 +61,8 @@ resource modelDeployments 'Microsoft.CognitiveServices/accounts/deployments@2025
 
 output name string = account.name
 output id string = account.id
-output endpoint string = 'https://${name}.${endpointHost}'
+// The OpenAI routes (/openai/v1, /openai/deployments) and the Foundry Models inference route
+// (/models, https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/endpoints).
+output endpoint string = 'https://${name}.openai.azure.com'
+output modelsEndpoint string = 'https://${name}.services.ai.azure.com'
 output deploymentNames array = [for d in deployments: d.deploymentName]

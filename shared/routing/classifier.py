@@ -67,7 +67,7 @@ def describe_turn(view: RequestView) -> str:
 def parse_label(answer: str) -> Label | None:
     """`Simple.`, `**complex**`, `Complex - it needs a plan` -> a label; ambiguous -> None."""
     found = {word for word in _WORDS.findall(answer.lower()) if word in ("simple", "complex")}
-    return found.pop() if len(found) == 1 else None  # type: ignore[return-value]
+    return found.pop() if len(found) == 1 else None
 
 
 def cache_key(text: str) -> str:

@@ -1,7 +1,5 @@
-"""One attempt at one deployment: the call, what its outcome means, and its telemetry span.
-
-An outcome is a result, a Retryable (worth another try or another deployment), a FailOver (only
-another deployment can help) or an ApiError the caller caused (neither retried nor failed over).
+"""One attempt at one deployment: the call within its deadline, its telemetry span, and the
+outcome in the terms of `outcomes.py` (an answer, or an AttemptFailed saying what it means).
 """
 
 from __future__ import annotations
@@ -13,96 +11,110 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from shared import oplog
 from shared import telemetry as t
-from shared.api import ApiError
-from shared.settings import Settings, Tier
-from shared.upstream import errors
-from shared.upstream.client import FoundryClient, UpstreamReply, json_object, sse_data
-from shared.upstream.resilience import RETRY_STATUSES, FailOver, Retryable, upstream_wait_s
+from shared.settings import Tier
+from shared.upstream import outcomes
+from shared.upstream.apis import UpstreamApi
+from shared.upstream.client import FoundryClient, TransportError, UpstreamStream, json_object
+from shared.upstream.outcomes import AttemptFailed
 
 
-def outcome_error(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> Exception:
-    """Turn a non-2xx answer into the exception that says what to do next."""
-    error = errors.from_status(status, body, headers)
-    if status in RETRY_STATUSES:
-        return Retryable(error, upstream_wait_s(headers), fault=status != 429)
-    if status in (401, 403):
-        return FailOver(error)  # another account or region may accept our identity
-    if error.code == "context_length_exceeded":
-        return FailOver(error, needs_larger_context=True)
-    return error
+@dataclass(frozen=True, slots=True)
+class AttemptInfo:
+    number: int  # 1 for the first try on this deployment
+    waited_s: float  # the pause just before it
+    deadline: float  # the request's budget ends here (time.monotonic)
 
 
-USAGE_ATTRIBUTES = ((t.INPUT_TOKENS, "prompt_tokens"), (t.OUTPUT_TOKENS, "completion_tokens"))
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A valid 2xx JSON answer."""
 
-
-@functools.cache
-def server_address(endpoint: str) -> str:
-    # Parsing the URL costs ~20-50 us; it ran on every attempt for the span attribute.
-    return httpx.URL(endpoint).host
-
-
-def transport_error(exc: httpx.HTTPError) -> Retryable:
-    return Retryable(errors.from_transport(exc))
+    status: int
+    headers: Mapping[str, str]
+    body: dict[str, Any]
 
 
 @dataclass
 class StreamStart:
     """A stream whose first event has arrived: from here on, bytes go to the caller."""
 
-    response: httpx.Response
+    stream: UpstreamStream
     events: AsyncIterator[str]
     first: str
 
     @property
-    def headers(self) -> httpx.Headers:
-        return self.response.headers
+    def headers(self) -> Mapping[str, str]:
+        return self.stream.headers
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
+@functools.cache
+def server_address(endpoint: str) -> str:
+    # Parsing the URL costs ~20-50 us; it ran on every attempt for the span attribute.
+    return urlsplit(endpoint).hostname or ""
+
+
+def within(deadline: float, limit_s: float) -> float:
+    """An attempt's time limit: its own, or what is left of the request's budget."""
+    return min(limit_s, max(0.01, deadline - time.monotonic()))
 
 
 class Attempts:
     def __init__(
         self,
-        settings: Settings,
         client: FoundryClient,
         instruments: t.Instruments,
         tracer: Tracer,
+        stream_idle_timeout_s: float,
     ) -> None:
-        self.settings = settings
         self.client = client
         self.instruments = instruments
         self.tracer = tracer
+        self.stream_idle_timeout_s = stream_idle_timeout_s
         self.capture_content = t.capture_content()  # prompt text only when asked for
 
-    def _span_attributes(
-        self, tier: Tier, body: dict[str, Any], number: int, waited: float
-    ) -> dict[str, Any]:
+    # ---- telemetry -------------------------------------------------------------------------
+
+    def _span(
+        self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
+    ) -> AbstractContextManager[Span]:
+        """One CLIENT span per attempt; retries and failovers become siblings."""
         attributes: dict[str, Any] = {
-            t.OPERATION: "chat",
+            t.OPERATION: api.operation,
             t.PROVIDER: t.PROVIDER_NAME,
             t.REQUEST_MODEL: tier.deployment,
             t.SERVER_ADDRESS: server_address(tier.endpoint),
             t.TIER: tier.name,
-            t.ATTEMPT: number,
-            t.WAIT_BEFORE_S: round(waited, 3),
+            t.ATTEMPT: info.number,
+            t.WAIT_BEFORE_S: round(info.waited_s, 3),
         }
         for key, name in (
             (t.REQUEST_TEMPERATURE, "temperature"),
             (t.REQUEST_TOP_P, "top_p"),
             (t.REQUEST_MAX_TOKENS, "max_tokens"),
             (t.REQUEST_MAX_TOKENS, "max_completion_tokens"),
+            (t.REQUEST_MAX_TOKENS, "max_output_tokens"),
         ):
             if isinstance(body.get(name), int | float):
                 attributes[key] = body[name]
-        return attributes
+        return self.tracer.start_as_current_span(
+            f"{api.operation} {tier.deployment}", kind=SpanKind.CLIENT, attributes=attributes
+        )
 
-    def _record(self, tier: Tier, started: float, status: int | None, error: str | None) -> None:
+    def _record(
+        self, api: UpstreamApi, tier: Tier, started: float, status: int | None, error: str | None
+    ) -> None:
         attributes = {
-            t.OPERATION: "chat",
+            t.OPERATION: api.operation,
             t.PROVIDER: t.PROVIDER_NAME,
             t.REQUEST_MODEL: tier.deployment,
         }
@@ -112,108 +124,151 @@ class Attempts:
         if status == 429:
             self.instruments.throttled.add(1, {t.DEPLOYMENT: tier.deployment})
 
-    def record_usage(self, tier: Tier, usage: dict[str, Any] | None) -> None:
+    def _failed(
+        self,
+        span: Span,
+        api: UpstreamApi,
+        tier: Tier,
+        started: float,
+        status: int | None,
+        error_type: str,
+        failure: AttemptFailed,
+    ) -> AttemptFailed:
+        span.set_attribute(t.ERROR_TYPE, error_type)
+        span.set_status(Status(StatusCode.ERROR))
+        self._record(api, tier, started, status, error_type)
+        if failure.auth:
+            oplog.upstream_auth_failed(tier.name, tier.deployment, status)
+        return failure
+
+    def record_usage(self, api: UpstreamApi, tier: Tier, usage: Mapping[str, Any] | None) -> None:
         if not usage:
             return
-        base = {t.OPERATION: "chat", t.PROVIDER: t.PROVIDER_NAME, t.REQUEST_MODEL: tier.deployment}
-        for kind, key in (("input", "prompt_tokens"), ("output", "completion_tokens")):
+        base = {
+            t.OPERATION: api.operation,
+            t.PROVIDER: t.PROVIDER_NAME,
+            t.REQUEST_MODEL: tier.deployment,
+        }
+        for kind, key in (("input", api.input_tokens), ("output", api.output_tokens)):
             if isinstance(usage.get(key), int):
                 self.instruments.token_usage.record(usage[key], {**base, t.TOKEN_TYPE: kind})
 
+    # ---- the two kinds of attempt ----------------------------------------------------------
+
     async def complete(
-        self, tier: Tier, body: dict[str, Any], number: int, waited: float, deadline: float
-    ) -> UpstreamReply:
-        """A JSON completion."""
-        timeout = _within(deadline, self.settings.attempt_timeout_s)
+        self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
+    ) -> Answer:
+        """A JSON answer; one deadline covers connect, headers and the whole body."""
+        limit = within(info.deadline, tier.attempt_limit_s)
         started = time.perf_counter()
-        with self._span(tier, body, number, waited) as span:
+        with self._span(api, tier, body, info) as span:
             try:
-                reply = await self.client.complete(tier, body, timeout)
-            except httpx.HTTPError as exc:
-                self._fail(span, tier, started, None, errors.failure_name(exc))
-                raise transport_error(exc) from None
+                reply = await self.client.complete(tier, api.name, body, limit)
+            except TransportError as exc:
+                failure = (
+                    outcomes.timed_out(f"did not answer within {limit:g} s")
+                    if exc.timed_out
+                    else outcomes.unreachable(exc.failure)
+                )
+                raise self._failed(span, api, tier, started, None, exc.failure, failure) from None
             span.set_attribute(t.HTTP_STATUS, reply.status)
             if reply.status >= 400:
-                self._fail(span, tier, started, reply.status, str(reply.status))
-                raise outcome_error(reply.status, reply.body, reply.headers)
-            usage = reply.body.get("usage") or {}
-            span.set_attribute(t.RESPONSE_MODEL, str(reply.body.get("model", "")))
+                sent_back = reply.body or _text_error(reply.raw)
+                failure = outcomes.from_status(reply.status, sent_back, reply.headers, body)
+                error_type = str(reply.status)
+                raise self._failed(span, api, tier, started, reply.status, error_type, failure)
+            answer = reply.body
+            problem = invalid(api, reply.status, answer)
+            if problem is not None or answer is None:
+                failure = outcomes.invalid_reply(reply.status, problem or "no body")
+                raise self._failed(span, api, tier, started, reply.status, "invalid_reply", failure)
+            usage = answer.get("usage") or {}
+            span.set_attribute(t.RESPONSE_MODEL, str(answer.get("model", "")))
             if self.capture_content:
-                span.set_attribute(t.INPUT_MESSAGES, orjson.dumps(body.get("messages")).decode())
-                choices = [c.get("message") for c in reply.body.get("choices") or []]
-                span.set_attribute(t.OUTPUT_MESSAGES, orjson.dumps(choices).decode())
-            for key, name in USAGE_ATTRIBUTES:
+                self._capture(span, body, answer)
+            for key, name in (
+                (t.INPUT_TOKENS, api.input_tokens),
+                (t.OUTPUT_TOKENS, api.output_tokens),
+            ):
                 if isinstance(usage.get(name), int):
                     span.set_attribute(key, usage[name])
-            self._record(tier, started, reply.status, None)
-            self.record_usage(tier, usage)
-            return reply
+            self._record(api, tier, started, reply.status, None)
+            self.record_usage(api, tier, usage)
+            return Answer(reply.status, reply.headers, answer)
 
-    def _span(
-        self, tier: Tier, body: dict[str, Any], number: int, waited: float
-    ) -> AbstractContextManager[Span]:
-        """One CLIENT span per attempt; retries and failovers become siblings."""
-        return self.tracer.start_as_current_span(
-            f"chat {tier.deployment}",
-            kind=SpanKind.CLIENT,
-            attributes=self._span_attributes(tier, body, number, waited),
-        )
-
-    def _fail(self, span: Any, tier: Tier, started: float, status: int | None, error: str) -> None:
-        span.set_attribute(t.ERROR_TYPE, error)
-        span.set_status(Status(StatusCode.ERROR))
-        self._record(tier, started, status, error)
+    def _capture(self, span: Span, body: dict[str, Any], answer: dict[str, Any]) -> None:
+        sent = body.get("messages", body.get("input"))
+        span.set_attribute(t.INPUT_MESSAGES, orjson.dumps(sent).decode())
+        if "choices" in answer:
+            out: Any = [c.get("message") for c in answer.get("choices") or []]
+        else:
+            out = answer.get("output")
+        span.set_attribute(t.OUTPUT_MESSAGES, orjson.dumps(out).decode())
 
     async def stream(
-        self, tier: Tier, body: dict[str, Any], number: int, waited: float, deadline: float
+        self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
     ) -> StreamStart:
         """Open a stream and wait for its first event; until then failing over is free."""
-        limit = _within(deadline, self.settings.first_token_timeout_s)
+        limit = within(info.deadline, tier.first_token_limit_s)
         started = time.perf_counter()
-        with self._span(tier, body, number, waited) as span:
-            response: httpx.Response | None = None
+        with self._span(api, tier, body, info) as span:
+            stream: UpstreamStream | None = None
             try:
                 async with asyncio.timeout(limit):
-                    response = await self.client.open_stream(
-                        tier, body, self.settings.stream_idle_timeout_s
-                    )
-                    status = response.status_code
-                    span.set_attribute(t.HTTP_STATUS, status)
-                    if status >= 400:
-                        self._fail(span, tier, started, status, str(status))
-                        raise outcome_error(status, json_object(response.content), response.headers)
-                    events = sse_data(response.aiter_lines())
+                    stream = await self.client.open_stream(tier, api.name, body, limit)
+                    span.set_attribute(t.HTTP_STATUS, stream.status)
+                    if stream.status >= 300:
+                        failure = (
+                            outcomes.from_status(
+                                stream.status, error_body(stream.raw), stream.headers, body
+                            )
+                            if stream.status >= 400
+                            else outcomes.invalid_reply(stream.status, "a redirect")
+                        )
+                        raise self._failed(
+                            span, api, tier, started, stream.status, str(stream.status), failure
+                        )
+                    events = stream.events(self.stream_idle_timeout_s, info.deadline)
                     first = await anext(events)
-            except TimeoutError:
-                await _close(response)
-                self._fail(span, tier, started, None, "first_token_timeout")
-                raise Retryable(
-                    ApiError(
-                        504,
-                        f"The model deployment sent nothing within {limit:g} s.",
-                        type="api_error",
-                        code="timeout",
-                    )
-                ) from None
+            except (TimeoutError, TransportError) as exc:
+                await _close(stream)
+                if isinstance(exc, TransportError) and not exc.timed_out:
+                    failure, name = outcomes.unreachable(exc.failure), exc.failure
+                else:
+                    failure = outcomes.timed_out(f"sent nothing within {limit:g} s")
+                    name = "first_token_timeout"
+                raise self._failed(span, api, tier, started, None, name, failure) from None
             except StopAsyncIteration:
-                await _close(response)
-                self._fail(span, tier, started, None, "empty_stream")
-                raise Retryable(
-                    ApiError(502, "The model deployment sent an empty stream.", type="api_error")
+                await _close(stream)
+                failure = outcomes.empty_stream()
+                raise self._failed(
+                    span, api, tier, started, None, "empty_stream", failure
                 ) from None
-            except httpx.HTTPError as exc:
-                await _close(response)
-                self._fail(span, tier, started, None, errors.failure_name(exc))
-                raise transport_error(exc) from None
-            self._record(tier, started, response.status_code, None)
-            return StreamStart(response, events, first)
+            except BaseException:
+                await _close(stream)
+                raise
+            self._record(api, tier, started, stream.status, None)
+            return StreamStart(stream, events, first)
 
 
-def _within(deadline: float, limit_s: float) -> float:
-    """An attempt's time limit: its own, or what is left of the request's budget."""
-    return min(limit_s, max(0.01, deadline - time.monotonic()))
+def invalid(api: UpstreamApi, status: int, body: dict[str, Any] | None) -> str | None:
+    """Why a 2xx/3xx reply is not an answer of `api`, or None when it is one."""
+    if not 200 <= status < 300:
+        return "a redirect"
+    if body is None:
+        return "a body that is not a JSON object"
+    return api.problem(body)
 
 
-async def _close(response: httpx.Response | None) -> None:
-    if response is not None:
-        await response.aclose()
+def error_body(raw: bytes) -> dict[str, Any]:
+    return json_object(raw) or _text_error(raw)
+
+
+def _text_error(raw: bytes) -> dict[str, Any]:
+    """A non-JSON error body (a proxy's page): its start, as the message."""
+    return {"error": {"message": raw[:200].decode("utf-8", "replace")}} if raw else {}
+
+
+async def _close(stream: UpstreamStream | None) -> None:
+    if stream is not None:
+        await stream.aclose()

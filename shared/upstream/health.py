@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import oplog
 from shared.api import content_text
 
 WINDOW_S = 60.0  # Azure's TPM quotas are per minute
@@ -119,18 +120,29 @@ class HealthBook:
         now = self.clock()
         if self.tpm.get(name):
             state.spent.append((now, tokens))
-        if state.open_until and state.open_until <= now:
+        if state.open_until and state.open_until <= now and not state.probing:
             state.probing = True
+            oplog.breaker(name, "half-open")
 
     def succeeded(self, name: str, remaining_tokens: int | None = None, needed: int = 0) -> None:
+        self.answered(name)
+        if remaining_tokens is not None and remaining_tokens < needed:
+            self._state(name).low_until = self.clock() + LOW_REMAINING_HOLD_S
+
+    def answered(self, name: str) -> None:
+        """The deployment judged the request (an answer, or a 400 about the request): it works."""
         state = self._state(name)
         if state.open_until:  # the half-open probe came back well: close
             state.recent.clear()
+            oplog.breaker(name, "closed")
         state.recent.append(True)
         state.open_until = 0.0
         state.probing = False
-        if remaining_tokens is not None and remaining_tokens < needed:
-            state.low_until = self.clock() + LOW_REMAINING_HOLD_S
+
+    def released(self, name: str) -> None:
+        """An attempt that says nothing about the deployment ended (cancelled, auth refused):
+        a probe it was is over, so the next call may probe again."""
+        self._state(name).probing = False
 
     def throttled(self, name: str, retry_after_s: float | None) -> None:
         """A 429: not a fault of the deployment, so the breaker doesn't count it."""
@@ -147,6 +159,7 @@ class HealthBook:
             state.open_until = self.clock() + self.breaker.cooldown_s
             state.probing = False
             state.recent.clear()
+            oplog.breaker(name, "open", self.breaker.cooldown_s)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """For /api/health: each deployment's breaker and cooldown, in seconds from now."""

@@ -1,92 +1,41 @@
-"""Retries, failover and deadlines around single upstream attempts.
+"""Retries, failover and waits around single upstream attempts, on an injected clock and sleep.
 
-Per deployment, tenacity retries what is worth retrying (429, 408, 5xx, transport errors and
-timeouts), waiting what the deployment asked for (retry-after-ms, x-ms-retry-after-ms,
-Retry-After) or else exponential backoff with jitter. A wait that is longer than the cap or that
-would overrun the request's deadline is not taken: the next deployment of the fallback chain is
-tried instead, and when none is left the caller gets 429 or 503 with Retry-After.
+Per deployment an attempt is tried again when its outcome says `retry` (outcomes.py), waiting
+what the deployment asked for (retry-after-ms, x-ms-retry-after-ms, Retry-After) or else
+exponential backoff with jitter. A wait longer than the cap or past the request's deadline is
+not taken: the next deployment of the fallback chain is tried instead, and when none is left the
+caller gets 429 or 503 with Retry-After. Every attempt reports to the health book, whatever its
+end: a probe of a half-open breaker is always released.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import math
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-
+from shared import oplog
 from shared.api import ApiError
 from shared.settings import Settings, Tier
-from shared.upstream.health import Blocked, HealthBook, estimate_tokens
-from shared.upstream.models import shape_for_tier
-
-T = TypeVar("T")
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# 400 codes with which a model rejects a parameter another model accepts: drop it, ask again.
-REJECTED_PARAM_CODES = frozenset({"unsupported_parameter", "unsupported_value"})
-UNDROPPABLE = frozenset({"messages", "model", "stream"})
+from shared.upstream.apis import CHAT, UpstreamApi
+from shared.upstream.attempts import AttemptInfo
+from shared.upstream.health import Blocked, HealthBook
+from shared.upstream.outcomes import AttemptFailed, remaining_tokens
 
 
-def upstream_wait_s(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """The wait a deployment asked for, in seconds, from the most precise header it sent."""
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) / 1000)
-            except ValueError:
-                pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+class HasHeaders(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
-def remaining_tokens(result: object) -> int | None:
-    """What the deployment says is left of its token quota (x-ratelimit-remaining-tokens)."""
-    headers = getattr(result, "headers", None)
-    value = headers.get("x-ratelimit-remaining-tokens") if headers is not None else None
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+T = TypeVar("T", bound=HasHeaders)
 
-
-class Retryable(Exception):
-    """An attempt failed in a way another attempt may fix; carries what to tell the caller."""
-
-    def __init__(self, error: ApiError, wait_s: float | None = None, fault: bool = True) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.wait_s = wait_s
-        self.fault = fault  # False for a 429: throttling, not a broken deployment
-
-
-class FailOver(Exception):
-    """Stop trying this deployment now and move down the chain (e.g. context too long)."""
-
-    def __init__(self, error: ApiError, needs_larger_context: bool = False) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.needs_larger_context = needs_larger_context
+Attempt = Callable[[Tier, dict[str, Any], AttemptInfo], Awaitable[T]]
+"""One call to one deployment: (tier, shaped body, attempt info) -> result, or AttemptFailed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,23 +55,15 @@ class RetryPolicy:
         )
 
 
+# The classifier's calls: one attempt, no waiting (its own timeout is short).
+ONE_SHOT = RetryPolicy(max_attempts=1, max_wait_s=0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[T]):
     tier: Tier
     result: T
     changes: tuple[str, ...]
-
-
-Attempt = Callable[[Tier, dict[str, Any], int, float, float], Awaitable[T]]
-"""One call to one deployment: (tier, body, attempt number, wait before it, deadline) -> result."""
-
-
-def rejected_param(error: ApiError, body: Mapping[str, Any]) -> str | None:
-    """The parameter a model refused, when dropping it is a fair way to still answer."""
-    param = error.param
-    if error.code in REJECTED_PARAM_CODES and param in body and param not in UNDROPPABLE:
-        return param
-    return None
 
 
 def fallback_chain(settings: Settings, first: Tier) -> list[Tier]:
@@ -136,11 +77,32 @@ def fallback_chain(settings: Settings, first: Tier) -> list[Tier]:
     return chain
 
 
+@dataclass
+class _Pass:
+    """What one pass down the chain learnt."""
+
+    last: AttemptFailed | None = None
+    last_tier: Tier | None = None
+    blocked: list[Blocked] = field(default_factory=list)
+
+
 class Resilience:
-    def __init__(self, settings: Settings, health: HealthBook, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        health: HealthBook,
+        policy: RetryPolicy,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self.settings = settings
         self.health = health
         self.policy = policy
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
 
     async def call(
         self,
@@ -148,49 +110,79 @@ class Resilience:
         body: dict[str, Any],
         deadline: float,
         attempt: Attempt[T],
+        api: UpstreamApi = CHAT,
+        *,
+        policy: RetryPolicy | None = None,
+        fallbacks: bool = True,
     ) -> Outcome[T]:
-        """Run `attempt` down the fallback chain of `first` until one answers or time is up."""
+        """Run `attempt` down the fallback chain of `first` until one answers or time is up.
+
+        Raises ApiError: the caller's own error passed through, or why nothing answered.
+        """
+        policy = policy or self.policy
+        chain = fallback_chain(self.settings, first) if fallbacks else [first]
         while True:
-            outcome, last, blocked = await self._down_the_chain(first, body, deadline, attempt)
+            outcome, seen = await self._down_the_chain(
+                first, chain, body, deadline, attempt, api, policy
+            )
             if outcome is not None:
                 return outcome
-            pause = self._pause_before_again(last, blocked, deadline)
+            blocked = seen.blocked
+            pause = self._pause_before_again(seen.last, blocked, deadline, policy)
             if pause is None:
-                raise self._give_up(last, blocked)
-            await asyncio.sleep(pause)
+                raise self._give_up(seen, deadline)
+            oplog.cooldown_wait(pause, ",".join(sorted({b.reason for b in blocked})))
+            await self.sleep(pause)
+
+    def _open(self, tier: Tier, min_context: int) -> bool:
+        return tier.context_window > min_context and self.health.blocked(tier.name) is None
 
     async def _down_the_chain(
-        self, first: Tier, body: dict[str, Any], deadline: float, attempt: Attempt[T]
-    ) -> tuple[Outcome[T] | None, ApiError | None, list[Blocked]]:
-        """One pass over the chain: an answer, or the last error and who was skipped."""
-        blocked: list[Blocked] = []
-        last: ApiError | None = None
+        self,
+        first: Tier,
+        chain: list[Tier],
+        body: dict[str, Any],
+        deadline: float,
+        attempt: Attempt[T],
+        api: UpstreamApi,
+        policy: RetryPolicy,
+    ) -> tuple[Outcome[T] | None, _Pass]:
+        """One pass over the chain: an answer, or the last failure and who was skipped."""
+        seen = _Pass()
         min_context = 0
-        for tier in fallback_chain(self.settings, first):
+        for index, tier in enumerate(chain):
             if tier.context_window <= min_context:
                 continue
-            shaped = shape_for_tier(body, tier)
-            tokens = estimate_tokens(shaped.body)
+            shaped = api.shape(body, tier)
+            tokens = api.estimate_tokens(shaped.body)
             why = self.health.blocked(tier.name, tokens)
             if why is not None:
-                blocked.append(why)
+                seen.blocked.append(why)
+                if why.reason == "budget":
+                    oplog.token_budget_exhausted(tier.name, why.wait_s, tokens)
                 continue
+            if seen.last is not None and seen.last_tier is not None:
+                reason = seen.last.error.code or str(seen.last.error.status)
+                oplog.failover(seen.last_tier.name, tier.name, reason)
+            alone = not any(self._open(t, min_context) for t in chain[index + 1 :])
             try:
-                result, dropped = await self._on_tier(tier, shaped.body, tokens, deadline, attempt)
-            except Retryable as exc:
-                last = exc.error
-            except FailOver as exc:
-                last = exc.error
-                if exc.needs_larger_context:
+                result, dropped = await self._on_tier(
+                    tier, shaped.body, tokens, deadline, attempt, policy, alone
+                )
+            except AttemptFailed as failed:
+                if failed.action == "pass_through":
+                    raise failed.error from None
+                seen.last, seen.last_tier = failed, tier
+                if failed.needs_larger_context:
                     min_context = max(min_context, tier.context_window)
             else:
                 changes = (*shaped.changes, *dropped)
                 if tier is not first:
                     changes = (*changes, f"failover {first.name}->{tier.name}")
-                return Outcome(tier, result, changes), None, []
-            if time.monotonic() >= deadline:
+                return Outcome(tier, result, changes), seen
+            if self.clock() >= deadline:
                 break
-        return None, last, blocked
+        return None, seen
 
     async def _on_tier(
         self,
@@ -199,21 +191,82 @@ class Resilience:
         tokens: int,
         deadline: float,
         attempt: Attempt[T],
+        policy: RetryPolicy,
+        alone: bool,
     ) -> tuple[T, list[str]]:
-        """Retry on one deployment; a parameter it refuses is dropped (and said) and asked again."""
+        """Try one deployment until it answers or its turn is over (AttemptFailed)."""
         dropped: list[str] = []
+        number, waited = 0, 0.0
         while True:
+            number += 1
+            self.health.start(tier.name, tokens)
             try:
-                return await self._retry_on(tier, body, tokens, deadline, attempt), dropped
-            except ApiError as error:
-                param = rejected_param(error, body)
-                if param is None:
+                result = await attempt(tier, body, AttemptInfo(number, waited, deadline))
+            except AttemptFailed as failed:
+                self._report(tier, failed)
+                if failed.action == "drop_param" and failed.param in body:
+                    # A parameter this model refuses: drop it (and say so), ask again afresh.
+                    body = {k: v for k, v in body.items() if k != failed.param}
+                    dropped.append(f"dropped {failed.param} (rejected by {tier.deployment})")
+                    number, waited = 0, 0.0
+                    continue
+                wait = self._wait_before_retry(tier, failed, number, deadline, policy, alone)
+                if wait is None:
                     raise
-                body = {k: v for k, v in body.items() if k != param}
-                dropped.append(f"dropped {param} (rejected by {tier.deployment})")
+                waited = wait
+                reason = failed.error.code or str(failed.error.status)
+                oplog.retry_wait(tier.name, waited, reason, number + 1)
+                await self.sleep(waited)
+                continue
+            except BaseException:
+                self.health.released(tier.name)  # cancelled or broken: no verdict, but no probe
+                raise
+            self.health.succeeded(tier.name, remaining_tokens(result.headers), tokens)
+            return result, dropped
+
+    def _report(self, tier: Tier, failed: AttemptFailed) -> None:
+        if failed.health == "fault":
+            self.health.failed(tier.name)
+        elif failed.health == "throttled":
+            self.health.throttled(tier.name, failed.wait_s)
+        elif failed.health == "answered":
+            self.health.answered(tier.name)
+        else:
+            self.health.released(tier.name)
+
+    def _wait_before_retry(
+        self,
+        tier: Tier,
+        failed: AttemptFailed,
+        number: int,
+        deadline: float,
+        policy: RetryPolicy,
+        alone: bool,
+    ) -> float | None:
+        """How long to wait before trying `tier` again, or None when its turn is over."""
+        again = failed.action == "retry" or (
+            failed.action == "fail_over" and failed.retry_when_last and alone
+        )
+        if not again or number >= policy.max_attempts:
+            return None
+        if failed.wait_s is not None:
+            wait = failed.wait_s
+        else:
+            exponential = policy.backoff_base_s * 2 ** (number - 1)
+            wait = min(policy.backoff_max_s, exponential + policy.backoff_base_s * self.jitter())
+        if wait > policy.max_wait_s or self.clock() + wait >= deadline:
+            return None
+        blocked = self.health.blocked(tier.name)
+        if blocked is not None and blocked.reason == "breaker":
+            return None  # the failure just opened it
+        return wait
 
     def _pause_before_again(
-        self, last: ApiError | None, blocked: list[Blocked], deadline: float
+        self,
+        last: AttemptFailed | None,
+        blocked: list[Blocked],
+        deadline: float,
+        policy: RetryPolicy,
     ) -> float | None:
         """When every deployment is only briefly held back (a cooldown, a spent budget), wait
         for the first to come back rather than fail: a short wait beats a 429 to the caller."""
@@ -223,70 +276,21 @@ class Resilience:
         if not waits:
             return None
         pause = min(waits)
-        if pause > self.policy.max_wait_s or time.monotonic() + pause >= deadline:
+        if pause > policy.max_wait_s or self.clock() + pause >= deadline:
             return None
         return pause
 
-    async def _retry_on(
-        self,
-        tier: Tier,
-        body: dict[str, Any],
-        tokens: int,
-        deadline: float,
-        attempt: Attempt[T],
-    ) -> T:
-        policy = self.policy
-        backoff = wait_exponential_jitter(
-            multiplier=policy.backoff_base_s, max=policy.backoff_max_s, jitter=policy.backoff_base_s
-        )
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, Retryable) and exc.wait_s is not None:
-                return exc.wait_s
-            return backoff(state)
-
-        def stop(state: RetryCallState) -> bool:
-            # A wait we won't take, or an open breaker, ends this deployment's turn.
-            upcoming = state.upcoming_sleep
-            blocked = self.health.blocked(tier.name, 0)
-            return (
-                upcoming > policy.max_wait_s
-                or time.monotonic() + upcoming >= deadline
-                or (blocked is not None and blocked.reason == "breaker")
-            )
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(Retryable),
-            wait=wait,
-            stop=stop_after_attempt(policy.max_attempts) | stop,
-            reraise=True,
-        )
-        async for try_ in retrying:
-            with try_:
-                state = try_.retry_state
-                self.health.start(tier.name, tokens)
-                try:
-                    result = await attempt(
-                        tier, body, state.attempt_number, state.idle_for, deadline
-                    )
-                except Retryable as exc:
-                    if exc.fault:
-                        self.health.failed(tier.name)
-                    else:
-                        self.health.throttled(tier.name, exc.wait_s)
-                    raise
-                self.health.succeeded(tier.name, remaining_tokens(result), tokens)
-                return result
-        raise AssertionError("tenacity ended without a result")  # pragma: no cover
-
-    def _give_up(self, last: ApiError | None, blocked: list[Blocked]) -> ApiError:
+    def _give_up(self, seen: _Pass, deadline: float) -> ApiError:
         """Nothing answered: pass on a real error, or say truthfully when to come back."""
+        blocked = seen.blocked
+        last = seen.last.error if seen.last is not None else None
+        if last is not None and self.clock() >= deadline and seen.last_tier is not None:
+            oplog.request_budget_exhausted(seen.last_tier.name, last.status, last.code)
         if last is not None and last.status != 429:
             return last
         waits = [b.wait_s for b in blocked]
-        if last is not None and "retry-after" in last.headers:
-            waits.append(upstream_wait_s(last.headers) or 1.0)
+        if seen.last is not None and seen.last.wait_s is not None:
+            waits.append(seen.last.wait_s)  # whichever header said it (ms or s)
         retry_after = str(max(1, math.ceil(min(waits)))) if waits else "1"
         if last is None and blocked and all(b.reason == "breaker" for b in blocked):
             return ApiError(

@@ -28,6 +28,12 @@ def target(tier: Tier, api: Api = "chat") -> Target:
             f"{tier.endpoint}/openai/deployments/{tier.deployment}/chat/completions"
             f"?api-version={tier.api_version}"
         )
+    if tier.url_shape == "models":
+        # Foundry Models inference: the deployment goes in the body's `model`, like v1.
+        return Target(
+            f"{tier.endpoint}/models/chat/completions?api-version={tier.api_version}",
+            {"extra-parameters": tier.extra_parameters},
+        )
     if tier.url_shape == "url":
         return Target(tier.endpoint)
     return Target(f"{tier.endpoint}/openai/v1/chat/completions")

@@ -20,10 +20,12 @@ def test_defaults() -> None:
     assert (phi.model, phi.latency_ms, phi.tpm, phi.context, phi.reasoning) == (
         "Phi-4-mini-instruct",
         (50, 150),
-        1_000_000,
+        400_000,  # Foundry Models' documented default per deployment
         131072,
         False,
     )
+    assert phi.effective_rpm == 1000
+    assert (gpt5.tpm, gpt5.effective_rpm) == (1_000_000, 6000)  # Azure OpenAI: 6 RPM per 1K TPM
     assert (gpt5.model, gpt5.latency_ms, gpt5.context, gpt5.reasoning) == (
         "gpt-5",
         (500, 2000),

@@ -95,8 +95,8 @@ def test_rejected_requests_are_not_charged(client: httpx.Client) -> None:
 
 
 def test_unlimited_quota_reports_no_remaining(client: httpx.Client) -> None:
-    settings(client, deployments={"Phi-4-mini": {"tpm": None}})
-    response = chat(client)
+    settings(client, deployments={"gpt-4o": {"tpm": None}})
+    response = chat(client, "gpt-4o")
     assert "x-ratelimit-remaining-tokens" not in response.headers
-    # rpm derives from tpm, so it is unlimited too.
+    # An Azure OpenAI deployment's rpm derives from tpm, so it is unlimited too.
     assert "x-ratelimit-remaining-requests" not in response.headers

@@ -10,6 +10,7 @@ tell them apart: the tests compare in context.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ PARAMETER_FILES = [
 ]
 
 Json = Any
+_INTERPOLATION = re.compile(r"\$\{(\w+)\}")
 
 
 @cache
@@ -96,6 +98,8 @@ def render(expr: Json) -> str:
             return f"{render(operands['operand_1'])} * {render(operands['operand_2'])}"
         if kind == "not":
             return f"!{render(operands['bool_value'])}"
+        if kind == "equals":
+            return f"({render(operands['operand_1'])} == {render(operands['operand_2'])})"
         if kind == "conditional":
             return (
                 f"{render(operands['condition'])} ? {render(operands['true_value'])}"
@@ -119,10 +123,13 @@ def render(expr: Json) -> str:
 def evaluate(expr: Json, env: dict[str, Any]) -> Any:
     """Evaluate the literal subset used by parameter defaults and the tier loops.
 
-    Plain strings are looked up in `env` (identifiers) and otherwise taken as literals.
+    Plain strings are looked up in `env` (identifiers) and otherwise taken as literals, with
+    `${name}` interpolated from `env`.
     """
     if isinstance(expr, str):
-        return env.get(expr, expr)
+        if expr in env:
+            return env[expr]
+        return _INTERPOLATION.sub(lambda m: str(env.get(m[1], m[0])), expr)
     if isinstance(expr, bool | int | float) or expr is None:
         return expr
     if isinstance(expr, list):
@@ -143,6 +150,11 @@ def evaluate(expr: Json, env: dict[str, Any]) -> Any:
             return target[key]
         if kind == "multiply":
             return evaluate(operands["operand_1"], env) * evaluate(operands["operand_2"], env)
+        if kind == "equals":
+            return evaluate(operands["operand_1"], env) == evaluate(operands["operand_2"], env)
+        if kind == "conditional":
+            chosen = "true_value" if evaluate(operands["condition"], env) else "false_value"
+            return evaluate(operands[chosen], env)
         raise NotImplementedError(render(expr))
     if isinstance(expr, dict) and "loop_type" in expr:
         detail = expr["loop_type"]["detail"]
@@ -168,3 +180,28 @@ def load_yaml(path: Path) -> Json:
 
 def contract() -> Json:
     return load_json(CONTRACT)
+
+
+# Account names stand in for the hashed ones main.bicep derives (uniqueString is Azure's).
+ACCOUNT_NAMES = {"foundryAccountName": "ais-test", "secondaryFoundryAccountName": "ais-test-2"}
+
+
+def parameter_values(path: Path) -> dict[str, Any]:
+    """Parameter values for a file: the file's values over main.bicep's defaults."""
+    declared = main_bicep()["parameters"]
+    values = {name: evaluate(p.get("default"), {}) for name, p in declared.items()}
+    values.update({k: v["value"] for k, v in load_json(path)["parameters"].items()})
+    return values
+
+
+def router_tiers(path: Path) -> list[dict[str, Any]]:
+    """ROUTER_TIERS as main.bicep computes it for this parameter file (its own tier loops)."""
+    variables = main_bicep()["variables"]
+    env: dict[str, Any] = {**parameter_values(path), **ACCOUNT_NAMES}
+    # The endpoint variables are plain interpolated strings of the account names.
+    for name, var in variables.items():
+        if name.endswith("Endpoint") and isinstance(var["value"], str):
+            env[name] = evaluate(var["value"], env)
+    return evaluate(variables["primaryTiers"]["value"], env) + evaluate(
+        variables["secondaryTiers"]["value"], env
+    )

@@ -4,37 +4,29 @@ table the router can use (evaluated from main.bicep's own tier loops, not re-imp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from infra_support import INFRA, PARAMETER_FILES, evaluate, load_json, main_bicep
+from infra_support import (
+    INFRA,
+    PARAMETER_FILES,
+    evaluate,
+    load_json,
+    main_bicep,
+    parameter_values,
+    router_tiers,
+)
+
+from shared.settings import url_shape_for_format
 
 DEPLOYMENT_FIELDS = {
     "tier", "deploymentName", "modelFormat", "modelName", "modelVersion", "skuName", "capacity",
-    "urlShape", "inputPricePer1M", "outputPricePer1M", "contextWindow", "capabilities", "fallbacks",
+    "inputPricePer1M", "outputPricePer1M", "contextWindow", "capabilities", "fallbacks",
 }  # fmt: skip
 AZD_PLACEHOLDERS = {
     "environmentName": "${AZURE_ENV_NAME}",
     "location": "${AZURE_LOCATION}",
     "principalId": "${AZURE_PRINCIPAL_ID}",
 }
-
-
-def parameter_values(path: Path) -> dict[str, Any]:
-    """Parameter values for a file: the file's values over main.bicep's defaults."""
-    declared = main_bicep()["parameters"]
-    values = {name: evaluate(p.get("default"), {}) for name, p in declared.items()}
-    values.update({k: v["value"] for k, v in load_json(path)["parameters"].items()})
-    return values
-
-
-def router_tiers(path: Path) -> list[dict[str, Any]]:
-    """ROUTER_TIERS as main.bicep computes it for this parameter file."""
-    variables = main_bicep()["variables"]
-    env = {**parameter_values(path), "secondaryFoundryEndpoint": "https://secondary.example"}
-    return evaluate(variables["primaryTiers"]["value"], env) + evaluate(
-        variables["secondaryTiers"]["value"], env
-    )
 
 
 ids = [p.relative_to(INFRA).as_posix() for p in PARAMETER_FILES]
@@ -80,10 +72,17 @@ def test_router_tiers_are_usable(path: Path) -> None:
     assert values["largeTier"] in names
     deployments = values["modelDeployments"] + values["secondaryModelDeployments"]
     for tier, entry in zip(tiers, deployments, strict=True):
-        assert tier["tpm"] == entry["capacity"] * 1000  # the budget is the provisioned quota
+        if entry["modelFormat"] == "OpenAI":
+            assert tier["tpm"] == entry["capacity"] * 1000  # the budget is the provisioned quota
+        else:
+            assert tier["tpm"] == values["foundryModelsTpm"]  # Foundry Models' own limit
         assert tier["deployment"] == entry["deploymentName"]
+        assert tier["url_shape"] == url_shape_for_format(entry["modelFormat"])
         assert set(tier["fallbacks"]) <= set(names) - {tier["name"]}
-    assert all("endpoint" in t for t in tiers[len(values["modelDeployments"]) :])
+    primary = tiers[: len(values["modelDeployments"])]
+    secondary = tiers[len(values["modelDeployments"]) :]
+    assert all("//ais-test." in t["endpoint"] for t in primary)
+    assert all("//ais-test-2." in t["endpoint"] for t in secondary)
 
 
 def test_defaults_are_phi_4_mini_and_gpt_5() -> None:
@@ -128,7 +127,7 @@ def test_two_regions_example() -> None:
     path = INFRA / "examples" / "two-regions.parameters.json"
     tiers = {t["name"]: t for t in router_tiers(path)}
     assert tiers["large"]["fallbacks"] == ["large-2"]
-    assert tiers["large-2"]["endpoint"] == "https://secondary.example"
-    assert "endpoint" not in tiers["large"]
+    assert tiers["large-2"]["endpoint"] == "https://ais-test-2.openai.azure.com"
+    assert tiers["large"]["endpoint"] == "https://ais-test.openai.azure.com"
     location = load_json(path)["parameters"]["secondaryFoundryLocation"]["value"]
     assert location.startswith("${AZURE_SECONDARY_LOCATION")

@@ -86,21 +86,32 @@ def test_ci_runs_the_repo_ci_script() -> None:
     assert any(s.get("run") == "bash .ci/run" for s in steps)
 
 
-def test_deploy_uses_oidc_and_no_secrets() -> None:
+# The variables azd's GitHub template (azd pipeline config) sets on the job.
+AZD_VARIABLES = (
+    "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_ENV_NAME",
+    "AZURE_LOCATION",
+)  # fmt: skip
+
+
+def test_deploy_signs_in_azd_with_the_github_federated_credential() -> None:
     text = DEPLOY.read_text()
     assert "secrets." not in text
     deploy = load_yaml(DEPLOY)
     job = deploy["jobs"]["deploy"]
     assert job["permissions"]["id-token"] == "write"
-    login = next(s for s in job["steps"] if s.get("uses", "").startswith("azure/login"))
-    assert login["with"] == {
-        "client-id": "${{ vars.AZURE_CLIENT_ID }}",
-        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
-        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
-    }
-    runs = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "azd provision" in runs
-    assert "azd deploy" in runs
+    for name in AZD_VARIABLES:
+        assert job["env"][name] == "${{ vars." + name + " }}"
+    steps = job["steps"]
+    # azure/login's az session cannot refresh its OIDC token; azd's own login can.
+    assert not any(s.get("uses", "").lower().startswith("azure/login") for s in steps)
+    assert "useAzCliAuth" not in text
+    runs = [s.get("run", "") for s in steps]
+    login = next(i for i, r in enumerate(runs) if "azd auth login" in r)
+    assert "--federated-credential-provider github" in runs[login]
+    assert '--client-id "$AZURE_CLIENT_ID"' in runs[login]
+    assert '--tenant-id "$AZURE_TENANT_ID"' in runs[login]
+    provision = next(i for i, r in enumerate(runs) if "azd provision" in r)
+    assert login < provision < next(i for i, r in enumerate(runs) if "azd deploy" in r)
     assert job["needs"] == "checks"  # never deploy what CI has not passed
 
 
@@ -115,6 +126,9 @@ def test_azure_pipelines_stages() -> None:
     deploy_steps = stages["deploy"]["jobs"][0]["strategy"]["runOnce"]["deploy"]["steps"]
     cli = next(s for s in deploy_steps if s.get("task") == "AzureCLI@2")
     assert cli["inputs"]["azureSubscription"] == "${{ variables.azureServiceConnection }}"
+    # The task renews the workload-identity token while the step runs (azd's ADO template).
+    assert cli["inputs"]["keepAzSessionActive"] is True
+    assert "azd config set auth.useAzCliAuth true" in cli["inputs"]["inlineScript"]
     assert "azd provision" in cli["inputs"]["inlineScript"]
     assert "azd deploy" in cli["inputs"]["inlineScript"]
     assert stages["deploy"]["dependsOn"] == "test"

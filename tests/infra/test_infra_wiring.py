@@ -116,8 +116,9 @@ def test_endpoint_and_telemetry_come_from_the_resources() -> None:
     settings = app_settings()
     assert render(settings["FOUNDRY_ENDPOINT"]) == "foundry.outputs.endpoint"
     assert module_file("foundry").name == "foundry.bicep"
-    endpoint = parse_bicep(FOUNDRY)["outputs"]["endpoint"]["value"]
-    assert endpoint == "https://${name}.${endpointHost}"
+    outputs = parse_bicep(FOUNDRY)["outputs"]
+    assert outputs["endpoint"]["value"] == "https://${name}.openai.azure.com"
+    assert outputs["modelsEndpoint"]["value"] == "https://${name}.services.ai.azure.com"
     assert render(settings["APPLICATIONINSIGHTS_CONNECTION_STRING"]) == (
         "monitoring.outputs.connectionString"
     )
@@ -220,12 +221,14 @@ def test_deployment_capacity_comes_from_the_parameter() -> None:
     ("tiers_var", "source"),
     [("primaryTiers", "modelDeployments"), ("secondaryTiers", "secondaryModelDeployments")],
 )
-def test_tier_tpm_is_the_deployment_capacity(tiers_var: str, source: str) -> None:
+def test_tier_tpm_is_the_capacity_or_the_foundry_models_limit(tiers_var: str, source: str) -> None:
     loop = main_bicep()["variables"][tiers_var]["value"]
     detail = loop["loop_type"]["detail"]
     assert detail["array_name"] == source
     item = detail["item_name"]
-    assert render(loop["config"]["tpm"]) == f"1000 * {item}.capacity"
+    assert render(loop["config"]["tpm"]) == (
+        f"({item}.modelFormat == OpenAI) ? 1000 * {item}.capacity : foundryModelsTpm"
+    )
     assert render(loop["config"]["deployment"]) == f"{item}.deploymentName"
 
 
@@ -235,12 +238,12 @@ def test_router_tiers_holds_both_tier_lists() -> None:
 
 def test_tier_objects_have_the_contract_fields() -> None:
     fields = {
-        "name", "deployment", "url_shape", "input_price_per_1m", "output_price_per_1m",
-        "context_window", "capabilities", "tpm", "fallbacks",
+        "name", "deployment", "url_shape", "endpoint", "input_price_per_1m",
+        "output_price_per_1m", "context_window", "capabilities", "tpm", "fallbacks",
     }  # fmt: skip
     variables = main_bicep()["variables"]
     assert set(variables["primaryTiers"]["value"]["config"]) == fields
-    assert set(variables["secondaryTiers"]["value"]["config"]) == fields | {"endpoint"}
+    assert set(variables["secondaryTiers"]["value"]["config"]) == fields
 
 
 # --- resource properties the brief fixes --------------------------------------------------------

@@ -4,7 +4,7 @@ from email.utils import format_datetime
 import pytest
 
 from shared.upstream.health import BreakerPolicy, HealthBook, estimate_tokens
-from shared.upstream.resilience import upstream_wait_s
+from shared.upstream.outcomes import upstream_wait_s
 
 
 class Clock:

@@ -16,7 +16,11 @@ def test_defaults_are_the_seed_tiers() -> None:
     assert settings.tier("large").reasoning
     assert not settings.tier("small").reasoning
     assert settings.default_tier == "large"
-    assert settings.tier("small").endpoint == "https://acct.openai.azure.com"
+    # Phi-4-mini is a Foundry Model: the models route, on the account's services.ai.azure.com host.
+    assert settings.tier("small").url_shape == "models"
+    assert settings.tier("small").endpoint == "https://acct.services.ai.azure.com"
+    assert settings.tier("large").url_shape == "v1"
+    assert settings.tier("large").endpoint == "https://acct.openai.azure.com"
     assert settings.auth_mode == "key"
 
 

@@ -1,0 +1,94 @@
+"""Operator logs: one structured record per event an operator acts on, through Python logging.
+
+Events: a failover, a wait for a 429 or a cooldown, a breaker opening, half-opening or closing,
+a token budget or the request's time budget running out, and Foundry refusing our credential.
+Each record has a readable message (`event key=value ...`, for a console or the Functions host's
+log stream) and the same fields as attributes under `router.*` (`extra=`), which the
+Azure Monitor OpenTelemetry log exporter turns into customDimensions of a trace. Fields are
+tier and deployment names, numbers and error codes: never prompt text, never a credential.
+
+Under Functions the worker's handler on the root logger forwards records to the host, which
+keeps category "Function" from Information up (host.json) and exports them to Application
+Insights as traces. Elsewhere `to_console()` prints them to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Literal
+
+log = logging.getLogger("hybrid_router.ops")
+log.setLevel(logging.INFO)  # records are made even where the root logger says WARNING
+
+BreakerState = Literal["open", "half-open", "closed"]
+Field = str | int | float | None
+
+
+def _emit(level: int, event: str, **fields: Field) -> None:
+    if not log.isEnabledFor(level):
+        return
+    text = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+    extra = {f"router.{k}": v for k, v in fields.items() if v is not None}
+    log.log(level, "%s %s", event, text, extra={"router.event": event, **extra})
+
+
+def failover(from_tier: str, to_tier: str, reason: str) -> None:
+    """The request moves down the chain; `reason` is the error code (or status) that moved it."""
+    _emit(logging.WARNING, "failover", from_tier=from_tier, to_tier=to_tier, reason=reason)
+
+
+def retry_wait(tier: str, wait_s: float, reason: str, attempt: int) -> None:
+    """A wait before another try on the same deployment (a 429's Retry-After or a backoff)."""
+    _emit(
+        logging.INFO,
+        "retry_wait",
+        tier=tier,
+        wait_s=round(wait_s, 3),
+        reason=reason,
+        next_attempt=attempt,
+    )
+
+
+def cooldown_wait(wait_s: float, reasons: str) -> None:
+    """Every deployment is briefly held back; the request waits rather than answer 429."""
+    _emit(logging.INFO, "cooldown_wait", wait_s=round(wait_s, 3), reasons=reasons)
+
+
+def breaker(tier: str, state: BreakerState, cooldown_s: float | None = None) -> None:
+    level = logging.WARNING if state == "open" else logging.INFO
+    _emit(level, "breaker", tier=tier, state=state, cooldown_s=cooldown_s)
+
+
+def token_budget_exhausted(tier: str, wait_s: float, needed: int) -> None:
+    """A tier is skipped: its tokens-per-minute budget can't take this request now."""
+    _emit(
+        logging.WARNING,
+        "token_budget_exhausted",
+        tier=tier,
+        wait_s=round(wait_s, 3),
+        tokens_needed=needed,
+    )
+
+
+def request_budget_exhausted(tier: str, status: int, code: str | None) -> None:
+    """The request's time budget ran out before any deployment answered."""
+    _emit(logging.WARNING, "request_budget_exhausted", last_tier=tier, status=status, code=code)
+
+
+def upstream_auth_failed(tier: str, deployment: str, status: int | None) -> None:
+    _emit(logging.ERROR, "upstream_auth_failed", tier=tier, deployment=deployment, status=status)
+
+
+def to_console() -> None:
+    """Outside Functions, print the router's records to stderr (once; never under Functions,
+    whose worker has its own handler)."""
+    router = logging.getLogger("hybrid_router")
+    if os.environ.get("FUNCTIONS_WORKER_RUNTIME") or router.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    router.addHandler(handler)
+    router.setLevel(logging.INFO)
+    router.propagate = False

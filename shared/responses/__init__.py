@@ -1,0 +1,4 @@
+"""The Responses API in front of tiers that speak it and tiers that speak only chat completions:
+the request read and checked (request.py), translated both ways (to_chat.py, from_chat.py,
+events.py), and the conversation state that lets `previous_response_id` cross tiers and
+instances (store.py)."""

@@ -1,0 +1,47 @@
+"""The upstream APIs the router calls, each described once: what the seam needs to know of it.
+
+Adding an API (e.g. OpenAI Responses) is one more `UpstreamApi` here and a URL shape in
+`urls.py`; the client, the attempts and the resilience loop take it as a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.settings import Tier
+from shared.upstream.health import estimate_tokens
+from shared.upstream.models import Shaped, shape_for_tier
+from shared.upstream.urls import Api
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamApi:
+    name: Api  # what `urls.target(tier, api)` is asked for
+    operation: str  # gen_ai.operation.name of its spans and metrics
+    shape: Callable[[dict[str, Any], Tier], Shaped]  # fit a caller's body to a tier's model
+    estimate_tokens: Callable[[Mapping[str, Any]], int]  # what a body counts against a TPM quota
+    problem: Callable[[dict[str, Any]], str | None]  # None when a 2xx body is a valid answer
+    input_tokens: str  # the usage block's field names
+    output_tokens: str
+
+
+def chat_problem(body: dict[str, Any]) -> str | None:
+    if "error" in body and "choices" not in body:
+        return "an error object"
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return "a body that is not a chat completion (no choices)"
+    return None
+
+
+CHAT = UpstreamApi(
+    name="chat",
+    operation="chat",
+    shape=shape_for_tier,
+    estimate_tokens=estimate_tokens,
+    problem=chat_problem,
+    input_tokens="prompt_tokens",
+    output_tokens="completion_tokens",
+)

@@ -1,0 +1,119 @@
+"""The seam to the network: the one interface the rest of the router calls to reach Foundry.
+
+A dict goes in, with the tier to start from, the request's deadline and the upstream API
+(`apis.CHAT`, ...); out comes a validated JSON answer or an open event stream, with the tier
+that answered and what was changed on the way. Failures are `ApiError`s for the caller (the
+caller's own, passed through, or why no deployment answered); a stream that breaks after its
+first event raises `TransportError` from its iterator. Behind it: shaping per model, the
+health book (budget, cooldown, breaker), retries and failover, one aiohttp pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from opentelemetry.trace import Tracer
+
+from shared import telemetry as t
+from shared.settings import Settings, Tier
+from shared.upstream.apis import CHAT, UpstreamApi
+from shared.upstream.attempts import Attempts, StreamStart
+from shared.upstream.auth import make_auth
+from shared.upstream.client import FoundryClient, TransportError
+from shared.upstream.health import BreakerPolicy, HealthBook
+from shared.upstream.resilience import ONE_SHOT, Resilience, RetryPolicy
+
+__all__ = ["Answered", "Streamed", "TransportError", "Upstream"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    tier: Tier  # who answered
+    body: dict[str, Any]  # the API's answer, validated (chat: has `choices`)
+    headers: Mapping[str, str]
+    changes: tuple[str, ...]  # shaping, dropped parameters, failover: for x-router-adjusted
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    tier: Tier
+    headers: Mapping[str, str]
+    changes: tuple[str, ...]
+    events: AsyncIterator[str]  # each event's data, the first already received
+    aclose: Callable[[], Awaitable[None]]  # always call it: returns or drops the connection
+
+
+class Upstream:
+    def __init__(
+        self,
+        settings: Settings,
+        tracer: Tracer,
+        instruments: t.Instruments,
+        *,
+        client: FoundryClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.client = client or FoundryClient(make_auth(settings), settings.connect_timeout_s)
+        self.health = HealthBook(
+            {tier.name: tier.tpm for tier in settings.tiers},
+            BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
+            clock,
+        )
+        self.resilience = Resilience(
+            settings, self.health, RetryPolicy.from_settings(settings), clock=clock, sleep=sleep
+        )
+        self.attempts = Attempts(self.client, instruments, tracer, settings.stream_idle_timeout_s)
+
+    async def complete(
+        self,
+        first: Tier,
+        body: dict[str, Any],
+        deadline: float,
+        api: UpstreamApi = CHAT,
+        *,
+        one_shot: bool = False,
+    ) -> Answered:
+        """A JSON answer from `first` or its fallbacks. `one_shot`: one attempt at `first` only
+        (the classifier), still charged to and judged by the health book."""
+        outcome = await self.resilience.call(
+            first,
+            body,
+            deadline,
+            partial(self.attempts.complete, api),
+            api,
+            policy=ONE_SHOT if one_shot else None,
+            fallbacks=not one_shot,
+        )
+        answer = outcome.result
+        return Answered(outcome.tier, answer.body, answer.headers, outcome.changes)
+
+    async def stream(
+        self, first: Tier, body: dict[str, Any], deadline: float, api: UpstreamApi = CHAT
+    ) -> Streamed:
+        """An event stream whose first event has arrived; failover is free until then."""
+        outcome = await self.resilience.call(
+            first, body, deadline, partial(self.attempts.stream, api), api
+        )
+        start = outcome.result
+        return Streamed(
+            outcome.tier, start.headers, outcome.changes, _from_first(start), start.aclose
+        )
+
+    def record_usage(self, api: UpstreamApi, tier: Tier, usage: Mapping[str, Any]) -> None:
+        """Token metrics for a stream's usage block, which arrives after the attempt."""
+        self.attempts.record_usage(api, tier, usage)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def _from_first(start: StreamStart) -> AsyncIterator[str]:
+    yield start.first
+    async for data in start.events:
+        yield data
