@@ -30,6 +30,7 @@ from bench.common.table import markdown
 from bench.routing import traffic
 from bench.routing.augment import with_tool_lists
 from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, load, select
+from bench.routing.deciders import ABSTAIN_RULES, AbstainRule
 from bench.routing.design import design_matrix
 from bench.routing.traffic import Routed
 from bench.train_scorer import SEED, fit, head, platt, support
@@ -64,14 +65,14 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> mode
     )
 
 
-def routed(prompts: Sequence[Prompt], scorer: LocalScorer, abstain_to: str) -> list[Routed]:
+def routed(prompts: Sequence[Prompt], scorer: LocalScorer, rule: AbstainRule) -> list[Routed]:
     thresholds = PRESETS[DEFAULT_PRESET]
     out = []
     for p in prompts:
         score = scorer.score(p.messages, p.tools)
         local = thresholds.decide(score.p_large, score.abstain)
-        tier = abstain_to if local == "abstain" else local
-        out.append(Routed(p.source, p.is_complex, tier, local != "abstain"))  # type: ignore[arg-type]
+        tier = rule(p) if local == "abstain" else local
+        out.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
     return out
 
 
@@ -92,8 +93,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         training = with_tool_lists(select([p for p in rows if p.source != source], "tune"))
         scorer = LocalScorer(refit_without(training, shipped))
         left_out = [p for p in rows if p.source == source]
-        to_large = traffic.summarize(routed(left_out, scorer, "large"))
-        to_small = traffic.summarize(routed(left_out, scorer, "small"))
+        to_large = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["to large"]))
+        to_small = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["to small"]))
+        keyword = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["keyword classifier"]))
         label = "complex" if to_large.n_complex else "simple"
         if to_large.n_simple and to_large.n_complex:
             label = "both"
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             _pct(to_small.complex_recall),
             _pct(to_small.simple_to_small),
             _pct(to_large.complex_recall),
+            _pct(keyword.simple_to_small),
+            _pct(keyword.complex_recall),
             _pct(to_large.local_share),
         ]
         table.append(line)
@@ -120,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "complex recall (abstain -> small)",
         "simple to small (abstain -> small)",
         "complex recall (abstain -> large)",
+        "simple to small (keyword classifier)",
+        "complex recall (keyword classifier)",
         "decided locally",
     ]
     text = (

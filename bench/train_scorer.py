@@ -225,13 +225,12 @@ def train(
     p_oof = with_rules(traffic, sigmoid(scale * blended(cap, weight, need_t, gain_t) + offset))
     presets: dict[str, Thresholds] = {}
     for name, (complex_to_small, simple_to_large) in BUDGETS.items():
-        presets[name] = thresholds.choose(
+        presets[name] = t = thresholds.choose(
             p_oof.tolist(),
             y.tolist(),
             complex_to_small=complex_to_small,
             simple_to_large=simple_to_large,
         )
-        t = presets[name]
         local = [t.decide(float(p)) for p in p_oof]
         simple_small = np.mean([d == "small" for d, c in zip(local, y, strict=True) if not c])
         complex_large = np.mean([d != "small" for d, c in zip(local, y, strict=True) if c])
@@ -272,9 +271,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=model.ARTIFACT)
     args = parser.parse_args()
 
-    traffic = load(args.bench_dir / "traffic.jsonl", "tune")
-    traffic += load(args.agent_dir / "traffic.jsonl", "tune")
-    trained = train(with_tool_lists(traffic), load(args.bench_dir / "quality.jsonl", "tune"))
+    routing = load(args.bench_dir / "traffic.jsonl", "tune")
+    agent = load(args.agent_dir / "traffic.jsonl", "tune")
+    trained = train(
+        with_tool_lists([*routing, *agent]), load(args.bench_dir / "quality.jsonl", "tune")
+    )
     args.out.write_text(json.dumps(trained.model.to_dict(), separators=(",", ":")) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
     print("presets for shared/routing/presets.py:")

@@ -171,6 +171,7 @@ class RequestView:
     calls_since_user: int = 0  # tool calls the assistant made after the last user message
     parallel_calls: int = 0  # the most calls in one assistant message since then
     last_is_tool: bool = False  # the turn is to read a tool result
+    tool_names: tuple[str, ...] = ()  # the offered functions' names
 
     @property
     def turn_chars(self) -> int:
@@ -239,7 +240,18 @@ def view_request(
         calls_since_user=calls_since,
         parallel_calls=parallel,
         last_is_tool=role in ("tool", "function"),
+        tool_names=_tool_names(tools),
     )
+
+
+def _tool_names(tools: Sequence[Any] | None) -> tuple[str, ...]:
+    names = []
+    for tool in tools or ():
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if isinstance(name, str) and name:
+            names.append(name)
+    return tuple(names)
 
 
 def turn_signals(view: RequestView) -> dict[str, float]:
@@ -260,8 +272,15 @@ def turn_signals(view: RequestView) -> dict[str, float]:
 
 
 def request_features(view: RequestView) -> tuple[dict[str, float], Terms]:
-    """Every named signal (ALL_SIGNALS) and the hashed terms of a request's last user message."""
-    values, terms = features(view.text)
+    """Every named signal (ALL_SIGNALS) and the hashed terms of a request's last user message.
+
+    An offered tool's name in the ask ("use get_order") says which tool to call, not that the
+    ask is code: it reads as the word "tool"."""
+    text = view.text
+    for name in view.tool_names:
+        if name in text:
+            text = text.replace(name, "tool")
+    values, terms = features(text)
     values.update(turn_signals(view))
     return values, terms
 

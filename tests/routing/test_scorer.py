@@ -191,3 +191,12 @@ def test_score_is_immutable() -> None:
 def test_named_signals_explain_clear_cases() -> None:
     assert score_text(COMPLEX["code"]).signal == "code"
     assert score_text(COMPLEX["multi-step"]).signal == "multi-step"
+
+
+def test_every_turn_under_a_long_policy_with_tools_goes_large() -> None:
+    policy = "# Retail agent policy\n" + "Authenticate the user before any change. " * 120
+    confirm = [{"role": "system", "content": policy}, user("Yes, please proceed.")]
+    score = score_request(confirm, TOOLS)
+    assert score.signal == "policy"
+    for mode in MODES:
+        assert PRESETS[mode].decide(score.p_large) == "large"

@@ -125,3 +125,13 @@ def test_bucket_counts_cover_words_grams_and_bigrams() -> None:
     counts = terms("ab").counts()  # "<ab>" is one 4-gram: the word and its gram, no bigram
     assert sum(counts.values()) == 2
     assert all(0 <= b < features.HASH_BUCKETS for b in counts)
+
+
+def test_an_offered_tool_named_in_the_ask_is_not_code() -> None:
+    tools = [{"type": "function", "function": {"name": "get_order"}}, {"type": "junk"}]
+    ask = [{"role": "user", "content": "Use the get_order tool for order 1182."}]
+    view = view_request(ask, tools)
+    assert view.tool_names == ("get_order",)
+    values, _ = features.request_features(view)
+    assert values["code_syntax"] == 0.0
+    assert signals(ask[0]["content"])["code_syntax"] > 0  # without the tool list it looks like code
