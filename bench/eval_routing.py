@@ -332,10 +332,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         print_headline(results)
 
     latency = measure_latency(typical)
-    print(
-        f"score_request latency: wall p50 {latency.p50_us:.0f} us, p99 {latency.p99_us:.0f} us; "
-        f"CPU p50 {latency.cpu_p50_us:.0f} us, p99 {latency.cpu_p99_us:.0f} us"
-    )
+    with_tools = [p for p in typical if p.has_tools]
+    tools_latency = measure_latency(with_tools) if with_tools else None
+    for name, measured in (("", latency), (" with tools", tools_latency)):
+        if measured is not None:
+            print(
+                f"score_request latency{name}: wall p50 {measured.p50_us:.0f} us, "
+                f"p99 {measured.p99_us:.0f} us; CPU p50 {measured.cpu_p50_us:.0f} us, "
+                f"p99 {measured.cpu_p99_us:.0f} us"
+            )
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_name = None if args.no_plot else "routing-curves.png"
@@ -354,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         presets=PRESETS,
         headline_preset=DEFAULT_PRESET,
         latency=latency,
+        tools_latency=tools_latency,
         artifact_kib=model.ARTIFACT.stat().st_size / 1024,
         published=PUBLISHED,
         plot_name=plot_name,

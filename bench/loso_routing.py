@@ -132,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "# Leave one source out (balanced preset)\n\n"
         "`python bench/loso_routing.py`: the need head refitted without the source, "
         "measured on all of it.\nThe worst cases first: simple to small with every abstention "
-        "sent to large, complex recall with every abstention sent to small.\n\n"
+        "sent to large, complex recall with every abstention sent to small; then the best cases, "
+        "and the keyword stand-in for a classifier in the band (bench/routing/deciders.py).\n\n"
         + markdown(header, table)
         + "\n"
     )

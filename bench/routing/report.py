@@ -125,6 +125,7 @@ def render(
     headline_preset: str,
     latency: Latency,
     artifact_kib: float,
+    tools_latency: Latency | None = None,
     published: Mapping[str, str],
     plot_name: str | None,
 ) -> str:
@@ -140,6 +141,14 @@ def render(
         f"of CPU here. Artifact {artifact_kib:.0f} KiB.",
         "",
     ]
+    if tools_latency is not None:
+        out += [
+            f"The {tools_latency.n} calls on requests with tools alone (agent turns: tool lists, "
+            f"tool calls and results): CPU p50 {tools_latency.cpu_p50_us:.0f} us, "
+            f"p99 {tools_latency.cpu_p99_us:.0f} us; wall clock p50 {tools_latency.p50_us:.0f} "
+            f"us, p99 {tools_latency.p99_us:.0f} us.",
+            "",
+        ]
     for results in splits:
         out += [f"## Split: {results.split}", ""]
         if results.split == "tune":
