@@ -54,6 +54,37 @@ async def azure_v1_chat_completions(req: Request) -> Response:
     return await gateway.chat(req)
 
 
+@http(route="v1/responses", methods=["POST"])
+async def responses_create(req: Request) -> Response:
+    return await gateway.responses(req)
+
+
+@http(route="openai/v1/responses", methods=["POST"])
+async def azure_v1_responses_create(req: Request) -> Response:
+    return await gateway.responses(req)
+
+
+# The AzureOpenAI client with an api-version (the preview Responses API) calls this one.
+@http(route="openai/responses", methods=["POST"])
+async def azure_responses_create(req: Request) -> Response:
+    return await gateway.responses(req)
+
+
+@http(route="openai/responses/{response_id}", methods=["GET", "DELETE"])
+async def azure_responses_stored(req: Request) -> Response:
+    return await gateway.response(req)
+
+
+@http(route="v1/responses/{response_id}", methods=["GET", "DELETE"])
+async def responses_stored(req: Request) -> Response:
+    return await gateway.response(req)
+
+
+@http(route="openai/v1/responses/{response_id}", methods=["GET", "DELETE"])
+async def azure_v1_responses_stored(req: Request) -> Response:
+    return await gateway.response(req)
+
+
 @http(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
     return await gateway.models(req)

@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 
+from devtools import azurite
 from devtools.process import ServerProcess, start_server
 
 ROUTER_PORT = 7071
@@ -31,6 +32,9 @@ def up(argv: list[str]) -> int:
     parser.add_argument(
         "--no-emulator", action="store_true", help="use FOUNDRY_ENDPOINT/ROUTER_TIERS as set"
     )
+    parser.add_argument(
+        "--no-azurite", action="store_true", help="keep Responses state in the router process"
+    )
     args = parser.parse_args(argv)
     wanted = [("--port", args.port)]
     if not args.no_emulator:
@@ -42,13 +46,18 @@ def up(argv: list[str]) -> int:
             return 2
 
     servers: list[ServerProcess] = []
+    storage: azurite.Azurite | None = None
     try:
         env: dict[str, str] = {}
+        if not args.no_azurite:
+            # The Responses API's state store (previous_response_id), as in Azure: blob storage.
+            storage = azurite.start()
+            env["ROUTER_RESPONSES_CONNECTION_STRING"] = storage.connection_string
         if not args.no_emulator:
             emulator_args = ["--port", str(args.emulator_port), "--speed", args.speed]
             emulator = start_server(["-m", "devtools.emulator", *emulator_args])
             servers.append(emulator)
-            env = {
+            env |= {
                 "FOUNDRY_ENDPOINT": emulator.url,
                 "FOUNDRY_API_KEY": "emulator-key",
                 "ROUTER_AUTH_MODE": "key",
@@ -56,6 +65,8 @@ def up(argv: list[str]) -> int:
         router = start_server(["-m", "devtools.localhost", "--port", str(args.port)], env=env)
         servers.append(router)
         print(banner(router.url, servers[0].url if len(servers) > 1 else None), flush=True)
+        if storage is not None:
+            print(f"azurite:  blob service on port {storage.port} (Responses state)", flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         while not stopped.is_set() and all(s.process.poll() is None for s in servers):
@@ -65,6 +76,8 @@ def up(argv: list[str]) -> int:
     finally:
         for server in reversed(servers):
             server.stop()
+        if storage is not None:
+            storage.stop()
     return 0
 
 

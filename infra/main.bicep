@@ -126,6 +126,10 @@ param maximumInstanceCount int = 100
 @description('Concurrent HTTP requests per instance before Flex Consumption scales out.')
 param httpPerInstanceConcurrency int = 32
 
+@minValue(1)
+@description('Days the router keeps a stored Responses API response (store / previous_response_id).')
+param responsesTtlDays int = 30
+
 // ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
@@ -143,6 +147,7 @@ var primaryOpenAiEndpoint = 'https://${foundryAccountName}.openai.azure.com'
 var primaryModelsEndpoint = 'https://${foundryAccountName}.services.ai.azure.com'
 var secondaryOpenAiEndpoint = 'https://${secondaryFoundryAccountName}.openai.azure.com'
 var secondaryModelsEndpoint = 'https://${secondaryFoundryAccountName}.services.ai.azure.com'
+var responsesContainerName = 'router-responses'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
 // Built-in role definition IDs.
@@ -174,6 +179,8 @@ var primaryTiers = [for d in modelDeployments: {
   deployment: d.deploymentName
   url_shape: ((d.modelFormat) == 'OpenAI') ? 'v1' : 'models'
   endpoint: ((d.modelFormat) == 'OpenAI') ? primaryOpenAiEndpoint : primaryModelsEndpoint
+  // Azure OpenAI models also answer the Responses API at /openai/v1/responses.
+  apis: ((d.modelFormat) == 'OpenAI') ? ['chat', 'responses'] : ['chat']
   input_price_per_1m: d.inputPricePer1M
   output_price_per_1m: d.outputPricePer1M
   context_window: d.contextWindow
@@ -187,6 +194,8 @@ var secondaryTiers = [for d in secondaryModelDeployments: {
   deployment: d.deploymentName
   url_shape: ((d.modelFormat) == 'OpenAI') ? 'v1' : 'models'
   endpoint: ((d.modelFormat) == 'OpenAI') ? secondaryOpenAiEndpoint : secondaryModelsEndpoint
+  // Azure OpenAI models also answer the Responses API at /openai/v1/responses.
+  apis: ((d.modelFormat) == 'OpenAI') ? ['chat', 'responses'] : ['chat']
   input_price_per_1m: d.inputPricePer1M
   output_price_per_1m: d.outputPricePer1M
   context_window: d.contextWindow
@@ -245,6 +254,8 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    responsesContainerName: responsesContainerName
+    responsesTtlDays: responsesTtlDays
   }
 }
 
@@ -293,6 +304,10 @@ var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
   AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
   AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
+  // The Responses API state, in this account's blobs (AzureWebJobsStorage__blobServiceUri), with
+  // the identity's Storage Blob Data Owner role granted below for the host: no new role.
+  ROUTER_RESPONSES_CONTAINER: responsesContainerName
+  ROUTER_RESPONSES_TTL_S: string(responsesTtlDays * 86400)
 }
 
 module functionApp 'modules/function-app.bicep' = {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-ROLES = ("system", "developer", "user", "assistant", "tool")
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+ROLES: tuple[Role, ...] = get_args(Role)
 # The largest answer any supported model gives (GPT-5: 128k output tokens).
 MAX_OUTPUT_TOKENS = 128_000
 
@@ -53,7 +54,9 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+# Bounds inside the type, so that the JSON Schema of `X | None` carries them (minimum/maximum).
+OutputTokens = Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS), BeforeValidator(_whole)]
+Choices = Annotated[int, Field(ge=1, le=128), BeforeValidator(_whole)]
 INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens")
 
 
@@ -64,11 +67,41 @@ class ContentPart(BaseModel):
     text: str | None = None
 
 
+# OpenAI's rules across a message's fields, as JSON Schema for the OpenAPI document (which is
+# derived from these models); `check_message` enforces the same two rules on every request.
+MESSAGE_RULES: dict[str, Any] = {
+    "allOf": [
+        {  # content may be missing or null only on an assistant message that calls tools
+            "if": {
+                "required": ["role", "tool_calls"],
+                "properties": {
+                    "role": {"const": "assistant"},
+                    "tool_calls": {"type": "array", "minItems": 1},
+                },
+            },
+            "else": {"required": ["content"], "properties": {"content": {"not": {"type": "null"}}}},
+        },
+        {  # a tool result names the call it answers
+            "if": {"required": ["role"], "properties": {"role": {"const": "tool"}}},
+            "then": {
+                "required": ["tool_call_id"],
+                "properties": {"tool_call_id": {"type": "string"}},
+            },
+        },
+    ]
+}
+# As OpenAI: stream_options only with stream: true (checked in parse_chat_request).
+STREAM_OPTIONS_RULE: dict[str, Any] = {
+    "if": {"required": ["stream_options"], "properties": {"stream_options": {"type": "object"}}},
+    "then": {"required": ["stream"], "properties": {"stream": {"const": True}}},
+}
+
+
 class Message(BaseModel):
     # Extra fields (name, ...) pass through to the model untouched.
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, json_schema_extra=MESSAGE_RULES)
 
-    role: Literal["system", "developer", "user", "assistant", "tool"]
+    role: Role
     content: str | list[ContentPart] | None = None
     tool_calls: list[dict[str, Any]] | None = None
     tool_call_id: str | None = None
@@ -96,7 +129,7 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     """The fields the router reads; all others are kept in the raw body and forwarded."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, json_schema_extra=STREAM_OPTIONS_RULE)
 
     model: str = Field(min_length=1)
     messages: list[Message] = Field(min_length=1)
@@ -104,9 +137,9 @@ class ChatRequest(BaseModel):
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    max_tokens: WholeNumber | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
-    max_completion_tokens: WholeNumber | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
-    n: WholeNumber | None = Field(default=None, ge=1, le=128)
+    max_tokens: OutputTokens | None = None
+    max_completion_tokens: OutputTokens | None = None
+    n: Choices | None = None
     tools: list[Tool] | None = None
     user: str | None = None
 

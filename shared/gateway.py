@@ -18,6 +18,8 @@ from shared import openapi
 from shared import telemetry as t
 from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
 from shared.edge import RouteTable, deployment_in_path, with_model
+from shared.responses.service import Answered, ResponsesApi
+from shared.responses.store import make_store
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
 from shared.routing.eligibility import chat_needs
@@ -126,6 +128,14 @@ class Gateway:
             ),
             TtlCache(settings.session_ttl_s, settings.session_max),
         )
+        self.responses_api = ResponsesApi(
+            settings,
+            make_store(settings),
+            self._decide,
+            self.upstream,
+            self._count_usage,
+            self._count_cost,
+        )
 
     @classmethod
     def from_env(cls) -> Gateway:
@@ -171,8 +181,10 @@ class Gateway:
     ) -> Decision:
         session = session_header or chat.user
         with self.tracer.start_as_current_span("router.decide") as span:
+            # the Responses API passes its tools on `chat` and its translated messages in `body`
+            tools = body.get("tools") or chat.tools
             decision = await self.policy.decide(
-                chat.model, body["messages"], body.get("tools"), session, chat_needs(body)
+                chat.model, body["messages"], tools, session, chat_needs(body)
             )
             span.set_attributes(
                 {
@@ -190,6 +202,22 @@ class Gateway:
             1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
         )
         return decision
+
+    @guarded
+    async def responses(self, request: Request) -> Response:
+        """POST /v1/responses: the work is shared/responses'; here only the HTTP answer."""
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        raw = await self._read_body(request)
+        session = request.headers.get(SESSION_HEADER)
+        return responses_answer(await self.responses_api.create(raw, session, deadline))
+
+    @guarded
+    async def response(self, request: Request) -> Response:
+        """GET or DELETE /v1/responses/{id}."""
+        response_id = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if request.method == "DELETE":
+            return JsonResponse(await self.responses_api.delete(response_id))
+        return JsonResponse(await self.responses_api.retrieve(response_id))
 
     @guarded
     async def route(self, request: Request) -> Response:
@@ -270,12 +298,25 @@ class Gateway:
         choices = reply.body.get("choices") or [{}]
         return content_text((choices[0].get("message") or {}).get("content"))
 
+    def _count_cost(self, tier: Tier, cost: float) -> None:
+        self.instruments.cost.add(cost, {t.TIER: tier.name})
+
     def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
         self.instruments.cost.add(cost, {t.TIER: tier.name})
         self.upstream.record_usage(CHAT, tier, usage)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
+        await self.responses_api.aclose()
+
+
+def responses_answer(answered: Answered) -> Response:
+    headers = answer_headers(answered.decision, answered.tier, answered.changes)
+    if answered.events is not None:
+        headers["cache-control"] = "no-cache"
+        return StreamingResponse(answered.events, media_type="text/event-stream", headers=headers)
+    headers["x-router-cost-usd"] = f"{answered.cost:.8f}"
+    return JsonResponse(answered.body, headers=headers)
 
 
 def model_object(name: str) -> dict[str, Any]:

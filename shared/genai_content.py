@@ -44,6 +44,54 @@ def output_messages(choices: Any) -> list[Message]:
     return out
 
 
+def response_input(value: Any) -> list[Message]:
+    """A Responses API `input` (a string, or a list of items) -> the conventions' messages."""
+    if isinstance(value, str):
+        return [{"role": "user", "parts": [{"type": "text", "content": value}]}]
+    if not isinstance(value, list):
+        return []
+    return _items([item for item in value if isinstance(item, dict)])
+
+
+def response_output(answer: dict[str, Any]) -> list[Message]:
+    """A Responses API answer's `output` items -> the conventions' output messages."""
+    output = answer.get("output")
+    if not isinstance(output, list):
+        return []
+    messages = _items([item for item in output if isinstance(item, dict)], role="assistant")
+    reason = (answer.get("incomplete_details") or {}).get("reason") or (
+        "stop" if answer.get("status") == "completed" else answer.get("status") or ""
+    )
+    return [{**m, "finish_reason": reason} for m in messages]
+
+
+def _items(items: list[dict[str, Any]], role: str = "user") -> list[Message]:
+    """Responses items: messages keep their role; function calls and their outputs become
+    tool_call / tool_call_response parts (of an assistant and a tool message)."""
+    out: list[Message] = []
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "message" or "role" in item:
+            out.append(_message(item))
+        elif kind == "function_call":
+            out.append({"role": "assistant", "parts": [_function_call(item)]})
+        elif kind == "function_call_output":
+            response = {"id": item.get("call_id"), "response": item.get("output")}
+            out.append({"role": "tool", "parts": [{"type": "tool_call_response", **response}]})
+        else:  # reasoning, web search calls...: kept whole, under their own type
+            out.append({"role": role, "parts": [_content_part(item)]})
+    return out
+
+
+def _function_call(item: dict[str, Any]) -> Part:
+    return {
+        "type": "tool_call",
+        "id": item.get("call_id"),
+        "name": item.get("name", ""),
+        "arguments": _arguments(item.get("arguments")),
+    }
+
+
 def _message(message: dict[str, Any]) -> Message:
     role = str(message.get("role") or "user")
     parts: list[Part] = []
@@ -79,8 +127,12 @@ def _content_parts(content: Any) -> list[Part]:
 
 def _content_part(item: dict[str, Any]) -> Part:
     kind = item.get("type")
-    if kind == "text":
+    if kind in ("text", "input_text", "output_text"):
         return {"type": "text", "content": item.get("text", "")}
+    if kind == "refusal":
+        return {"type": "text", "content": item.get("refusal", "")}
+    if kind == "input_image" and isinstance(item.get("image_url"), str):
+        return _content_part({"type": "image_url", "image_url": {"url": item["image_url"]}})
     if kind == "image_url":
         image = item.get("image_url") or {}
         url = image.get("url", "") if isinstance(image, dict) else str(image)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
-from shared.api import MAX_OUTPUT_TOKENS
+from shared.api import ChatRequest
+from shared.responses import schema as responses_schema
+from shared.routing.policy import DecidedBy
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -99,110 +101,28 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
                     },
                 }
             },
+            **responses_schema.paths(models),
         },
         "components": {
             "securitySchemes": {
                 "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}
             },
-            "schemas": {**SCHEMAS, "ChatRequest": chat_request_schema(models)},
+            "schemas": {**SCHEMAS, **request_schemas(models)},
         },
     }
 
 
-def _optional(schema: dict[str, Any]) -> dict[str, Any]:
-    """Optional fields also accept null, as OpenAI's do."""
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-CONTENT = {
-    "anyOf": [
-        {"type": "string"},
-        {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["type"],
-                "properties": {"type": {"type": "string"}, "text": _optional({"type": "string"})},
-            },
-        },
-    ]
-}
-# OpenAI's rules: content is required, except on an assistant message that calls tools.
-MESSAGE = {
-    "oneOf": [
-        {
-            "type": "object",
-            "required": ["role", "content"],
-            "properties": {"role": {"enum": ["system", "developer", "user"]}, "content": CONTENT},
-        },
-        {
-            "type": "object",
-            "required": ["role", "content"],
-            "properties": {"role": {"const": "assistant"}, "content": CONTENT},
-        },
-        {
-            "type": "object",
-            "required": ["role", "tool_calls"],
-            "properties": {
-                "role": {"const": "assistant"},
-                "content": {"type": "null"},
-                "tool_calls": {"type": "array", "minItems": 1, "items": {"type": "object"}},
-            },
-        },
-        {
-            "type": "object",
-            "required": ["role", "content", "tool_call_id"],
-            "properties": {
-                "role": {"const": "tool"},
-                "content": CONTENT,
-                "tool_call_id": {"type": "string"},
-            },
-        },
-    ]
-}
-
-
-OUTPUT_TOKENS = {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_TOKENS}
-TOOL = {
-    "type": "object",
-    "required": ["function"],
-    "properties": {
-        "type": {"const": "function"},
-        "function": {
-            "type": "object",
-            "required": ["name"],
-            "properties": {"name": {"type": "string"}},
-        },
-    },
-}
-
-
-def chat_request_schema(models: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["model", "messages"],
-        "properties": {
-            "model": {"enum": list(models), "description": "auto, a tier or a deployment"},
-            "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
-            "stream": _optional({"type": "boolean"}),
-            "stream_options": _optional(
-                {"type": "object", "properties": {"include_usage": {"type": "boolean"}}}
-            ),
-            "temperature": _optional({"type": "number", "minimum": 0, "maximum": 2}),
-            "top_p": _optional({"type": "number", "minimum": 0, "maximum": 1}),
-            "max_tokens": _optional(OUTPUT_TOKENS),
-            "max_completion_tokens": _optional(OUTPUT_TOKENS),
-            "n": _optional({"type": "integer", "minimum": 1, "maximum": 128}),
-            "tools": _optional({"type": "array", "items": TOOL}),
-            "user": _optional({"type": "string"}),
-        },
-        # As OpenAI: stream_options only with stream: true.
-        "if": {
-            "required": ["stream_options"],
-            "properties": {"stream_options": {"type": "object"}},
-        },
-        "then": {"required": ["stream"], "properties": {"stream": {"const": True}}},
+def request_schemas(models: tuple[str, ...]) -> dict[str, Any]:
+    """ChatRequest and the schemas it uses, derived from the pydantic models in shared/api.py
+    (their fields, Literals, bounds and cross-field rules); only `model` is narrowed here, to
+    the values this router accepts."""
+    schema = ChatRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    used = schema.pop("$defs")
+    schema["properties"]["model"] = {
+        "enum": list(models),
+        "description": "auto, a tier or a deployment",
     }
+    return {**used, "ChatRequest": schema}
 
 
 SCHEMAS: dict[str, Any] = {
@@ -240,7 +160,7 @@ SCHEMAS: dict[str, Any] = {
             "tier": {"type": "string"},
             "deployment": {"type": "string"},
             "reason": {"type": "string"},
-            "decided_by": {"enum": ["pin", "session", "scorer", "classifier", "cache", "default"]},
+            "decided_by": {"enum": list(get_args(DecidedBy))},
             "score": {"type": ["number", "null"]},
             "classifier_ms": {"type": ["number", "null"]},
         },

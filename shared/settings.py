@@ -13,6 +13,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 UrlShape = Literal["v1", "deployments", "models", "url"]
+# The upstream APIs a tier's deployment has: Azure OpenAI models have both, others chat only.
+API_NAMES = ("chat", "responses")
 AuthMode = Literal["key", "entra"]
 ExtraParameters = Literal["pass-through", "drop", "error"]
 URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "models", "url")
@@ -52,6 +54,7 @@ class Tier:
     capabilities: frozenset[str] = frozenset()
     tpm: int | None = None
     fallbacks: tuple[str, ...] = ()
+    apis: frozenset[str] = frozenset({"chat"})
     # None: from the tier's kind (KIND_TIMEOUTS) or ROUTER_ATTEMPT_TIMEOUT_S / ..._FIRST_TOKEN_...
     attempt_timeout_s: float | None = None
     first_token_timeout_s: float | None = None
@@ -59,6 +62,10 @@ class Tier:
     @property
     def reasoning(self) -> bool:
         return "reasoning" in self.capabilities
+
+    @property
+    def speaks_responses(self) -> bool:
+        return "responses" in self.apis
 
     @property
     def kind(self) -> TierKind:
@@ -126,6 +133,11 @@ class Settings:
     max_retry_wait_s: float = 10.0
     breaker_failures: int = 5
     breaker_cooldown_s: float = 30.0
+    # Responses API state (shared/responses/store.py): blob storage, else in-process.
+    responses_connection_string: str | None = field(default=None, repr=False)
+    responses_blob_url: str | None = None
+    responses_container: str = "router-responses"
+    responses_ttl_s: float = 30 * 24 * 3600.0
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -155,6 +167,7 @@ class Settings:
                     "host": urlsplit(t.endpoint).hostname,
                     "url_shape": t.url_shape,
                     "capabilities": sorted(t.capabilities),
+                    "apis": sorted(t.apis),
                     "tpm": t.tpm,
                     "fallbacks": list(t.fallbacks),
                     "attempt_timeout_s": t.attempt_limit_s,
@@ -193,6 +206,7 @@ LARGE_DEFAULT = {
     # tool calling (Microsoft Learn, "Foundry Models sold directly by Azure", GPT-5 capabilities,
     # learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/models-sold-directly-by-azure).
     "capabilities": ["reasoning", "tools", "vision", "json_schema"],
+    "apis": ["chat", "responses"],
 }
 TOOL_LOOPS = ("per-turn", "sticky")
 
@@ -257,6 +271,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_retry_wait_s=reader.number("ROUTER_MAX_RETRY_WAIT_S", 10, low=0),
         breaker_failures=int(reader.number("ROUTER_BREAKER_FAILURES", 5, low=1)),
         breaker_cooldown_s=reader.number("ROUTER_BREAKER_COOLDOWN_S", 30, low=0),
+        responses_connection_string=reader.text("ROUTER_RESPONSES_CONNECTION_STRING", "") or None,
+        # Identity-based host storage (AzureWebJobsStorage__blobServiceUri) is the app's account.
+        responses_blob_url=reader.text(
+            "ROUTER_RESPONSES_BLOB_URL", reader.text("AzureWebJobsStorage__blobServiceUri", "")
+        )
+        or None,
+        responses_container=reader.text("ROUTER_RESPONSES_CONTAINER", "router-responses"),
+        responses_ttl_s=reader.number("ROUTER_RESPONSES_TTL_S", 30 * 24 * 3600, low=1),
     )
 
 
@@ -363,11 +385,20 @@ def _parse_tier(
             capabilities=frozenset(_strings(spec.get("capabilities", []))),
             tpm=None if spec.get("tpm") is None else int(_non_negative(spec["tpm"])),
             fallbacks=tuple(_strings(spec.get("fallbacks", []))),
+            apis=_apis(spec.get("apis", ["chat"])),
             attempt_timeout_s=_timeout(spec, "attempt_timeout_s", overrides),
             first_token_timeout_s=_timeout(spec, "first_token_timeout_s", overrides),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError("ROUTER_TIERS", f"{where}: {exc}") from None
+
+
+def _apis(value: object) -> frozenset[str]:
+    apis = frozenset(_strings(value))
+    unknown = sorted(apis - set(API_NAMES))
+    if unknown or "chat" not in apis:
+        raise ValueError(f"apis must list 'chat' and may add 'responses', got {value!r}")
+    return apis
 
 
 def _timeout(spec: dict[str, Any], key: str, overrides: Mapping[str, float | None]) -> float | None:

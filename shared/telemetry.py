@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
@@ -287,11 +288,14 @@ def _url_parts(url: str) -> tuple[str, str, str, int]:
     return full, parts.scheme, parts.hostname or "", port
 
 
-def attempt_attributes(url: str, deployment: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The attributes an attempt's span starts with (name: f"chat {deployment}", kind CLIENT)."""
+def attempt_attributes(
+    url: str, deployment: str, body: Mapping[str, Any], operation: str = "chat"
+) -> dict[str, Any]:
+    """The attributes an attempt's span starts with (name: f"{operation} {deployment}", kind
+    CLIENT); `operation` is the GenAI operation name of the upstream API ("chat", ...)."""
     full, scheme, host, port = _url_parts(url)
     attributes: dict[str, Any] = {
-        OPERATION: "chat",
+        OPERATION: operation,
         PROVIDER: PROVIDER_NAME,
         SYSTEM: PROVIDER_NAME,
         REQUEST_MODEL: deployment,
@@ -306,6 +310,7 @@ def attempt_attributes(url: str, deployment: str, body: Mapping[str, Any]) -> di
         (REQUEST_TOP_P, "top_p"),
         (REQUEST_MAX_TOKENS, "max_tokens"),
         (REQUEST_MAX_TOKENS, "max_completion_tokens"),
+        (REQUEST_MAX_TOKENS, "max_output_tokens"),
     ):
         value = body.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -337,15 +342,21 @@ def attempt_failed(span: Span, error_type: str, status: int | None = None) -> No
     span.set_status(Status(StatusCode.ERROR))
 
 
-def attempt_answered(span: Span, status: int, answer: Mapping[str, Any]) -> None:
-    """A whole JSON answer: status, response model and id, finish reasons, token usage."""
+CHAT_USAGE = ("prompt_tokens", "completion_tokens")
+
+
+def attempt_answered(
+    span: Span, status: int, answer: Mapping[str, Any], usage_keys: tuple[str, str] = CHAT_USAGE
+) -> None:
+    """A whole JSON answer: status, response model and id, finish reasons, token usage (under
+    the API's names for input and output tokens)."""
     span.set_attribute(HTTP_STATUS, status)
     _set_response(span, answer.get("model"), answer.get("id"))
     choices = answer.get("choices") or []
     reasons = [str(c.get("finish_reason")) for c in choices if c.get("finish_reason")]
     if reasons:
         span.set_attribute(FINISH_REASONS, reasons)
-    _set_usage(span, answer.get("usage"))
+    _set_usage(span, answer.get("usage"), usage_keys)
 
 
 def _set_response(span: Span, model: Any, response_id: Any) -> None:
@@ -355,10 +366,10 @@ def _set_response(span: Span, model: Any, response_id: Any) -> None:
         span.set_attribute(RESPONSE_ID, str(response_id))
 
 
-def _set_usage(span: Span, usage: Any) -> None:
+def _set_usage(span: Span, usage: Any, names: tuple[str, str] = CHAT_USAGE) -> None:
     if not isinstance(usage, Mapping):
         return
-    for key, name in ((INPUT_TOKENS, "prompt_tokens"), (OUTPUT_TOKENS, "completion_tokens")):
+    for key, name in zip((INPUT_TOKENS, OUTPUT_TOKENS), names, strict=True):
         value = usage.get(name)
         if isinstance(value, int):
             span.set_attribute(key, value)
@@ -368,16 +379,43 @@ class StreamRecord:
     """What a streamed attempt's span needs, gathered chunk by chunk; `end` ends the span when the
     stream ends (not at its first event), with model, finish reasons and usage."""
 
-    def __init__(self, span: Span, capture: bool = False) -> None:
+    def __init__(
+        self, span: Span, capture: bool = False, usage_keys: tuple[str, str] = CHAT_USAGE
+    ) -> None:
         self.span = span
+        self.usage_keys = usage_keys
         self.model: Any = None
         self.response_id: Any = None
         self.usage: Any = None
         self.finish_reasons: dict[int, str] = {}
         self.output = genai_content.StreamedOutput() if capture else None
+        self.done = False
+        self.malformed = False
         self.ended = False
 
+    @property
+    def whole(self) -> bool:
+        """The answer ended ([DONE], or a finish reason: the relay's rule for a whole answer)."""
+        return self.done or bool(self.finish_reasons)
+
+    def see(self, data: str) -> bool:
+        """One event's data; False when it is not JSON (a malformed chunk)."""
+        if data == "[DONE]":
+            self.done = True
+            return True
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            self.malformed = True
+            return False
+        if isinstance(chunk, dict):
+            self.observe(chunk)
+        return True
+
     def observe(self, chunk: Mapping[str, Any]) -> None:
+        if str(chunk.get("type", "")).startswith("response."):
+            self._observe_event(chunk)
+            return
         self.model = self.model or chunk.get("model")
         self.response_id = self.response_id or chunk.get("id")
         if chunk.get("usage"):
@@ -389,17 +427,36 @@ class StreamRecord:
             if self.output is not None:
                 self.output.add(index, choice.get("delta") or {})
 
+    def _observe_event(self, event: Mapping[str, Any]) -> None:
+        """A Responses API stream event: the response object rides on its lifecycle events."""
+        response = event.get("response")
+        if not isinstance(response, Mapping):
+            return
+        self.model = response.get("model") or self.model
+        self.response_id = response.get("id") or self.response_id
+        self.usage = response.get("usage") or self.usage
+        kind = event.get("type")
+        if kind == "response.completed":
+            self.finish_reasons[0] = "stop"
+        elif kind == "response.incomplete":
+            reason = (response.get("incomplete_details") or {}).get("reason")
+            self.finish_reasons[0] = str(reason or "incomplete")
+
     def end(self, error_type: str | None = None) -> None:
-        """Once: from the relay's end, whichever way the stream ended."""
+        """Once, whichever way the stream ended. Without a named failure, a stream that stopped
+        before its answer ended is "malformed_chunk" (the relay gives up on one) or "abandoned"
+        (the caller left)."""
         if self.ended:
             return
         self.ended = True
+        if error_type is None and not self.whole:
+            error_type = "malformed_chunk" if self.malformed else "abandoned"
         _set_response(self.span, self.model, self.response_id)
         if self.finish_reasons:
             self.span.set_attribute(
                 FINISH_REASONS, [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
             )
-        _set_usage(self.span, self.usage)
+        _set_usage(self.span, self.usage, self.usage_keys)
         if self.output is not None:
             self.span.set_attribute(
                 OUTPUT_MESSAGES, genai_content.dumps(self.output.messages(self.finish_reasons))
@@ -409,13 +466,45 @@ class StreamRecord:
         self.span.end()
 
 
-def record_content(span: Span, messages: Any, answer: Mapping[str, Any] | None = None) -> None:
+async def observed(events: AsyncIterator[str], record: StreamRecord) -> AsyncGenerator[str, None]:
+    """The rest of a stream's event data (after the first, which the attempt shows `record`
+    itself), unchanged, each shown to `record`, which ends the attempt's span when the stream
+    ends: at its end, on a break (error.type: the failure), or when the reader stops (after the
+    answer; or before it: the caller left, or the relay gave up on a malformed chunk)."""
+    error: str | None = None
+    try:
+        async for data in events:
+            record.see(data)
+            yield data
+        if not record.whole:
+            error = "malformed_chunk" if record.malformed else "incomplete_stream"
+    except GeneratorExit:
+        raise
+    except BaseException as exc:  # a cut or stall: the transport's name for it
+        error = str(getattr(exc, "failure", "") or type(exc).__name__)
+        raise
+    finally:
+        record.end(error)
+
+
+def record_content(
+    span: Span, body: Mapping[str, Any], answer: Mapping[str, Any] | None = None
+) -> None:
     """Prompt and answer on the span, in the GenAI conventions' structure (only when capture is
-    on: the caller checks `capture_content`)."""
-    span.set_attribute(INPUT_MESSAGES, genai_content.dumps(genai_content.input_messages(messages)))
-    if answer is not None:
-        output = genai_content.output_messages(answer.get("choices") or [])
-        span.set_attribute(OUTPUT_MESSAGES, genai_content.dumps(output))
+    on: the caller checks `capture_content`). Chat's `messages` / `choices`, or the Responses
+    API's `input` / `output`."""
+    if "messages" in body:
+        sent = genai_content.input_messages(body.get("messages"))
+    else:
+        sent = genai_content.response_input(body.get("input"))
+    span.set_attribute(INPUT_MESSAGES, genai_content.dumps(sent))
+    if answer is None:
+        return
+    if "choices" in answer:
+        output = genai_content.output_messages(answer.get("choices"))
+    else:
+        output = genai_content.response_output(dict(answer))
+    span.set_attribute(OUTPUT_MESSAGES, genai_content.dumps(output))
 
 
 def trace_headers() -> dict[str, str]:

@@ -57,7 +57,19 @@ def _clean_emulator(request: pytest.FixtureRequest) -> None:
             emulator.reset()
 
 
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""
+    from devtools import azurite as storage
+
+    server = storage.start()
+    yield server.connection_string
+    server.stop()
+
+
 StartRouter = Callable[..., str]
+# Router URL -> the lines its process printed so far (its operator logs among them).
+ROUTER_OUTPUT: dict[str, list[str]] = {}
 
 
 @pytest.fixture(scope="session")
@@ -74,11 +86,19 @@ def start_router(emulator: Emulator) -> Iterator[StartRouter]:
         }
         server = start_server(["-m", "devtools.localhost", "--port", "0"], env=env)
         started.append(server)
+        ROUTER_OUTPUT[server.url] = server.output
         return server.url
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def router_output(start_router: StartRouter) -> dict[str, list[str]]:
+    """Router URL -> the lines its process printed (a fixture: pytest's conftest module is not
+    the `tests.conftest` a test can import)."""
+    return ROUTER_OUTPUT
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,14 @@ Route = Literal["v1", "deployments", "models"]
 dated api-version), Foundry Models inference (`model` in the body, its own api-version)."""
 
 
+# What the proxy_page fault answers with a 200: (body, headers, content type).
+PROXY_PAGES: dict[str, tuple[bytes, list[tuple[bytes, bytes]], bytes]] = {
+    "html": (b"<html><body><h1>Gateway</h1><p>Please sign in.</p></body></html>", [], b"text/html"),
+    "text": (b"upstream connect error or disconnect/reset before headers", [], b"text/plain"),
+    "json_without_choices": (b'{"status": "ok", "message": "accepted"}', [], wire.JSON),
+}
+
+
 class Delivery:
     """How to deliver an answer: seconds before the first byte, seconds spread over the rest
     of a stream, and the shaping fault, if any."""
@@ -187,7 +195,7 @@ class ChatEndpoint:
                 if fault.kind in SHAPING:
                     shaping = fault
                 elif fails:
-                    await self._fail(fault, deployment, body, receive)
+                    await self._fail(fault, deployment, body, receive, send)
                     return
 
         if deployment.reasoning:
@@ -248,6 +256,7 @@ class ChatEndpoint:
         deployment: DeploymentConfig,
         body: dict[str, Any],
         receive: wire.Receive,
+        send: wire.Send,
     ) -> None:
         """Answer (or refuse to answer) as the fault says."""
         kind, p = fault.kind, fault.params
@@ -287,6 +296,9 @@ class ChatEndpoint:
             raise errors.content_filter(p["category"], p["severity"])
         if kind == "reject_param":
             raise errors.unsupported_parameter(p["param"])
+        if kind == "proxy_page":
+            await wire.send_bytes(send, 200, *PROXY_PAGES[p["body"]])
+            return
         raise AssertionError(f"unhandled fault kind {kind}")
 
     async def _complete(
@@ -326,6 +338,11 @@ class ChatEndpoint:
             "choices": choices,
             "usage": usage,
         }
+        if delivery.fault is not None and delivery.fault.kind == "trickle":
+            await wire.trickle_bytes(
+                send, orjson.dumps(payload), headers, delivery.fault.params["over_s"]
+            )
+            return
         await wire.send_bytes(send, 200, orjson.dumps(payload), headers)
 
     async def _stream(

@@ -30,11 +30,17 @@ PARAMS: dict[str, dict[str, Any]] = {
     "reject_param": {"param": ...},
     "flapping": {"pattern": None, "fail_every": None, "status": 500, "retry_after_s": None},
     "classify_answer": {"text": ...},
+    # A 200 that is not a chat completion, as a proxy or gateway in the path may answer.
+    "proxy_page": {"body": "html"},
+    # A whole, valid JSON answer whose body arrives in pieces spread over `over_s`.
+    "trickle": {"over_s": 30},
 }
+PROXY_BODIES = ("html", "text", "json_without_choices")
 KINDS = tuple(PARAMS)
 STREAM_ONLY = frozenset({"stream_cut", "stream_stall", "malformed_chunk", "no_done"})
+JSON_ONLY = frozenset({"trickle"})
 # Faults that change how a normal answer is delivered, rather than replacing it.
-SHAPING = STREAM_ONLY | {"slow_first_token", "classify_answer"}
+SHAPING = STREAM_ONLY | JSON_ONLY | {"slow_first_token", "classify_answer"}
 
 _ids = itertools.count(1)
 
@@ -100,7 +106,7 @@ def parse_fault(spec: dict[str, Any], deployments: set[str]) -> Fault:
     missing = [k for k, v in params.items() if v is ...]
     if missing:
         raise ValueError(f"{kind} needs {missing}")
-    for name in ("retry_after_s", "retry_after_ms", "max_s", "delay_ms"):
+    for name in ("retry_after_s", "retry_after_ms", "max_s", "delay_ms", "over_s"):
         _number(params, name)
     if "after_chunks" in params:
         value = params["after_chunks"]
@@ -109,6 +115,8 @@ def parse_fault(spec: dict[str, Any], deployments: set[str]) -> Fault:
     for name in ("param", "text", "category", "severity"):
         if name in params and not isinstance(params[name], str):
             raise ValueError(f"{name} must be a string")
+    if kind == "proxy_page" and params["body"] not in PROXY_BODIES:
+        raise ValueError(f"proxy_page body must be one of {list(PROXY_BODIES)}")
     fault = Fault(kind=kind, deployment=deployment, times=times, params=params)
     if kind == "server_error" and params["status"] not in (500, 502, 504):
         raise ValueError("server_error status must be 500, 502 or 504")
@@ -141,6 +149,8 @@ def _applies(fault: Fault, traits: RequestTraits) -> bool:
     kind = fault.kind
     if kind in STREAM_ONLY:
         return traits.stream
+    if kind in JSON_ONLY:
+        return not traits.stream
     if kind == "classify_answer":
         return traits.classification
     if kind == "reject_param":

@@ -5,6 +5,8 @@ OperationNotSupported; JSON and streaming (events in OpenAI's order); function c
 (default true), `previous_response_id`, GET and DELETE of a stored response; reasoning models
 put a reasoning item first and refuse sampling parameters. Answers come from answers.py, the
 same replies the chat endpoints give. Independent of the router's code on purpose.
+Faults (/control/faults) that apply here: rate_limit, server_error, unavailable (the answer
+replaced) and stream_cut (the connection dropped after `after_chunks` events).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from devtools.emulator import answers, auth, errors
 from devtools.emulator.chat import latency_for
 from devtools.emulator.config import DeploymentConfig
 from devtools.emulator.errors import ApiError
+from devtools.emulator.faults import Fault, RequestTraits
 from devtools.emulator.state import EmulatorState
 
 OPENAI_FAMILIES = ("gpt-", "o1", "o3", "o4", "codex")
+FAULTS = frozenset({"rate_limit", "server_error", "unavailable", "stream_cut"})
 SAMPLING = ("temperature", "top_p")
 MAX_STORED = 10_000
 
@@ -146,6 +150,10 @@ class ResponsesApi:
                 raise errors.deployment_not_found()
             if not speaks_responses(deployment):
                 raise not_supported(name)
+            fault = self._fault(name, body)
+            if fault is not None:
+                record["fault"] = fault.kind
+                _raise_fault(fault)
             turn = self._turn(body, deployment)
         except ApiError as e:
             record["status"] = e.status
@@ -157,9 +165,18 @@ class ResponsesApi:
         stats.statuses["200"] += 1
         delay = latency_for(deployment, raw, self.state.config.speed, False)
         if body.get("stream"):
-            return StreamingResponse(turn.events(delay), media_type="text/event-stream")
+            cut = fault.params["after_chunks"] if fault is not None else None
+            return StreamingResponse(turn.events(delay, cut), media_type="text/event-stream")
         await asyncio.sleep(delay)
         return _json(turn.response)
+
+    def _fault(self, name: str, body: dict[str, Any]) -> Fault | None:
+        faults = self.state.faults
+        traits = RequestTraits(bool(body.get("stream")), False, frozenset(body))
+        taken = faults.take(name, traits) if faults else None
+        if taken is None or not taken[1] or taken[0].kind not in FAULTS:
+            return None
+        return taken[0]
 
     def _turn(self, body: dict[str, Any], deployment: DeploymentConfig) -> _Turn:
         if deployment.reasoning:
@@ -283,12 +300,14 @@ class _Turn:
     def __init__(self, response: dict[str, Any]) -> None:
         self.response = response
 
-    async def events(self, delay: float) -> Any:
+    async def events(self, delay: float, cut_after: int | None = None) -> Any:
         final = self.response
         sequence = 0
 
         def event(kind: str, **fields: Any) -> bytes:
             nonlocal sequence
+            if cut_after is not None and sequence >= cut_after:
+                raise ConnectionAbortedError("stream_cut fault")  # uvicorn drops the connection
             data = {"type": kind, "sequence_number": sequence, **fields}
             sequence += 1
             return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
@@ -361,6 +380,20 @@ class _Turn:
             yield event("response.output_item.done", output_index=index, item=item)
         kind = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
         yield event(kind, response=final)
+
+
+def _raise_fault(fault: Fault) -> None:
+    p = fault.params
+    if fault.kind == "rate_limit":
+        seconds = p["retry_after_s"]
+        ms = p["retry_after_ms"] if p["retry_after_ms"] is not None else (seconds or 0) * 1000
+        raise errors.rate_limited(
+            seconds, None if seconds is None else str(round(seconds)), str(round(ms))
+        )
+    if fault.kind == "server_error":
+        raise errors.server_error(p["status"], p["retry_after_s"])
+    if fault.kind == "unavailable":
+        raise errors.server_error(503, p["retry_after_s"])
 
 
 def _tool_choice(choice: Any) -> Any:

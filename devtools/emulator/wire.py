@@ -50,6 +50,30 @@ async def send_bytes(
     await send({"type": "http.response.body", "body": body})
 
 
+async def trickle_bytes(
+    send: Send, body: bytes, headers: list[tuple[bytes, bytes]], over_s: float, pieces: int = 20
+) -> None:
+    """A 200 JSON answer sent in `pieces` parts spread evenly over `over_s` seconds."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", JSON),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    size = -(-len(body) // pieces)
+    for start in range(0, len(body), size):
+        await asyncio.sleep(over_s / pieces)
+        more = start + size < len(body)
+        await send(
+            {"type": "http.response.body", "body": body[start : start + size], "more_body": more}
+        )
+
+
 async def wait_disconnect(receive: Receive, max_s: float | None) -> bool:
     """Wait until the client goes away (the body must be read already); False on timeout."""
 

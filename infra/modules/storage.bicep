@@ -8,6 +8,13 @@ param tags object = {}
 @description('Blob container that holds the Flex Consumption deployment package.')
 param deploymentContainerName string
 
+@description('Blob container of the router\'s Responses API state (one blob per stored response).')
+param responsesContainerName string
+
+@minValue(1)
+@description('Days a stored response is kept; the lifecycle rule deletes older blobs.')
+param responsesTtlDays int
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35: Flex Consumption without VNet integration reaches host storage over the public endpoint; Entra auth + RBAC still required (shared keys off).
   // checkov:skip=CKV_AZURE_59: same as CKV_AZURE_35; disable with VNet integration and private endpoints.
@@ -49,6 +56,47 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       name: deploymentContainerName
       properties: {
         publicAccess: 'None'
+      }
+    }
+
+    resource responsesContainer 'containers' = {
+      name: responsesContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+
+  // Bounds the Responses state: what no read expired first is deleted after the TTL.
+  // https://learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview
+  resource responsesLifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'expire-router-responses'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: {
+                blobTypes: [
+                  'blockBlob'
+                ]
+                prefixMatch: [
+                  '${responsesContainerName}/'
+                ]
+              }
+              actions: {
+                baseBlob: {
+                  delete: {
+                    daysAfterModificationGreaterThan: responsesTtlDays
+                  }
+                }
+              }
+            }
+          }
+        ]
       }
     }
   }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import ApiError, missing, parse_json_object
+from shared.api import MAX_OUTPUT_TOKENS, ApiError, missing, parse_json_object
 
 # Fields a chat-only tier can honour (translated in to_chat.py) or that the router handles itself.
 FIELDS = frozenset(
@@ -87,12 +87,17 @@ def parse_responses_request(raw: bytes) -> ResponsesRequest:
             unknown[0], f"Unknown parameter: '{unknown[0]}'.", "unknown_parameter"
         )
         raise return_error
+    if body.get("store") is None:
+        body.pop("store", None)  # null: the default (true)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise missing("model")
     if "input" not in body and not body.get("previous_response_id"):
         raise missing("input")
     items = input_items(body.get("input", []))
+    limit = body.get("max_output_tokens")
+    if isinstance(limit, float) and limit.is_integer():  # JSON's 80.0 is the integer 80
+        body["max_output_tokens"] = int(limit)
     _check_types(body)
     tools = body.get("tools")
     if tools is not None:
@@ -180,8 +185,10 @@ def _check_types(body: dict[str, Any]) -> None:
         ):
             raise invalid(name, f"Invalid type for '{name}'.", "invalid_type")
     limit = body.get("max_output_tokens")
-    if isinstance(limit, int) and limit < 16:
-        raise invalid("max_output_tokens", "'max_output_tokens' must be at least 16.")
+    if isinstance(limit, int) and not 16 <= limit <= MAX_OUTPUT_TOKENS:
+        raise invalid(
+            "max_output_tokens", f"'max_output_tokens' must be from 16 to {MAX_OUTPUT_TOKENS}."
+        )
     temperature = body.get("temperature")
     if isinstance(temperature, int | float) and not 0 <= temperature <= 2:
         raise invalid("temperature", "'temperature' must be between 0 and 2.")

@@ -33,8 +33,11 @@ class ChatBody:
     changes: tuple[str, ...] = ()
 
 
-def chat_messages(items: list[dict[str, Any]], instructions: str | None) -> list[dict[str, Any]]:
-    """Input items (history included) as chat messages; raises ApiError on what chat can't say."""
+def chat_messages(
+    items: list[dict[str, Any]], instructions: str | None, strict: bool = True
+) -> list[dict[str, Any]]:
+    """Input items (history included) as chat messages; raises ApiError on what chat can't say
+    (not `strict`: leaves it out, for reading the conversation rather than sending it)."""
     messages: list[dict[str, Any]] = []
     if instructions:
         messages.append({"role": "system", "content": instructions})
@@ -43,7 +46,8 @@ def chat_messages(items: list[dict[str, Any]], instructions: str | None) -> list
         where = f"input[{index}]"
         kind = item["type"]
         if kind == "message":
-            messages.append({"role": item["role"], "content": _content(item["content"], where)})
+            content = _content(item["content"], where, strict)
+            messages.append({"role": item["role"], "content": content})
         elif kind == "function_call":
             call = {
                 "id": item["call_id"],
@@ -63,7 +67,7 @@ def chat_messages(items: list[dict[str, Any]], instructions: str | None) -> list
             else:
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
         elif kind == "function_call_output":
-            if item["call_id"] not in calls:
+            if item["call_id"] not in calls and strict:
                 raise unanswered_call(item["call_id"], where)
             messages.append(
                 {
@@ -83,17 +87,20 @@ def unanswered_call(call_id: str, where: str) -> ApiError:
     )
 
 
-def check_calls(items: list[dict[str, Any]]) -> None:
-    """Every function_call_output answers a function_call before it (both APIs insist)."""
+def check_calls(items: list[dict[str, Any]], offset: int = 0) -> None:
+    """Every function_call_output answers a function_call before it (both APIs insist).
+    `offset`: how many items came from the stored conversation, before the caller's input."""
     calls: set[str] = set()
     for index, item in enumerate(items):
         if item["type"] == "function_call":
             calls.add(item["call_id"])
         elif item["type"] == "function_call_output" and item["call_id"] not in calls:
-            raise unanswered_call(item["call_id"], f"input[{index}]")
+            raise unanswered_call(item["call_id"], f"input[{index - offset}]")
 
 
-def _content(content: str | list[dict[str, Any]], where: str) -> str | list[dict[str, Any]]:
+def _content(
+    content: str | list[dict[str, Any]], where: str, strict: bool
+) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
     parts: list[dict[str, Any]] = []
@@ -106,7 +113,7 @@ def _content(content: str | list[dict[str, Any]], where: str) -> str | list[dict
         elif kind == "input_image" and isinstance(part.get("image_url"), str):
             image = {"url": part["image_url"], "detail": part.get("detail") or "auto"}
             parts.append({"type": "image_url", "image_url": image})
-        else:
+        elif strict:
             raise invalid(
                 f"{where}.content[{index}].type",
                 f"Content of type {kind!r} cannot be sent to a chat-completions model; "
@@ -114,7 +121,7 @@ def _content(content: str | list[dict[str, Any]], where: str) -> str | list[dict
             )
     # An assistant's earlier text (output_text parts) reads best to chat models as a string.
     if all(p["type"] == "text" for p in parts):
-        return "".join(p["text"] for p in parts) if len(parts) != 1 else parts[0]["text"]
+        return "".join(p["text"] for p in parts)
     return parts
 
 
@@ -152,11 +159,14 @@ def response_format(text: dict[str, Any]) -> dict[str, Any] | None:
     raise invalid("text.format.type", f"Unsupported text format {fmt['type']!r}.")
 
 
-def to_chat(request: ResponsesRequest, items: list[dict[str, Any]], tier: Tier) -> ChatBody:
-    """The chat-completions body for `tier` (history already expanded into `items`)."""
+def to_chat(
+    request: ResponsesRequest, items: list[dict[str, Any]], tier: Tier, strict: bool = True
+) -> ChatBody:
+    """The chat-completions body for `tier` (history already expanded into `items`); not
+    `strict`, what chat can't say is left out instead of refused."""
     body = request.body
     refused = sorted(PASS_THROUGH_ONLY & set(body))
-    if refused:
+    if refused and strict:
         raise invalid(
             refused[0],
             f"'{refused[0]}' needs a model with the Responses API; "
@@ -165,7 +175,7 @@ def to_chat(request: ResponsesRequest, items: list[dict[str, Any]], tier: Tier) 
     changes: list[str] = []
     out: dict[str, Any] = {
         "model": tier.deployment,
-        "messages": chat_messages(items, body.get("instructions")),
+        "messages": chat_messages(items, body.get("instructions"), strict),
     }
     for name in SAME_FIELDS:
         if body.get(name) is not None:
@@ -179,9 +189,12 @@ def to_chat(request: ResponsesRequest, items: list[dict[str, Any]], tier: Tier) 
     if body.get("top_logprobs"):
         out["logprobs"] = True
         out["top_logprobs"] = body["top_logprobs"]
-    fmt = response_format(body.get("text") or {})
+    text = body.get("text") or {}
+    fmt = response_format(text)
     if fmt is not None:
         out["response_format"] = fmt
+    if text.get("verbosity") is not None:
+        out["verbosity"] = text["verbosity"]
     effort = (body.get("reasoning") or {}).get("effort")
     if effort is not None:
         if tier.reasoning:

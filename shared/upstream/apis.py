@@ -6,13 +6,16 @@ Adding an API (e.g. OpenAI Responses) is one more `UpstreamApi` here and a URL s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from shared.settings import Tier
-from shared.upstream.health import estimate_tokens
-from shared.upstream.models import Shaped, shape_for_tier
+from shared.upstream.health import DEFAULT_OUTPUT_ESTIMATE, estimate_tokens
+from shared.upstream.models import Shaped, shape_for_tier, shape_responses_for_tier
 from shared.upstream.urls import Api
 
 
@@ -44,4 +47,33 @@ CHAT = UpstreamApi(
     problem=chat_problem,
     input_tokens="prompt_tokens",
     output_tokens="completion_tokens",
+)
+
+
+def responses_problem(body: dict[str, Any]) -> str | None:
+    if "error" in body and "output" not in body:
+        return "an error object"
+    if not isinstance(body.get("output"), list):
+        return "a body that is not a Response (no output)"
+    return None
+
+
+def estimate_responses_tokens(body: Mapping[str, Any]) -> int:
+    """As estimate_tokens, from a Responses body: instructions, input items, max_output_tokens."""
+    text = orjson.dumps([body.get("instructions"), body.get("input")])
+    output = body.get("max_output_tokens")
+    return math.ceil(len(text) / 4) + (
+        output if isinstance(output, int) else DEFAULT_OUTPUT_ESTIMATE
+    )
+
+
+# Azure OpenAI's Responses API (/openai/v1/responses), for tiers whose `apis` list it.
+RESPONSES = UpstreamApi(
+    name="responses",
+    operation="chat",  # the GenAI conventions' name for a model answering a conversation
+    shape=shape_responses_for_tier,
+    estimate_tokens=estimate_responses_tokens,
+    problem=responses_problem,
+    input_tokens="input_tokens",
+    output_tokens="output_tokens",
 )

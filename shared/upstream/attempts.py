@@ -5,16 +5,14 @@ outcome in the terms of `outcomes.py` (an answer, or an AttemptFailed saying wha
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import orjson
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 from shared import oplog
 from shared import telemetry as t
@@ -23,6 +21,7 @@ from shared.upstream import outcomes
 from shared.upstream.apis import UpstreamApi
 from shared.upstream.client import FoundryClient, TransportError, UpstreamStream, json_object
 from shared.upstream.outcomes import AttemptFailed
+from shared.upstream.urls import target
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +45,18 @@ class StreamStart:
     """A stream whose first event has arrived: from here on, bytes go to the caller."""
 
     stream: UpstreamStream
-    events: AsyncIterator[str]
+    events: AsyncGenerator[str, None]  # t.observed: closing it ends the attempt's span
     first: str
+    record: t.StreamRecord
 
     @property
     def headers(self) -> Mapping[str, str]:
         return self.stream.headers
 
     async def aclose(self) -> None:
+        await self.events.aclose()
+        self.record.end()  # if the events were never read past the first
         await self.stream.aclose()
-
-
-@functools.cache
-def server_address(endpoint: str) -> str:
-    # Parsing the URL costs ~20-50 us; it ran on every attempt for the span attribute.
-    return urlsplit(endpoint).hostname or ""
 
 
 def within(deadline: float, limit_s: float) -> float:
@@ -88,27 +84,23 @@ class Attempts:
         self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
     ) -> AbstractContextManager[Span]:
         """One CLIENT span per attempt; retries and failovers become siblings."""
-        attributes: dict[str, Any] = {
-            t.OPERATION: api.operation,
-            t.PROVIDER: t.PROVIDER_NAME,
-            t.REQUEST_MODEL: tier.deployment,
-            t.SERVER_ADDRESS: server_address(tier.endpoint),
+        return t.attempt_span(
+            self.tracer,
+            f"{api.operation} {tier.deployment}",
+            self._span_attributes(api, tier, body, info),
+        )
+
+    def _span_attributes(
+        self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
+    ) -> dict[str, Any]:
+        return {
+            **t.attempt_attributes(
+                target(tier, api.name).url, tier.deployment, body, api.operation
+            ),
             t.TIER: tier.name,
             t.ATTEMPT: info.number,
             t.WAIT_BEFORE_S: round(info.waited_s, 3),
         }
-        for key, name in (
-            (t.REQUEST_TEMPERATURE, "temperature"),
-            (t.REQUEST_TOP_P, "top_p"),
-            (t.REQUEST_MAX_TOKENS, "max_tokens"),
-            (t.REQUEST_MAX_TOKENS, "max_completion_tokens"),
-            (t.REQUEST_MAX_TOKENS, "max_output_tokens"),
-        ):
-            if isinstance(body.get(name), int | float):
-                attributes[key] = body[name]
-        return self.tracer.start_as_current_span(
-            f"{api.operation} {tier.deployment}", kind=SpanKind.CLIENT, attributes=attributes
-        )
 
     def _record(
         self, api: UpstreamApi, tier: Tier, started: float, status: int | None, error: str | None
@@ -133,12 +125,14 @@ class Attempts:
         status: int | None,
         error_type: str,
         failure: AttemptFailed,
+        end: bool = False,
     ) -> AttemptFailed:
-        span.set_attribute(t.ERROR_TYPE, error_type)
-        span.set_status(Status(StatusCode.ERROR))
+        t.attempt_failed(span, error_type, status)
         self._record(api, tier, started, status, error_type)
         if failure.auth:
             oplog.upstream_auth_failed(tier.name, tier.deployment, status)
+        if end:  # a stream's span, which no `with` ends
+            span.end()
         return failure
 
     def record_usage(self, api: UpstreamApi, tier: Tier, usage: Mapping[str, Any] | None) -> None:
@@ -183,27 +177,12 @@ class Attempts:
                 failure = outcomes.invalid_reply(reply.status, problem or "no body")
                 raise self._failed(span, api, tier, started, reply.status, "invalid_reply", failure)
             usage = answer.get("usage") or {}
-            span.set_attribute(t.RESPONSE_MODEL, str(answer.get("model", "")))
+            t.attempt_answered(span, reply.status, answer, (api.input_tokens, api.output_tokens))
             if self.capture_content:
-                self._capture(span, body, answer)
-            for key, name in (
-                (t.INPUT_TOKENS, api.input_tokens),
-                (t.OUTPUT_TOKENS, api.output_tokens),
-            ):
-                if isinstance(usage.get(name), int):
-                    span.set_attribute(key, usage[name])
+                t.record_content(span, body, answer)
             self._record(api, tier, started, reply.status, None)
             self.record_usage(api, tier, usage)
             return Answer(reply.status, reply.headers, answer)
-
-    def _capture(self, span: Span, body: dict[str, Any], answer: dict[str, Any]) -> None:
-        sent = body.get("messages", body.get("input"))
-        span.set_attribute(t.INPUT_MESSAGES, orjson.dumps(sent).decode())
-        if "choices" in answer:
-            out: Any = [c.get("message") for c in answer.get("choices") or []]
-        else:
-            out = answer.get("output")
-        span.set_attribute(t.OUTPUT_MESSAGES, orjson.dumps(out).decode())
 
     async def stream(
         self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
@@ -211,7 +190,17 @@ class Attempts:
         """Open a stream and wait for its first event; until then failing over is free."""
         limit = within(info.deadline, tier.first_token_limit_s)
         started = time.perf_counter()
-        with self._span(api, tier, body, info) as span:
+        span = self.tracer.start_span(
+            f"{api.operation} {tier.deployment}",
+            kind=SpanKind.CLIENT,
+            attributes=self._span_attributes(api, tier, body, info),
+        )
+        if self.capture_content:
+            t.record_content(span, body)
+        # Ended here on a failure, else when the stream ends (t.observed, StreamStart.aclose).
+        with trace.use_span(
+            span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+        ):
             stream: UpstreamStream | None = None
             try:
                 async with asyncio.timeout(limit):
@@ -226,7 +215,14 @@ class Attempts:
                             else outcomes.invalid_reply(stream.status, "a redirect")
                         )
                         raise self._failed(
-                            span, api, tier, started, stream.status, str(stream.status), failure
+                            span,
+                            api,
+                            tier,
+                            started,
+                            stream.status,
+                            str(stream.status),
+                            failure,
+                            end=True,
                         )
                     events = stream.events(self.stream_idle_timeout_s, info.deadline)
                     first = await anext(events)
@@ -237,18 +233,25 @@ class Attempts:
                 else:
                     failure = outcomes.timed_out(f"sent nothing within {limit:g} s")
                     name = "first_token_timeout"
-                raise self._failed(span, api, tier, started, None, name, failure) from None
+                raise self._failed(
+                    span, api, tier, started, None, name, failure, end=True
+                ) from None
             except StopAsyncIteration:
                 await _close(stream)
                 failure = outcomes.empty_stream()
                 raise self._failed(
-                    span, api, tier, started, None, "empty_stream", failure
+                    span, api, tier, started, None, "empty_stream", failure, end=True
                 ) from None
             except BaseException:
                 await _close(stream)
+                span.end()
                 raise
             self._record(api, tier, started, stream.status, None)
-            return StreamStart(stream, events, first)
+            record = t.StreamRecord(
+                span, self.capture_content, (api.input_tokens, api.output_tokens)
+            )
+            record.see(first)
+            return StreamStart(stream, t.observed(events, record), first, record)
 
 
 def invalid(api: UpstreamApi, status: int, body: dict[str, Any] | None) -> str | None:

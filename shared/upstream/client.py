@@ -24,6 +24,7 @@ import certifi
 import orjson
 
 from shared.settings import Tier
+from shared.telemetry import trace_headers
 from shared.upstream.auth import Auth
 from shared.upstream.urls import Api, target
 
@@ -136,7 +137,9 @@ class FoundryClient:
 
     async def _headers(self, tier: Tier, api: Api, extra: Mapping[str, str]) -> tuple[str, Any]:
         where = target(tier, api)
-        return where.url, {**await self.auth.headers(), **where.headers, **extra}
+        # W3C trace context of the current span (the attempt's): Foundry's side joins the trace.
+        headers = {**await self.auth.headers(), **where.headers, **extra, **trace_headers()}
+        return where.url, headers
 
     async def complete(self, tier: Tier, api: Api, body: dict[str, Any], timeout_s: float) -> Reply:
         """POST a JSON body; `timeout_s` bounds everything: connect, headers and the whole body."""

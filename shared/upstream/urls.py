@@ -11,8 +11,8 @@ from typing import Literal
 
 from shared.settings import Tier
 
-Api = Literal["chat"]
-"""The upstream API being called (chat completions; more as the router grows)."""
+Api = Literal["chat", "responses"]
+"""The upstream API being called: chat completions, or the Responses API (Azure OpenAI models)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,10 @@ class Target:
 
 def target(tier: Tier, api: Api = "chat") -> Target:
     """The URL (and any headers the shape needs) for calling `api` on `tier`'s deployment."""
+    if api == "responses":
+        # Azure OpenAI's v1 route, whatever the tier's chat shape; the deployment is `model`.
+        # https://learn.microsoft.com/azure/foundry/openai/how-to/responses
+        return Target(f"{tier.endpoint}/openai/v1/responses")
     if tier.url_shape == "deployments":
         return Target(
             f"{tier.endpoint}/openai/deployments/{tier.deployment}/chat/completions"

@@ -10,13 +10,16 @@ against the configured limits; speed itself is measured in bench/.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import pytest
 
+from shared.settings import KIND_TIMEOUTS
 from tests.conftest import Emulator, StartRouter
 
 TIERS = [
@@ -303,3 +306,162 @@ async def test_a_brief_cooldown_everywhere_is_waited_out_not_answered_429(
     assert first.status_code == 429  # one attempt allowed, and no fallback
     assert second.status_code == 200  # waited for the cooldown instead of failing fast
     assert time.monotonic() - started >= 0.5
+
+
+# ---- issue 11: each hole, reproduced end to end ---------------------------------------------
+
+ALL_DEPLOYMENTS = ("Phi-4-mini", "Phi-4", "gpt-5", "gpt-4o")
+
+
+def ask(url: str, model: str = "small", text: str = "hi", **extra: object) -> httpx.Response:
+    body = {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+    return httpx.post(f"{url}/api/v1/chat/completions", json=body, timeout=60)
+
+
+def deployment_health(url: str, tier: str) -> dict[str, object]:
+    return httpx.get(f"{url}/api/health").json()["deployments"][tier]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("probe_fault", "probe_answer"),
+    [("content_filter", 400), ("context_length_exceeded", 200)],
+)
+def test_a_half_open_probe_is_released_whatever_its_outcome(
+    start_router: StartRouter, emulator: Emulator, probe_fault: str, probe_answer: int
+) -> None:
+    url = start_router(**{**FAST, "ROUTER_BREAKER_COOLDOWN_S": "1"})
+    emulator.fault("Phi-4-mini", "unavailable", times=3)
+    assert ask(url).json()["model"] == "Phi-4"  # three 503s open the breaker
+    assert deployment_health(url, "small")["breaker"] == "open"
+    time.sleep(1.2)
+    emulator.fault("Phi-4-mini", probe_fault, times=1)
+    assert ask(url).status_code == probe_answer  # the probe: the deployment judged the request
+    reply = ask(url)
+    assert reply.json()["model"] == "Phi-4-mini"  # not blocked for the life of the process
+    assert deployment_health(url, "small")["breaker"] == "closed"
+
+
+def test_classifier_calls_go_through_the_health_book(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    tiers = [dict(TIERS[0], tpm=100_000), *TIERS[1:]]
+    url = start_router(**{**FAST, "ROUTER_TIERS": json.dumps(tiers), "ROUTER_PRESET": "classifier"})
+    emulator.fault("Phi-4-mini", "rate_limit", times=1, retry_after_s=30)
+    reply = ask(url, model="auto", text="where is my parcel")
+    assert reply.headers["x-router-decided-by"] == "default"  # the classifier got a 429
+    small = deployment_health(url, "small")
+    assert float(small["cooldown_s"]) > 20  # type: ignore[arg-type]
+    assert int(small["tokens_in_window"]) > 0  # type: ignore[call-overload]
+    asked = len(emulator.requests("Phi-4-mini"))
+    assert ask(url, model="auto", text="is my order shipped").status_code == 200
+    assert len(emulator.requests("Phi-4-mini")) == asked  # a tier in cooldown is not asked
+
+
+def test_classifier_failures_open_the_breaker(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    url = start_router(**{**FAST, "ROUTER_PRESET": "classifier", "ROUTER_BREAKER_FAILURES": "2"})
+    emulator.fault("Phi-4-mini", "server_error", times=2)
+    for text in ("where is my parcel", "is my order shipped"):
+        assert ask(url, model="auto", text=text).headers["x-router-decided-by"] == "default"
+    assert deployment_health(url, "small")["breaker"] == "open"
+
+
+@pytest.mark.parametrize("page", ["html", "text", "json_without_choices"])
+def test_a_2xx_that_is_not_a_chat_completion_fails_over(
+    post: Post, emulator: Emulator, page: str
+) -> None:
+    emulator.fault("Phi-4-mini", "proxy_page", times=None, body=page)
+    reply = post()
+    assert reply.status_code == 200
+    assert reply.json()["model"] == "Phi-4"
+    assert reply.json()["choices"][0]["message"]["content"]
+    assert len(calls(emulator, "Phi-4-mini")) == 3  # retried like a fault, then failed over
+
+
+def test_a_trickled_body_is_cut_at_the_attempt_deadline(post: Post, emulator: Emulator) -> None:
+    emulator.fault("Phi-4-mini", "trickle", times=None, over_s=10)  # a piece every 0.5 s
+    started = time.monotonic()
+    reply = post()
+    elapsed = time.monotonic() - started
+    assert reply.json()["model"] == "Phi-4"  # a timeout fails over at once
+    assert elapsed < 1 + 2  # ROUTER_ATTEMPT_TIMEOUT_S=1, once, then Phi-4's answer
+    assert len(calls(emulator, "Phi-4-mini")) == 1
+
+
+def test_the_request_budget_holds_across_slow_bodies(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    url = start_router(
+        **{**FAST, "ROUTER_ATTEMPT_TIMEOUT_S": "60", "ROUTER_REQUEST_TIMEOUT_S": "3"}
+    )
+    for deployment in ALL_DEPLOYMENTS:
+        # A piece every second: no single read waits long, the whole body takes 20 s.
+        emulator.fault(deployment, "trickle", times=None, over_s=20)
+    started = time.monotonic()
+    reply = ask(url)
+    assert time.monotonic() - started < 3 + 1.5
+    assert reply.status_code == 504
+    assert reply.json()["error"]["code"] == "timeout"
+
+
+TWO_TIERS = json.dumps(
+    [
+        {"name": "small", "deployment": "Phi-4-mini", "fallbacks": ["large"]},
+        {"name": "large", "deployment": "gpt-5", "capabilities": ["reasoning"]},
+    ]
+)
+
+
+def test_with_default_timeouts_a_hung_small_tier_is_answered_by_its_fallback(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    url = start_router(ROUTER_TIERS=TWO_TIERS)  # every timeout at its default
+    emulator.fault("Phi-4-mini", "no_response", times=None)
+    started = time.monotonic()
+    reply = ask(url)
+    elapsed = time.monotonic() - started
+    assert reply.json()["model"] == "gpt-5"
+    assert elapsed < KIND_TIMEOUTS["fast"].attempt_s + 1
+    assert len(calls(emulator, "Phi-4-mini")) == 1  # not retried on the hung deployment
+    events = stream_events(url)
+    assert {orjson.loads(e)["model"] for e in events[:-1]} == {"gpt-5"}
+    assert events[-1] == "[DONE]"
+
+
+def test_a_stalled_request_body_gets_a_408(start_router: StartRouter) -> None:
+    url = start_router(**{**FAST, "ROUTER_BODY_TIMEOUT_S": "1"})
+    where = urlsplit(url)
+    head = (
+        "POST /api/v1/chat/completions HTTP/1.1\r\nHost: router\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(head.encode() + b'{"model": "small", ')  # and then nothing
+        started = time.monotonic()
+        answer = b""
+        while b"}}" not in answer and (chunk := sock.recv(65536)):  # the error envelope's end
+            answer += chunk
+    assert time.monotonic() - started < 1 + 2
+    assert answer.startswith(b"HTTP/1.1 408")
+    body = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["error"]["code"] == "request_timeout"
+
+
+def test_operator_logs_reach_the_console_without_prompt_text(
+    post: Post, emulator: Emulator, router_output: dict[str, list[str]]
+) -> None:
+    emulator.fault("Phi-4-mini", "rate_limit", times=1, retry_after_s=0.2)
+    emulator.fault("Phi-4-mini", "unavailable", times=None)
+    post(text="my secret launch plan")  # 429, 503, 503: two faults
+    post(text="my secret launch plan")  # the third opens the breaker (BREAKER_FAILURES=3)
+    emulator.configure("Phi-4", forbidden=True)
+    post(model="phi4", text="my secret launch plan")
+    lines = router_output[post.url]  # type: ignore[attr-defined]
+    text = "\n".join(lines)
+    assert "retry_wait tier=small wait_s=0.2 reason=429 next_attempt=2" in text
+    assert "breaker tier=small state=open" in text
+    assert "failover from_tier=small to_tier=phi4 reason=upstream_error" in text
+    assert "upstream_auth_failed tier=phi4 deployment=Phi-4 status=403" in text
+    assert "secret" not in text
+    assert "emulator-key" not in text

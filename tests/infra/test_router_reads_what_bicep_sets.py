@@ -10,6 +10,7 @@ from tests.infra.infra_support import CONTRACT
 
 # Settings with a default that is right in Azure too: main.bicep need not set them.
 DEFAULTS_FIT_AZURE = {
+    "ROUTER_RESPONSES_BLOB_URL": "AzureWebJobsStorage__blobServiceUri, the app's own account",
     "ROUTER_CLASSIFIER_TIER": "the small tier",
     "ROUTER_DEFAULT_TIER": "the large tier",
     "ROUTER_CLASSIFIER_TIMEOUT_MS": "1 s, well above Phi-4-mini's 50-150 ms",
@@ -33,7 +34,12 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_BREAKER_COOLDOWN_S": "30 s",
 }
 # Local work only: keys and the seed's per-model endpoints never reach Azure.
-LOCAL_ONLY = {"FOUNDRY_API_KEY", "PHI4_MINI_ENDPOINT", "GPT5_ENDPOINT"}
+LOCAL_ONLY = {
+    "FOUNDRY_API_KEY",
+    "PHI4_MINI_ENDPOINT",
+    "GPT5_ENDPOINT",
+    "ROUTER_RESPONSES_CONNECTION_STRING",  # Azurite
+}
 
 
 class RecordingEnv(dict[str, str]):

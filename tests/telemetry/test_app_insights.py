@@ -37,6 +37,7 @@ TIERS = [
 ]
 CHAT = "/api/v1/chat/completions"
 REQUEST_NAME = f"POST {CHAT}"
+GENAI_TYPE = "GenAI | azure.ai.openai"
 
 
 def exporter_env(ingestion: Ingestion, **extra: str) -> dict[str, str]:
@@ -133,12 +134,19 @@ def assert_request(request: Envelope, code: int, success: bool) -> dict[str, Any
 def assert_attempt(
     attempt: dict[str, Any], emulator: Emulator, deployment: str, code: int, success: bool
 ) -> None:
-    # Type, target and resultCode of attempts come with the upstream wiring (next step).
+    assert attempt["type"] == GENAI_TYPE
+    assert attempt["target"] == httpx.URL(emulator.url).netloc.decode()
+    assert attempt["resultCode"] == str(code)
     assert attempt["success"] is success
+    assert attempt["data"] == f"{emulator.url}/openai/v1/chat/completions"
     dims = attempt["properties"]
     assert dims["gen_ai.request.model"] == deployment
+    assert dims["gen_ai.provider.name"] == dims["gen_ai.system"] == "azure.ai.openai"
     if success:
         assert dims["gen_ai.response.model"]
+        assert int(dims["gen_ai.usage.input_tokens"]) > 0
+        assert int(dims["gen_ai.usage.output_tokens"]) > 0
+        assert "stop" in dims["gen_ai.response.finish_reasons"]
 
 
 def test_answered_request(router: httpx.Client, ingestion: Ingestion, emulator: Emulator) -> None:
@@ -196,10 +204,15 @@ def test_502_is_a_failed_request(
         "Phi-4"
     ] * 2
     for attempt in failed:
+        assert attempt["resultCode"] == "500"
         assert attempt["success"] is False
+    # Handled failures are not exceptions (no stack traces in the exceptions table).
+    assert not [e for e in trace.mine(ingestion.items()) if e["name"].endswith(".Exception")]
 
 
-def test_stream(router: httpx.Client, ingestion: Ingestion, emulator: Emulator) -> None:
+def test_stream_attempt_ends_with_the_stream(
+    router: httpx.Client, ingestion: Ingestion, emulator: Emulator
+) -> None:
     trace = Trace(ingestion)
     reply = ask(router, trace, stream=True)
     assert reply.status_code == 200
@@ -207,7 +220,23 @@ def test_stream(router: httpx.Client, ingestion: Ingestion, emulator: Emulator) 
     request, deps = trace.wait(dependencies=2)
     assert_request(request, 200, True)
     (attempt,) = attempts(deps)
-    assert attempt["success"] is True
+    # Model, finish reason and usage come from the stream's last chunks: the span saw them.
+    assert_attempt(attempt, emulator, "Phi-4-mini", 200, True)
+
+
+def test_cut_stream_is_a_failed_dependency(
+    router: httpx.Client, ingestion: Ingestion, emulator: Emulator
+) -> None:
+    emulator.fault("Phi-4-mini", "stream_cut", times=1, after_chunks=2)
+    trace = Trace(ingestion)
+    reply = ask(router, trace, stream=True)
+    assert "upstream_stream_error" in reply.text  # the caller was told in-band
+    request, deps = trace.wait(dependencies=2)
+    assert_request(request, 200, True)  # the status went out before the cut
+    (attempt,) = attempts(deps)
+    assert attempt["resultCode"] == "200"
+    assert attempt["success"] is False
+    assert attempt["properties"]["gen_ai.request.model"] == "Phi-4-mini"
 
 
 def test_classifier_decision(router: httpx.Client, ingestion: Ingestion) -> None:
@@ -218,7 +247,21 @@ def test_classifier_decision(router: httpx.Client, ingestion: Ingestion) -> None
     assert decide["properties"]["router.decided_by"] == "classifier"
     assert float(decide["properties"]["router.classifier_ms"]) > 0
     classify = next(d for d in deps if d["tags"]["ai.operation.parentId"] == decide["id"])
-    assert data(classify)["properties"]["gen_ai.operation.name"] == "chat"
+    assert data(classify)["type"] == GENAI_TYPE
+
+
+def test_trace_context_reaches_foundry(
+    router: httpx.Client, ingestion: Ingestion, emulator: Emulator
+) -> None:
+    trace = Trace(ingestion)
+    assert ask(router, trace).status_code == 200
+    _, deps = trace.wait(dependencies=2)
+    (attempt,) = attempts(deps)
+    (sent,) = emulator.requests("Phi-4-mini")
+    headers = {name.lower(): value for name, value in sent["headers"].items()}
+    version, trace_id, parent, flags = headers["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", trace.id, "01")
+    assert parent == attempt["id"]  # Foundry's side is a child of the attempt's span
 
 
 def trace_ids(kept: bool, count: int) -> list[str]:
@@ -347,3 +390,34 @@ def test_query_columns_exist_in_the_envelopes(path: Path, envelopes: list[Envelo
             assert any(COLUMNS[column](e) not in (None, "") for e in rows), (
                 f"{path.name}: column {column} is empty in all {len(rows)} rows"
             )
+
+
+def test_content_capture_arrives_in_the_genai_structure(
+    ingestion: Ingestion, start_router: StartRouter, router: httpx.Client
+) -> None:
+    env = exporter_env(ingestion, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="true")
+    url = start_router(**env)
+    json_trace, stream_trace = Trace(ingestion), Trace(ingestion)
+    with httpx.Client(base_url=url, timeout=30) as capturing:
+        assert ask(capturing, json_trace).status_code == 200
+        assert ask(capturing, stream_trace, stream=True).status_code == 200
+    for trace in (json_trace, stream_trace):
+        _, deps = trace.wait(dependencies=2)
+        (attempt,) = attempts(deps)
+        sent = json.loads(attempt["properties"]["gen_ai.input.messages"])
+        assert sent == [
+            {
+                "role": "user",
+                "parts": [{"type": "text", "content": f"where is my parcel {trace.id[:8]}?"}],
+            }
+        ]
+        (answer,) = json.loads(attempt["properties"]["gen_ai.output.messages"])
+        assert answer["role"] == "assistant"
+        assert answer["finish_reason"] == "stop"
+        assert answer["parts"][0]["type"] == "text"
+        assert answer["parts"][0]["content"]
+    # Off by default: the module's router records no content.
+    default = Trace(ingestion)
+    assert ask(router, default).status_code == 200
+    _, deps = default.wait(dependencies=2)
+    assert not [d for d in deps if "gen_ai.input.messages" in data(d)["properties"]]

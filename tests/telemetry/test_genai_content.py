@@ -121,3 +121,46 @@ def test_streamed_output_assembles_text_and_tool_call_fragments() -> None:
 def test_not_a_list_is_no_messages() -> None:
     assert input_messages("hi") == []
     assert output_messages(None) == []
+
+
+def test_responses_input_and_output_items() -> None:
+    from shared.genai_content import response_input, response_output
+
+    assert response_input("hi") == [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    assert response_input(
+        [
+            {"role": "user", "content": [{"type": "input_text", "text": "weather?"}]},
+            {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "sun"},
+        ]
+    ) == [
+        {"role": "user", "parts": [{"type": "text", "content": "weather?"}]},
+        {
+            "role": "assistant",
+            "parts": [{"type": "tool_call", "id": "c1", "name": "weather", "arguments": {}}],
+        },
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "sun"}]},
+    ]
+    answer = {
+        "status": "completed",
+        "output": [
+            {"type": "reasoning", "summary": []},
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "Sunny."}],
+            },
+        ],
+    }
+    assert response_output(answer) == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "reasoning", "summary": []}],
+            "finish_reason": "stop",
+        },
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "Sunny."}],
+            "finish_reason": "stop",
+        },
+    ]

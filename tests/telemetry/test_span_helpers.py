@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +209,46 @@ def test_host_json_leaves_trace_sampling_to_the_router() -> None:
     host = json.loads((Path(__file__).resolve().parents[2] / "host.json").read_text())
     assert host["telemetryMode"] == "OpenTelemetry"
     assert "applicationInsights" not in host.get("logging", {})
+
+
+async def events_of(*data: str) -> AsyncIterator[str]:
+    for item in data:
+        yield item
+
+
+FIRST = '{"model": "m", "choices": [{"index": 0, "delta": {"content": "a"}}]}'
+LAST = '{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
+
+
+async def read_stream(spans: Spans, *rest: str, stop_after: int | None = None) -> ReadableSpan:
+    span = spans.tracer.start_span("chat s", kind=SpanKind.CLIENT)
+    record = t.StreamRecord(span)
+    record.see(FIRST)
+    events = t.observed(events_of(*rest), record)
+    read = 0
+    async for _ in events:
+        read += 1
+        if read == stop_after:
+            break
+    await events.aclose()
+    record.end()
+    return spans.finished()["chat s"]
+
+
+@pytest.mark.parametrize(
+    ("rest", "stop_after", "error"),
+    [
+        ((LAST, "[DONE]"), None, None),
+        ((LAST,), None, None),  # a finish reason without [DONE] is a whole answer
+        (("{not json",), None, "malformed_chunk"),
+        ((), None, "incomplete_stream"),
+        ((FIRST, FIRST, LAST), 1, "abandoned"),  # the caller left
+        ((LAST, "[DONE]"), 1, None),  # the relay stops at [DONE]... after the finish reason
+    ],
+)
+async def test_streamed_attempt_ends_with_its_outcome(
+    spans: Spans, rest: tuple[str, ...], stop_after: int | None, error: str | None
+) -> None:
+    ended = await read_stream(spans, *rest, stop_after=stop_after)
+    assert (ended.attributes or {}).get("error.type") == error
+    assert (ended.status.status_code == StatusCode.ERROR) is (error is not None)

@@ -1,0 +1,344 @@
+"""POST /v1/responses end to end, through the same decision and upstream seam as chat.
+
+The router owns the conversation: `previous_response_id` is expanded from the store into the
+full list of items, so any tier can take any turn; upstream is asked with `store: false`.
+The request is passed through (the seam's RESPONSES api) when the decided tier and its
+fallbacks speak Responses, else translated to chat completions and back (every tier speaks
+chat). Built-in tools (web_search, mcp, ...) and Responses-only fields make a tier that can't
+honour them ineligible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.api import ApiError, ChatRequest
+from shared.responses.events import ChatToResponses, sse
+from shared.responses.objects import new_id, now, response_from_chat
+from shared.responses.request import PASS_THROUGH_ONLY, ResponsesRequest, invalid
+from shared.responses.request import parse_responses_request as parse
+from shared.responses.store import ResponseStore, StoredResponse
+from shared.responses.to_chat import chat_messages, check_calls, to_chat
+from shared.routing.policy import Decision
+from shared.settings import Settings, Tier
+from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
+from shared.upstream.calls import Streamed, TransportError, Upstream
+from shared.upstream.models import cost_usd, token_usage
+from shared.upstream.resilience import fallback_chain
+
+Decide = Callable[[ChatRequest, dict[str, Any], str | None], Awaitable[Decision]]
+UsageSink = Callable[[Tier, dict[str, Any], float], None]  # a stream's usage (chat's names)
+CostSink = Callable[[Tier, float], None]  # a JSON answer's cost (its tokens the seam counted)
+FINAL_EVENTS = ("response.completed", "response.incomplete")
+
+
+@dataclass
+class Answered:
+    """What the gateway renders: a JSON Response or an event stream, and who answered."""
+
+    decision: Decision
+    tier: Tier
+    changes: tuple[str, ...]
+    body: dict[str, Any] | None = None
+    events: AsyncIterator[bytes] | None = None
+    cost: float = 0.0
+
+
+@dataclass
+class _Turn:
+    request: ResponsesRequest
+    items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
+    response_id: str = field(default_factory=lambda: new_id("resp"))
+
+
+def needs(request: ResponsesRequest) -> tuple[str, ...]:
+    """What a tier must have for this request beyond chat: built-in tools, Responses fields."""
+    return (*request.builtin_tools, *sorted(PASS_THROUGH_ONLY & set(request.body)))
+
+
+def can_take(tier: Tier, wanted: tuple[str, ...], request: ResponsesRequest) -> bool:
+    if not wanted:
+        return True
+    if not tier.speaks_responses:
+        return False
+    return set(request.builtin_tools) <= tier.capabilities
+
+
+def no_tier_for(request: ResponsesRequest, wanted: tuple[str, ...]) -> ApiError:
+    tools = request.builtin_tools
+    if tools:
+        return ApiError(
+            400,
+            f"No model behind this router can run the tool {tools[0]!r} "
+            f"(tools asked for: {', '.join(tools)}). Remove it or configure a tier that has it.",
+            code="unsupported_tool",
+            param="tools",
+        )
+    return invalid(
+        wanted[0], f"'{wanted[0]}' needs a model with the Responses API; none is set up."
+    )
+
+
+def passthrough_body(turn: _Turn) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The request for tiers that speak Responses: the conversation inline and nothing stored
+    upstream (the router stores it); the seam fits model and parameters to each tier."""
+    body = dict(turn.request.body)
+    body.pop("previous_response_id", None)
+    body["store"] = False
+    # Reasoning items name server-side state we never asked upstream to keep; only their
+    # encrypted form can be sent back (include: reasoning.encrypted_content).
+    items = [i for i in turn.items if i["type"] != "reasoning" or i.get("encrypted_content")]
+    body["input"] = items
+    if len(items) != len(turn.items):
+        return body, ("dropped reasoning items without encrypted_content",)
+    return body, ()
+
+
+class ResponsesApi:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ResponseStore,
+        decide: Decide,
+        upstream: Upstream,
+        on_usage: UsageSink,
+        on_cost: CostSink,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.decide = decide
+        self.upstream = upstream
+        self.on_usage = on_usage
+        self.on_cost = on_cost
+
+    # ---- create --------------------------------------------------------------------------
+
+    async def create(self, raw: bytes, session: str | None, deadline: float) -> Answered:
+        request = parse(raw)
+        history = await self._history(request)
+        # Outputs must answer calls made before them, this turn's or the stored ones'.
+        check_calls(history + request.items, offset=len(history))
+        turn = _Turn(request, history + request.items)
+        decision = await self._decide(turn, session)
+        first = self._eligible_first(turn, decision)
+        api, body, changes = self._plan(turn, first)
+        if request.stream:
+            streamed = await self.upstream.stream(first, body, deadline, api)
+            tier = streamed.tier
+            events = (
+                self._relay_responses(turn, streamed)
+                if api is RESPONSES
+                else self._relay_chat(turn, streamed)
+            )
+            return Answered(decision, tier, (*changes, *streamed.changes), events=events)
+        answered = await self.upstream.complete(first, body, deadline, api)
+        tier = answered.tier
+        if api is RESPONSES:
+            response = self._reframed(turn, answered.body, tier)
+        else:
+            response = response_from_chat(request, turn.response_id, answered.body, tier.deployment)
+        cost = cost_usd(tier, token_usage(response.get("usage")))
+        self.on_cost(tier, cost)
+        await self._keep(turn, response, tier)
+        return Answered(decision, tier, (*changes, *answered.changes), body=response, cost=cost)
+
+    def _plan(
+        self, turn: _Turn, first: Tier
+    ) -> tuple[UpstreamApi, dict[str, Any], tuple[str, ...]]:
+        """Pass through when the first tier and every fallback after it speak Responses (or the
+        request needs them to); otherwise chat completions, which every tier speaks."""
+        chain = fallback_chain(self.settings, first)
+        if needs(turn.request) or all(t.speaks_responses for t in chain):
+            body, changes = passthrough_body(turn)
+            return RESPONSES, body, changes
+        chat = to_chat(turn.request, turn.items, first)
+        return CHAT, chat.body, chat.changes
+
+    async def _history(self, request: ResponsesRequest) -> list[dict[str, Any]]:
+        previous = request.previous_response_id
+        if previous is None:
+            return []
+        record = await self.store.get(previous)
+        if record is None:
+            raise invalid(
+                "previous_response_id",
+                f"Previous response with id '{previous}' not found.",
+                "previous_response_not_found",
+            )
+        return list(record.context)
+
+    async def _decide(self, turn: _Turn, session: str | None) -> Decision:
+        request = turn.request
+        messages = chat_messages(turn.items, request.body.get("instructions"), strict=False)
+        # The policy reads model, tools and user (messages go in the body, as for chat).
+        chat = ChatRequest.model_construct(
+            model=request.model,
+            messages=[],
+            tools=request.body.get("tools") or None,
+            user=request.user,
+        )
+        return await self.decide(chat, {"messages": messages}, session)
+
+    def _eligible_first(self, turn: _Turn, decision: Decision) -> Tier:
+        """The decided tier, or when it can't run what the request needs, the first that can
+        (the large tier first); a pin that can't is the caller's to change."""
+        wanted = needs(turn.request)
+        tier = self.settings.tier(decision.tier)
+        if can_take(tier, wanted, turn.request):
+            return tier
+        if decision.decided_by == "pin":
+            raise ApiError(
+                400,
+                f"The model '{turn.request.model}' cannot take {', '.join(wanted)}; "
+                "use 'auto' or a tier that can.",
+                code="unsupported_tool" if turn.request.builtin_tools else "unsupported_parameter",
+                param="tools" if turn.request.builtin_tools else wanted[0],
+            )
+        order = sorted(self.settings.tiers, key=lambda t: t.name != self.settings.large_tier)
+        for candidate in order:
+            if can_take(candidate, wanted, turn.request):
+                return candidate
+        raise no_tier_for(turn.request, wanted)
+
+    def _reframed(self, turn: _Turn, upstream: dict[str, Any], tier: Tier) -> dict[str, Any]:
+        """An upstream Response as ours: our id (the one the store knows), the deployment that
+        answered, the caller's own store and previous_response_id."""
+        response = dict(upstream)
+        response["id"] = turn.response_id
+        response["model"] = tier.deployment
+        response["store"] = turn.request.store
+        response["previous_response_id"] = turn.request.previous_response_id
+        return response
+
+    async def _keep(self, turn: _Turn, response: dict[str, Any], tier: Tier) -> None:
+        """Store a finished turn (nothing when store is false, nothing half-way)."""
+        if not turn.request.store or response.get("status") not in ("completed", "incomplete"):
+            return
+        record = StoredResponse(
+            response,
+            turn.items + list(response.get("output") or []),
+            tier.deployment,
+            time.time() + self.store.ttl_s,
+        )
+        await self.store.put(turn.response_id, record)
+
+    # ---- streams -------------------------------------------------------------------------
+
+    async def _relay_chat(self, turn: _Turn, streamed: Streamed) -> AsyncIterator[bytes]:
+        """A chat stream translated into Responses events; stored once it is whole."""
+        tier = streamed.tier
+        stream = ChatToResponses(turn.request, turn.response_id, tier.deployment, now())
+        for event in stream.start():
+            yield event
+        try:
+            async for data in streamed.events:
+                if data == "[DONE]":
+                    break
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    for event in stream.fail("The model deployment sent a malformed chunk."):
+                        yield event
+                    return
+                usage = chunk.get("usage")
+                if usage:  # priced here, so the completed event carries usage.cost_usd
+                    cost = cost_usd(tier, usage)
+                    usage["cost_usd"] = round(cost, 8)
+                    self.on_usage(tier, usage, cost)
+                for event in stream.chunk(chunk):
+                    yield event
+            if stream.finish_reason is None:
+                for event in stream.fail(
+                    "The model deployment ended the stream before the answer."
+                ):
+                    yield event
+                return
+            closing = stream.finish()
+            assert stream.final is not None
+            await self._keep(turn, stream.final, tier)
+            for event in closing:
+                yield event
+        except TransportError as exc:
+            for event in stream.fail(f"The model deployment stream failed ({exc.failure})."):
+                yield event
+        finally:
+            await streamed.aclose()
+
+    async def _relay_responses(self, turn: _Turn, streamed: Streamed) -> AsyncIterator[bytes]:
+        """An upstream Responses stream, re-framed (our id, the deployment); a stream that ends
+        without its final event ends in response.failed."""
+        tier = streamed.tier
+        sequence = -1
+        snapshot: dict[str, Any] = {}
+        try:
+            async for data in streamed.events:
+                if data == "[DONE]":
+                    break
+                try:
+                    event = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    yield self._failed(turn, tier, snapshot, sequence, "a malformed event")
+                    return
+                sequence = event.get("sequence_number", sequence + 1)
+                if isinstance(event.get("response"), dict):
+                    event["response"] = snapshot = self._reframed(turn, event["response"], tier)
+                kind = event.get("type")
+                if kind in FINAL_EVENTS:
+                    self._count(tier, snapshot)
+                    await self._keep(turn, snapshot, tier)
+                yield sse(event)
+                if kind in (*FINAL_EVENTS, "response.failed", "error"):
+                    return
+            yield self._failed(turn, tier, snapshot, sequence, "an end before the answer")
+        except TransportError as exc:
+            yield self._failed(turn, tier, snapshot, sequence, exc.failure)
+        finally:
+            await streamed.aclose()
+
+    def _failed(
+        self, turn: _Turn, tier: Tier, snapshot: dict[str, Any], sequence: int, what: str
+    ) -> bytes:
+        response = dict(snapshot) or self._reframed(turn, {"output": [], "usage": None}, tier)
+        response["status"] = "failed"
+        response["error"] = {
+            "code": "server_error",
+            "message": f"The model deployment stream failed ({what}).",
+        }
+        return sse(
+            {"type": "response.failed", "sequence_number": sequence + 1, "response": response}
+        )
+
+    def _count(self, tier: Tier, response: dict[str, Any]) -> None:
+        usage = token_usage(response.get("usage"))
+        if usage:
+            cost = cost_usd(tier, usage)
+            if isinstance(response.get("usage"), dict):
+                response["usage"]["cost_usd"] = round(cost, 8)
+            self.on_usage(tier, usage, cost)
+
+    # ---- retrieve, delete ----------------------------------------------------------------
+
+    async def retrieve(self, response_id: str) -> dict[str, Any]:
+        record = await self.store.get(response_id)
+        if record is None:
+            raise not_found(response_id)
+        return record.response
+
+    async def delete(self, response_id: str) -> dict[str, Any]:
+        if not await self.store.delete(response_id):
+            raise not_found(response_id)
+        return {"id": response_id, "object": "response", "deleted": True}
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def not_found(response_id: str) -> ApiError:
+    return ApiError(
+        404, f"Response with id '{response_id}' not found.", code="not_found", param="response_id"
+    )

@@ -1,0 +1,50 @@
+"""Which tiers speak Responses, where the state goes, and the in-process store's bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from shared.responses.store import BlobStore, MemoryStore, StoredResponse, make_store
+from shared.settings import ConfigError, load_settings
+
+BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com", "FOUNDRY_API_KEY": "k"}
+
+
+def test_default_large_tier_speaks_responses_and_small_does_not() -> None:
+    settings = load_settings(BASE)
+    assert settings.tier("large").speaks_responses
+    assert not settings.tier("small").speaks_responses
+
+
+@pytest.mark.parametrize("apis", ['["responses"]', '["chat", "assistants"]', '"chat"'])
+def test_bad_apis_stop_start_up_naming_the_setting(apis: str) -> None:
+    tiers = f'[{{"name": "small", "deployment": "d", "apis": {apis}}}]'
+    env = {**BASE, "ROUTER_TIERS": tiers, "ROUTER_LARGE_TIER": "small"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.setting == "ROUTER_TIERS"
+
+
+def test_state_goes_to_the_apps_blob_account_when_the_host_has_one() -> None:
+    url = "https://st1.blob.core.windows.net"
+    settings = load_settings({**BASE, "AzureWebJobsStorage__blobServiceUri": url})
+    assert settings.responses_blob_url == url
+    assert isinstance(make_store(settings), BlobStore)
+    assert isinstance(make_store(load_settings(BASE)), MemoryStore)
+
+
+def test_memory_store_forgets_expired_and_oldest() -> None:
+    async def run() -> tuple[bool, bool, int]:
+        store = MemoryStore(ttl_s=60, max_items=2)
+        now = time.time()
+        await store.put("resp_a", StoredResponse({}, [], "d", now - 1))
+        expired = await store.get("resp_a") is None
+        for name in ("resp_b", "resp_c", "resp_d"):
+            await store.put(name, StoredResponse({}, [], "d", now + 60))
+        oldest_gone = await store.get("resp_b") is None
+        return expired, oldest_gone, len(store.items)
+
+    assert asyncio.run(run()) == (True, True, 2)
