@@ -13,6 +13,7 @@ https://learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import time
 from collections import OrderedDict
@@ -157,6 +158,10 @@ def make_store(settings: Settings) -> ResponseStore:
         return MemoryStore(ttl)
     # Imported here: the storage SDK is slow to import and only this store needs it.
     from azure.storage.blob.aio import BlobServiceClient
+
+    # The SDK logs every request's headers at INFO, which the Functions worker ships to
+    # Application Insights: two lines per stored turn, no use to an operator.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
     if settings.responses_connection_string or not url:
         service = BlobServiceClient.from_connection_string(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -82,3 +84,31 @@ def test_blob_store_expires_and_deletes(azurite: str) -> None:
         return found, expired, gone, outside
 
     assert asyncio.run(run()) == (True, True, True, True)
+
+
+def test_prompt_text_is_never_logged(emulator: Any, azurite: str) -> None:
+    from devtools.process import start_server
+
+    env = {
+        "FOUNDRY_ENDPOINT": emulator.url,
+        "FOUNDRY_API_KEY": "emulator-key",
+        "ROUTER_RESPONSES_CONNECTION_STRING": azurite,
+    }
+    server = start_server(["-m", "devtools.localhost", "--port", "0"], env=env)
+    secret = "zebra-quartz-4471"
+    try:
+        client = openai.OpenAI(base_url=f"{server.url}/api/v1", api_key="unused", max_retries=0)
+        first = client.responses.create(model="small", input=f"My code is {secret}.")
+        client.responses.create(model="large", input="And?", previous_response_id=first.id)
+        with client.responses.stream(model="small", input=f"Again {secret}") as stream:
+            for _ in stream:
+                pass
+        bad = httpx.post(
+            f"{server.url}/api/v1/responses",
+            json={"model": "auto", "input": [{"type": "bogus", "text": secret}]},
+        )
+        assert bad.status_code == 400
+    finally:
+        server.stop()
+    assert server.output  # it did log (start-up, requests): just never the prompt
+    assert not [line for line in server.output if secret in line]

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.ingestion import Envelope, Ingestion, running
 from shared.sampling import RATIO_SETTING
 from tests.conftest import Emulator, StartRouter
-from tests.telemetry.ingestion import Envelope, Ingestion, running
 
 REPO = Path(__file__).resolve().parents[2]
 TIERS = [
@@ -222,6 +222,8 @@ def test_stream_attempt_ends_with_the_stream(
     (attempt,) = attempts(deps)
     # Model, finish reason and usage come from the stream's last chunks: the span saw them.
     assert_attempt(attempt, emulator, "Phi-4-mini", 200, True)
+    (sent,) = emulator.requests("Phi-4-mini")  # a stream carries the trace context too
+    assert sent["headers"]["traceparent"] == f"00-{trace.id}-{attempt['id']}-01"
 
 
 def test_cut_stream_is_a_failed_dependency(

@@ -1,4 +1,5 @@
-"""A local stand-in for Application Insights' ingestion endpoint that records what arrives.
+"""A local stand-in for Application Insights' ingestion endpoint that records what arrives
+(for tests/telemetry and bench/telemetry_cost.py; not deployed).
 
 The Azure Monitor exporter POSTs batches of telemetry items ("envelopes") to
 `{IngestionEndpoint}/v2.1/track` as a JSON array (gzip'd when Content-Encoding says so; JSON
