@@ -7,9 +7,13 @@ log stream) and the same fields as attributes under `router.*` (`extra=`), which
 Azure Monitor OpenTelemetry log exporter turns into customDimensions of a trace. Fields are
 tier and deployment names, numbers and error codes: never prompt text, never a credential.
 
-Under Functions the worker's handler on the root logger forwards records to the host, which
-keeps category "Function" from Information up (host.json) and exports them to Application
-Insights as traces. Elsewhere `to_console()` prints them to stderr.
+Under Functions the worker's handler on the root logger forwards records to the host ("Access
+to the Azure Functions runtime logger is available via a root logging handler ... tied to
+Application Insights"; the runtime's logs "end up as traces in Application Insights":
+https://learn.microsoft.com/azure/azure-functions/functions-reference-python#logging), which
+keeps category "Function" from Information up (host.json). Outside Functions, telemetry.py's
+Azure Monitor set-up exports the `hybrid_router` logger's records, and `to_console()` prints
+them to stderr.
 """
 
 from __future__ import annotations

@@ -65,11 +65,10 @@ class UpstreamStream:
     def events(self, idle_s: float, deadline: float) -> AsyncIterator[str]:
         """Each event's data; a gap longer than `idle_s` or passing `deadline` (monotonic)
         raises TransportError(timed_out=True)."""
-        return sse_data(self._lines(idle_s, deadline))
+        return sse_data(lines_of(self._chunks(idle_s, deadline)))
 
-    async def _lines(self, idle_s: float, deadline: float) -> AsyncIterator[str]:
+    async def _chunks(self, idle_s: float, deadline: float) -> AsyncIterator[bytes]:
         content = self._response.content
-        buffer = b""
         while True:
             limit = min(idle_s, deadline - time.monotonic())
             try:
@@ -80,16 +79,8 @@ class UpstreamStream:
             except (aiohttp.ClientError, OSError) as exc:
                 raise TransportError(type(exc).__name__) from None
             if not chunk:
-                break
-            buffer += chunk
-            if b"\n" in chunk:
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    yield line.removesuffix(b"\r").decode("utf-8", "replace")
-            if len(buffer) > MAX_EVENT_BYTES:
-                raise TransportError("event_too_large")
-        if buffer:
-            yield buffer.removesuffix(b"\r").decode("utf-8", "replace")
+                return
+            yield chunk
 
     async def aclose(self) -> None:
         if self._response.content.at_eof():
@@ -196,6 +187,29 @@ def json_object(raw: bytes) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
+
+
+async def lines_of(
+    chunks: AsyncIterator[bytes], limit: int = MAX_EVENT_BYTES
+) -> AsyncIterator[str]:
+    """The lines of a byte stream however it is chunked (LF or CRLF); a line longer than
+    `limit` raises TransportError rather than grow the buffer without end."""
+    buffer = bytearray()
+    async for chunk in chunks:
+        buffer += chunk
+        if b"\n" in chunk:
+            *lines, rest = buffer.split(b"\n")
+            for line in lines:
+                yield _text(line)
+            buffer = bytearray(rest)
+        if len(buffer) > limit:
+            raise TransportError("event_too_large")
+    if buffer:
+        yield _text(buffer)
+
+
+def _text(line: bytes | bytearray) -> str:
+    return bytes(line).removesuffix(b"\r").decode("utf-8", "replace")
 
 
 async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
