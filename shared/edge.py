@@ -56,6 +56,16 @@ class RouteTable:
             names = frozenset(method_names(methods))
             self.routes.append(Route(template, names, compile_template(template)))
 
+    def template(self, method: str, path: str) -> str | None:
+        """The route template that serves `method path` (`/api/v1/responses/{response_id}`), for
+        telemetry's http.route and span names: one name per route, not one per URL."""
+        relative = path[len(ROUTE_PREFIX) :] if path.startswith(ROUTE_PREFIX) else path
+        relative = relative.strip("/")
+        for route in self.routes:
+            if method in route.methods and route.pattern.fullmatch(relative):
+                return ROUTE_PREFIX + route.template.strip("/")
+        return None
+
     def allowed(self, path: str) -> frozenset[str]:
         """The methods some route accepts at `path` (a full URL path, /api/ included)."""
         relative = path[len(ROUTE_PREFIX) :] if path.startswith(ROUTE_PREFIX) else path

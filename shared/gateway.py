@@ -52,8 +52,10 @@ def guarded(
     """Every failure leaves as an OpenAI error envelope; nothing internal leaks to the caller."""
 
     async def run(self: Gateway, request: Request) -> Response:
-        name = f"{request.method} {request.url.path}"
-        attributes = request_attributes(request)
+        # One name per route (its template), not per URL: /v1/responses/{response_id}.
+        route = self.routes.template(request.method, request.url.path)
+        name = f"{request.method} {route}" if route else request.method
+        attributes = request_attributes(request, route)
         with t.request_span(self.tracer, name, request.headers, attributes) as span:
             try:
                 response = await _answer(self, request)
@@ -81,7 +83,7 @@ def guarded(
     return run
 
 
-def request_attributes(request: Request) -> dict[str, Any]:
+def request_attributes(request: Request, route: str | None) -> dict[str, Any]:
     url = request.url
     client = request.client
     return t.server_attributes(
@@ -92,6 +94,7 @@ def request_attributes(request: Request) -> dict[str, Any]:
         url.port,
         request.headers.get("user-agent"),
         client.host if client else None,
+        route,
     )
 
 

@@ -216,18 +216,13 @@ def server_attributes(
     port: int | None,
     user_agent: str | None = None,
     client: str | None = None,
+    route: str | None = None,
 ) -> dict[str, Any]:
     """What the exporter reads for a request's url, name and resultCode (the status comes later).
-
-    http.route is the path: the router's routes have no parameters.
-    """
-    attributes: dict[str, Any] = {
-        HTTP_METHOD: method,
-        HTTP_ROUTE: path,
-        URL_PATH: path,
-        URL_SCHEME: scheme,
-    }
+    `route` is the template that matched (none for what no route took)."""
+    attributes: dict[str, Any] = {HTTP_METHOD: method, URL_PATH: path, URL_SCHEME: scheme}
     optional = {
+        HTTP_ROUTE: route,
         SERVER_ADDRESS: host,
         SERVER_PORT: port,
         USER_AGENT: user_agent,

@@ -20,10 +20,16 @@ import orjson
 from shared.api import ApiError, ChatRequest
 from shared.responses.events import ChatToResponses, sse
 from shared.responses.objects import new_id, now, response_from_chat
-from shared.responses.request import PASS_THROUGH_ONLY, ResponsesRequest, invalid
+from shared.responses.request import FUNCTION, PASS_THROUGH_ONLY, ResponsesRequest, invalid
 from shared.responses.request import parse_responses_request as parse
 from shared.responses.store import ResponseStore, StoredResponse
-from shared.responses.to_chat import chat_messages, check_calls, to_chat
+from shared.responses.to_chat import (
+    chat_messages,
+    chat_tools,
+    check_calls,
+    response_format,
+    to_chat,
+)
 from shared.routing.policy import Decision
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
@@ -82,6 +88,23 @@ def no_tier_for(request: ResponsesRequest, wanted: tuple[str, ...]) -> ApiError:
     return invalid(
         wanted[0], f"'{wanted[0]}' needs a model with the Responses API; none is set up."
     )
+
+
+def decision_body(request: ResponsesRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chat-completions body the routing decision reads, whatever tier then answers."""
+    body: dict[str, Any] = {
+        "messages": chat_messages(items, request.body.get("instructions"), strict=False)
+    }
+    functions = [t for t in request.body.get("tools") or [] if t.get("type") == FUNCTION]
+    if functions:
+        body["tools"] = chat_tools(functions)
+    try:
+        fmt = response_format(request.body.get("text") or {})
+    except ApiError:
+        fmt = None  # refused where it is sent, not here
+    if fmt is not None:
+        body["response_format"] = fmt
+    return body
 
 
 def passthrough_body(turn: _Turn) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -173,16 +196,17 @@ class ResponsesApi:
         return list(record.context)
 
     async def _decide(self, turn: _Turn, session: str | None) -> Decision:
+        """Decided as chat completions are: on the request translated to a chat body (its
+        messages, function tools and response format: what the policy and eligibility read)."""
         request = turn.request
-        messages = chat_messages(turn.items, request.body.get("instructions"), strict=False)
-        # The policy reads model, tools and user (messages go in the body, as for chat).
+        body = decision_body(request, turn.items)
         chat = ChatRequest.model_construct(
             model=request.model,
             messages=[],
-            tools=request.body.get("tools") or None,
+            tools=request.body.get("tools") or None,  # any kind of tool makes it a tool request
             user=request.user,
         )
-        return await self.decide(chat, {"messages": messages}, session)
+        return await self.decide(chat, body, session)
 
     def _eligible_first(self, turn: _Turn, decision: Decision) -> Tier:
         """The decided tier, or when it can't run what the request needs, the first that can

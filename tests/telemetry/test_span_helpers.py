@@ -54,7 +54,9 @@ def under_functions_host() -> Iterator[None]:
 
 
 def request(spans: Spans, status: int, headers: dict[str, str] | None = None) -> ReadableSpan:
-    attributes = t.server_attributes("POST", "/api/v1/chat/completions", "https", "r.net", None)
+    attributes = t.server_attributes(
+        "POST", "/api/v1/chat/completions", "https", "r.net", None, route="/api/v1/chat/completions"
+    )
     with (
         t.request_span(
             spans.tracer, "POST /api/v1/chat/completions", headers or {}, attributes
@@ -252,3 +254,22 @@ async def test_streamed_attempt_ends_with_its_outcome(
     ended = await read_stream(spans, *rest, stop_after=stop_after)
     assert (ended.attributes or {}).get("error.type") == error
     assert (ended.status.status_code == StatusCode.ERROR) is (error is not None)
+
+
+def test_spans_are_named_by_route_template_not_by_url() -> None:
+    from shared.edge import RouteTable
+
+    table = RouteTable(
+        [
+            ("v1/chat/completions", ["POST"]),
+            ("v1/responses/{response_id}", ["GET", "DELETE"]),
+            ("openai/deployments/{deployment}/chat/completions", ["POST"]),
+        ]
+    )
+    assert table.template("GET", "/api/v1/responses/resp_123") == "/api/v1/responses/{response_id}"
+    assert table.template("POST", "/api/openai/deployments/gpt-5/chat/completions") == (
+        "/api/openai/deployments/{deployment}/chat/completions"
+    )
+    assert table.template("POST", "/api/v1/chat/completions") == "/api/v1/chat/completions"
+    assert table.template("POST", "/api/v1/responses/resp_123") is None  # no such method there
+    assert table.template("GET", "/api/nowhere") is None

@@ -81,6 +81,7 @@ async def router_client(
         }
     )
     gateway = Gateway(settings, telemetry.tracer_provider, telemetry.meter_provider)
+    gateway.routes.add("v1/chat/completions", ["POST"])  # as function_app declares it
     app = Starlette(routes=[Route("/api/v1/chat/completions", gateway.chat, methods=["POST"])])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app), base_url="http://router"
