@@ -3,11 +3,12 @@
 Every call carries the same six tools, as agent frameworks send them. The mix (STEPS): pick a
 tool for a clear ask and read its short result (three times), a follow-up, one planning step,
 formatting, small talk; nine steps a small model can do, one that needs the large one. The
-emulator answers at the seed's latencies (Phi-4-mini 50-150 ms, GPT-5 500-2,000 ms: speed 1)
+emulator answers at the seed's latencies (small 50-150 ms, GPT-5 500-2,000 ms: speed 1)
 and calls a tool when the user names it; the bench plays the tools. Modes, interleaved in each
 round, side by side: all on the large tier, all on the small tier, routed (`auto`), ideal (each
 step pinned to the cheapest tier that can do it), and routed with the default tier table, whose
-Phi-4-mini (like Foundry's serverless one) takes no tools. Time is the median wall clock of a
+Phi-4-mini takes no tools (as on Foundry; the emulator refuses them). The small tier with tools
+is gpt-5-nano, at Phi-4-mini's latency. Time is the median wall clock of a
 whole loop over the rounds; cost is the sum of `x-router-cost-usd` (list prices).
 
 Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--no-pin]
@@ -91,10 +92,10 @@ STEPS = (
 )
 SMALL_WITH_TOOLS = {
     "name": "small",
-    "deployment": "Phi-4-mini",
-    "input_price_per_1m": 0.075,
-    "output_price_per_1m": 0.30,
-    "capabilities": ["tools"],
+    "deployment": "gpt-5-nano",
+    "input_price_per_1m": 0.05,
+    "output_price_per_1m": 0.40,
+    "capabilities": ["reasoning", "tools", "json_schema"],
 }
 LARGE = {
     "name": "large",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from devtools.process import ServerProcess, start_server
+from shared.settings import LARGE_DEFAULT
 
 EMULATOR_KEY = "emulator-key"
 
@@ -104,6 +106,27 @@ def router_output(start_router: StartRouter) -> dict[str, list[str]]:
 @pytest.fixture(scope="session")
 def router_url(start_router: StartRouter) -> str:
     return start_router()
+
+
+# The small tier that takes tools, as the README recommends for agents: Phi-4-mini on Foundry
+# takes none (the emulator refuses them), so a small tier given tools is gpt-5-nano, chat-only
+# here so the Responses API is translated for it as for Phi.
+TOOL_TIERS = [
+    {
+        "name": "small",
+        "deployment": "gpt-5-nano",
+        "input_price_per_1m": 0.05,
+        "output_price_per_1m": 0.40,
+        "capabilities": ["reasoning", "tools", "json_schema"],
+    },
+    {"name": "large", **LARGE_DEFAULT},
+]
+
+
+@pytest.fixture(scope="session")
+def tools_router_url(start_router: StartRouter) -> str:
+    """A router whose small tier takes tools (TOOL_TIERS)."""
+    return start_router(ROUTER_TIERS=json.dumps(TOOL_TIERS))
 
 
 @pytest.fixture

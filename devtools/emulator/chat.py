@@ -176,6 +176,10 @@ class ChatEndpoint:
             if models_route:
                 raise inference_api.parameter_not_supported("logprobs", body["logprobs"])
             raise errors.unsupported_parameter("logprobs")
+        if not deployment.tool_calling and validation.asks_for_tools(body):
+            if models_route:
+                raise inference_api.tools_not_supported()
+            raise errors.tools_not_supported()
         stats = state.stats[name]
 
         shaping: Fault | None = None

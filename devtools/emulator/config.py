@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 DEFAULT_API_KEY = "emulator-key"
 DEFAULT_IDENTITY_HEADER = "emulator-identity-header"
@@ -31,6 +31,10 @@ class DeploymentConfig:
     # Whether the model returns token logprobs (GPT-4o does; GPT-5 and Phi-4-mini on Foundry
     # do not); asking a model without them is a 400.
     logprobs: bool = False
+    # Whether the deployment takes `tools`: Microsoft Learn lists Phi-4-mini-instruct and Phi-4
+    # on Foundry with "Tool calling: No" (Foundry Models from partners and community); the
+    # OpenAI models call tools. A tools request to a deployment without it is a 400.
+    tool_calling: bool = True
 
     @property
     def effective_rpm(self) -> int | None:
@@ -39,17 +43,34 @@ class DeploymentConfig:
         return None if self.tpm is None else max(1, self.tpm * 6 // 1000)
 
 
+class Limits(TypedDict):
+    tpm: int
+    rpm: int
+
+
 # Foundry Models (not Azure OpenAI) have a fixed default limit per deployment: 400,000 tokens and
 # 1,000 requests per minute ("Rest of models", Foundry Models quotas and limits).
-FOUNDRY_MODELS_LIMITS = {"tpm": 400_000, "rpm": 1_000}
+FOUNDRY_MODELS_LIMITS: Limits = {"tpm": 400_000, "rpm": 1_000}
 
 
 def default_deployments() -> dict[str, DeploymentConfig]:
     items = [
         DeploymentConfig(
-            "Phi-4-mini", "Phi-4-mini-instruct", (50, 150), context=131072, **FOUNDRY_MODELS_LIMITS
+            "Phi-4-mini",
+            "Phi-4-mini-instruct",
+            (50, 150),
+            context=131072,
+            tool_calling=False,
+            **FOUNDRY_MODELS_LIMITS,
         ),
-        DeploymentConfig("Phi-4", "Phi-4", (100, 300), context=16384, **FOUNDRY_MODELS_LIMITS),
+        DeploymentConfig(
+            "Phi-4", "Phi-4", (100, 300), context=16384, tool_calling=False, **FOUNDRY_MODELS_LIMITS
+        ),
+        # The small OpenAI model for a small tier that takes tools (README, "Routing quality"):
+        # Phi-4-mini's latency, Azure OpenAI's limits; a GPT-5 reasoning model with tools and a
+        # 400,000-token context (OpenAI's gpt-5-nano model page; Learn, "Foundry Models sold
+        # directly by Azure", GPT-5 series).
+        DeploymentConfig("gpt-5-nano", "gpt-5-nano", (50, 150), context=400000, reasoning=True),
         DeploymentConfig(
             "gpt-5", "gpt-5", (500, 2000), context=400000, reasoning=True, ttft_fraction=0.7
         ),
@@ -169,6 +190,7 @@ def deployment_to_dict(d: DeploymentConfig) -> dict[str, Any]:
         "ttft_fraction": d.ttft_fraction,
         "forbidden": d.forbidden,
         "logprobs": d.logprobs,
+        "tool_calling": d.tool_calling,
     }
 
 

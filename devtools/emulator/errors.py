@@ -110,6 +110,16 @@ def unsupported_parameter(param: str, hint: str | None = None) -> ApiError:
     return invalid_request(message, param=param, code="unsupported_parameter")
 
 
+def tools_not_supported() -> ApiError:
+    """A tools request to a model without tool calling, on the OpenAI routes.
+
+    Microsoft Learn documents which models call tools, not the error for one that does not; this
+    is the closest documented shape, Azure OpenAI's 400 for a parameter the model lacks (as for
+    `logprobs`), naming `tools`.
+    """
+    return unsupported_parameter("tools", "This model does not support tool calling.")
+
+
 def unsupported_value(param: str, value: Any) -> ApiError:
     return invalid_request(
         f"Unsupported value: '{param}' does not support {value} with this model. Only the "

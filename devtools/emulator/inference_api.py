@@ -109,3 +109,18 @@ def parameter_not_supported(param: str, value: Any) -> ApiError:
             }
         },
     )
+
+
+def tools_not_supported() -> ApiError:
+    """A tools request to a Foundry model without tool calling (Phi-4, Phi-4-mini).
+
+    Learn documents only that these models have "Tool calling: No" (Foundry Models from partners
+    and community), not the error. The message is what Foundry was seen answering for a Phi-4
+    model asked for tools on this route (a 400 passing on the serving engine's own text,
+    microsoft/PhiCookBook#289); the envelope is this route's own, as for its other 400s.
+    """
+    return _error(
+        400,
+        "BadRequestError",
+        '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+    )

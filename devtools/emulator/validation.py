@@ -130,6 +130,15 @@ def _check_tools(tools: Any) -> None:
             )
 
 
+def asks_for_tools(body: dict[str, Any]) -> bool:
+    """Whether the request wants the model to call tools: tools it may use, or a `tool_choice`
+    other than "none" (with "none" the tools are only context, no call can come back)."""
+    choice = body.get("tool_choice")
+    if choice is not None and choice != "none":
+        return True
+    return bool(body.get("tools")) and choice != "none"
+
+
 def validate(body: Any) -> ChatParams:
     """Raise ApiError(400) for a body Azure would reject; else the parameters that matter."""
     if not isinstance(body, dict):

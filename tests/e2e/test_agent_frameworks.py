@@ -3,15 +3,15 @@
 The OpenAI Agents SDK (OpenAIChatCompletionsModel) and LangChain's ChatOpenAI with bind_tools,
 offline: base URL = the local router, a dummy key, the Agents SDK's tracing export off. The
 emulator calls a tool when the user message asks to use it by name, and answers from the tool
-result after it (devtools/emulator/answers.py). The tier table gives the small tier tools (a
-Phi-4-mini deployment that takes them; Foundry's serverless one does not, see README), so
-simple turns can stay small; every decision is read from the x-router-* headers.
+result after it (devtools/emulator/answers.py). The tier table (tests/conftest.py TOOL_TIERS)
+gives the small tier a model that takes tools, gpt-5-nano (Phi-4-mini on Foundry takes none and
+the emulator refuses them, see README), so simple turns can stay small; every decision is read
+from the x-router-* headers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import httpx
@@ -22,25 +22,6 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from openai import AsyncOpenAI
 
-from tests.conftest import StartRouter
-
-TOOL_TIERS = [
-    {
-        "name": "small",
-        "deployment": "Phi-4-mini",
-        "input_price_per_1m": 0.075,
-        "output_price_per_1m": 0.30,
-        "capabilities": ["tools"],
-    },
-    {
-        "name": "large",
-        "deployment": "gpt-5",
-        "input_price_per_1m": 1.25,
-        "output_price_per_1m": 10.0,
-        "context_window": 400_000,
-        "capabilities": ["reasoning", "tools", "vision", "json_schema"],
-    },
-]
 SIMPLE_ASK = "Use the get_weather tool for Paris."
 PLANNING_ASK = (
     "Plan a three-step migration of our orders database to Postgres. "
@@ -48,9 +29,9 @@ PLANNING_ASK = (
 )
 
 
-@pytest.fixture(scope="module")
-def agent_router(start_router: StartRouter) -> str:
-    return start_router(ROUTER_TIERS=json.dumps(TOOL_TIERS)) + "/api/v1"
+@pytest.fixture
+def agent_router(tools_router_url: str) -> str:
+    return tools_router_url + "/api/v1"
 
 
 def weather(city: str) -> str:
@@ -88,7 +69,7 @@ def test_openai_agents_sdk_simple_turns_go_small(agent_router: str) -> None:
     assert calls  # the SDK ran the tool the model chose
     assert "21 C and sunny" in output  # and the second call answered from its result
     assert [r.headers["x-router-tier"] for r in answers] == ["small", "small"]
-    assert all(r.headers["x-router-deployment"] == "Phi-4-mini" for r in answers)
+    assert all(r.headers["x-router-deployment"] == "gpt-5-nano" for r in answers)
 
 
 def test_openai_agents_sdk_planning_turns_go_large(agent_router: str) -> None:

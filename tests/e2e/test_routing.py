@@ -54,15 +54,16 @@ def test_default_tiers_send_tools_to_the_tier_that_takes_them(router: httpx.Clie
 
 @pytest.fixture(scope="module")
 def three_tier_router(start_router: StartRouter) -> str:
-    """small (text only), mid (takes tools), large: the cheapest tier that can take the turn."""
+    """small (Phi-4-mini, text only), mid (gpt-5-nano, takes tools), large: the cheapest tier
+    that can take the turn."""
     tiers = [
         {"name": "small", "deployment": "Phi-4-mini", "input_price_per_1m": 0.075},
         {
             "name": "mid",
-            "deployment": "Phi-4",
-            "input_price_per_1m": 0.125,
-            "output_price_per_1m": 0.5,
-            "capabilities": ["tools"],
+            "deployment": "gpt-5-nano",
+            "input_price_per_1m": 0.05,
+            "output_price_per_1m": 0.40,
+            "capabilities": ["reasoning", "tools", "json_schema"],
         },
         {
             "name": "large",
@@ -82,11 +83,11 @@ def test_a_mid_tier_takes_simple_tool_turns(three_tier_router: str, emulator: Em
     planning = httpx.post(url, json=chat("Plan a three-step migration to Postgres", tools=TOOLS))
     plain = httpx.post(url, json=chat("hi"))
     assert (simple.status_code, simple.headers["x-router-tier"]) == (200, "mid")
-    assert simple.json()["model"] == "Phi-4"
+    assert simple.json()["model"] == "gpt-5-nano"
     assert planning.headers["x-router-tier"] == "large"
     assert planning.headers["x-router-reason"] == "hard ask"
     assert plain.headers["x-router-tier"] == "small"
-    assert [r["deployment"] for r in emulator.requests()] == ["Phi-4", "gpt-5", "Phi-4-mini"]
+    assert [r["deployment"] for r in emulator.requests()] == ["gpt-5-nano", "gpt-5", "Phi-4-mini"]
 
 
 def test_an_image_goes_to_a_tier_that_sees(router: httpx.Client) -> None:

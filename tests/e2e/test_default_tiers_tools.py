@@ -1,0 +1,76 @@
+"""With the default tiers, tools never reach Phi-4-mini, which (as on Foundry) refuses them.
+
+The emulator answers a tools request to Phi-4-mini with a 400 (tests/emulator/
+test_tool_calling.py); the router's eligibility sends every turn that needs tools to GPT-5, so a
+whole tool loop over the real openai client never meets that 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import openai
+
+from tests.conftest import Emulator
+
+WEATHER_TOOL: Any = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+def test_a_tool_loop_on_default_tiers_never_sends_tools_to_phi(
+    router_url: str, emulator: Emulator
+) -> None:
+    client = openai.OpenAI(base_url=f"{router_url}/api/v1", api_key="unused", max_retries=0)
+    messages: list[Any] = [{"role": "user", "content": "Use the get_weather tool for Paris."}]
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto", messages=messages, tools=[WEATHER_TOOL]
+    )
+    first = raw.parse()
+    (call,) = first.choices[0].message.tool_calls or []
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "21 C and sunny"},
+    ]
+    second = client.chat.completions.with_raw_response.create(
+        model="auto", messages=messages, tools=[WEATHER_TOOL]
+    )
+    streamed = list(
+        client.chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+    )
+    assert [r.headers["x-router-tier"] for r in (raw, second)] == ["large", "large"]
+    assert "21 C and sunny" in (second.parse().choices[0].message.content or "")
+    assert streamed  # a turn without tools still goes small
+    sent = emulator.requests()
+    assert [(r["deployment"], r["status"]) for r in sent] == [
+        ("gpt-5", 200),
+        ("gpt-5", 200),
+        ("Phi-4-mini", 200),
+    ]
+    assert all("tools" not in (r["body"] or {}) for r in sent if r["deployment"] == "Phi-4-mini")
+
+
+def test_phi_refuses_what_eligibility_keeps_from_it(emulator: Emulator) -> None:
+    # The premise of the test above: the same tools turn sent to Phi-4-mini directly is a 400.
+    reply = httpx.post(
+        f"{emulator.url}/models/chat/completions",
+        params={"api-version": "2024-05-01-preview"},
+        headers={"api-key": "emulator-key"},
+        json={
+            "model": "Phi-4-mini",
+            "messages": [{"role": "user", "content": "Use the get_weather tool for Paris."}],
+            "tools": [WEATHER_TOOL],
+        },
+    )
+    assert reply.status_code == 400, reply.text
