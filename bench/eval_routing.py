@@ -1,4 +1,5 @@
-"""Evaluate routing decisions on the routing benchmark (../shared/routing-bench).
+"""Evaluate routing decisions on the routing benchmark (../shared/routing-bench) and the
+agent-turn set (../shared/agent-bench).
 
     python bench/eval_routing.py                          # local scorer, held-out and tune
     python bench/eval_routing.py --split heldout --limit 500
@@ -18,6 +19,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -25,13 +27,17 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.routing import calibration, quality, traffic
-from bench.routing.data import DEFAULT_BENCH_DIR, Prompt, by_source, load
+from bench.routing.augment import with_tool_lists
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, by_source, load
 from bench.routing.deciders import ABSTAIN_RULES, Classifier, load_classifier, tier_of
 from bench.routing.report import Latency, SplitResults, render
 from bench.routing.traffic import Routed
 from shared.routing import model
+from shared.routing.classifier import describe_turn
+from shared.routing.features import view_request
+from shared.routing.policy import TOOL_ROLES, loop_start
 from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS
-from shared.routing.scorer import score_text
+from shared.routing.scorer import score_request
 
 # RouteLLM (Ong et al., arXiv:2406.18665), GPT-4 vs Mixtral-8x7B, best router per benchmark;
 # see bench/ROUTING.md for where each number comes from.
@@ -42,19 +48,27 @@ PUBLISHED = {
 }
 
 
-def score_all(prompts: Sequence[Prompt], label: str) -> tuple[dict[str, float], list[float]]:
-    """p_large per prompt text, and the time of each call in microseconds."""
-    scores: dict[str, float] = {}
+@dataclass(frozen=True, slots=True)
+class Scored:
+    p_large: float
+    abstain: bool = False  # unlike the training data: the classifier decides
+
+
+def score_all(prompts: Sequence[Prompt], label: str) -> tuple[dict[str, Scored], list[float]]:
+    """The score per prompt id (whole requests: tools, tool results), and the time of each
+    call in microseconds."""
+    scores: dict[str, Scored] = {}
     timings: list[float] = []
     for p in tqdm(prompts, desc=f"scoring {label}", unit="prompt", leave=False):
         start = time.perf_counter()
-        scores[p.prompt] = score_text(p.prompt).p_large
+        score = score_request(p.messages, p.tools)
         timings.append((time.perf_counter() - start) * 1e6)
+        scores[p.id] = Scored(score.p_large, score.abstain)
     return scores, timings
 
 
 def traffic_results(
-    prompts: Sequence[Prompt], scores: dict[str, float]
+    prompts: Sequence[Prompt], scores: dict[str, Scored]
 ) -> dict[str, dict[str, dict[str, traffic.TrafficSummary]]]:
     out: dict[str, dict[str, dict[str, traffic.TrafficSummary]]] = {}
     for name in MODES:
@@ -63,15 +77,35 @@ def traffic_results(
         for rule_name, rule in ABSTAIN_RULES.items():
             routed = []
             for p in prompts:
-                local = thresholds.decide(scores[p.prompt])
+                local = thresholds.decide(scores[p.id].p_large, scores[p.id].abstain)
                 tier = rule(p) if local == "abstain" else local
-                routed.append(Routed(p.source, p.is_complex, tier, local != "abstain"))
-            out[name][rule_name] = traffic.by_source(routed)
+                routed.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
+            out[name][rule_name] = traffic.by_source_and_tools(routed)
+    return out
+
+
+def tool_loop_results(prompts: Sequence[Prompt]) -> dict[str, dict[str, traffic.TrafficSummary]]:
+    """Turns that read a tool result, routed per turn and sticky (on the tier the loop's
+    opening turn scores to), balanced preset, abstentions to large."""
+    thresholds = PRESETS[DEFAULT_PRESET]
+    loops = [p for p in prompts if p.messages and p.messages[-1].get("role") in TOOL_ROLES]
+    out: dict[str, dict[str, traffic.TrafficSummary]] = {}
+    for rule, view in (
+        ("per-turn", lambda p: p.messages),
+        ("sticky", lambda p: loop_start(p.messages)),
+    ):
+        routed = []
+        for p in loops:
+            score = score_request(view(p), p.tools)
+            local = thresholds.decide(score.p_large, score.abstain)
+            tier = "large" if local == "abstain" else local
+            routed.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
+        out[rule] = traffic.by_source(routed)
     return out
 
 
 def quality_results(
-    prompts: Sequence[Prompt], scores: dict[str, float]
+    prompts: Sequence[Prompt], scores: dict[str, Scored]
 ) -> tuple[dict[str, dict[str, quality.QualitySummary]], dict[str, dict[str, quality.Curve]]]:
     summaries: dict[str, dict[str, quality.QualitySummary]] = {}
     curves: dict[str, dict[str, quality.Curve]] = {}
@@ -80,7 +114,7 @@ def quality_results(
     for source, group in groups.items():
         weak = [p.weak or 0.0 for p in group]
         strong = [p.strong or 0.0 for p in group]
-        scorer_curve = quality.curve([scores[p.prompt] for p in group], weak, strong)
+        scorer_curve = quality.curve([scores[p.id].p_large for p in group], weak, strong)
         oracle_curve = quality.oracle_curve(weak, strong)
         n = len(group)
         summaries[source] = {
@@ -92,9 +126,14 @@ def quality_results(
     return summaries, curves
 
 
+def classification_text(p: Prompt) -> str:
+    """What the router's classifier reads for this request (policy.decide_locally)."""
+    return describe_turn(view_request(p.messages, p.tools))
+
+
 async def model_routing(
     prompts: Sequence[Prompt],
-    scores: dict[str, float],
+    scores: dict[str, Scored],
     classifier: Classifier,
     *,
     use_scorer: bool,
@@ -108,22 +147,51 @@ async def model_routing(
 
     async def one(p: Prompt) -> tuple[Routed, float]:
         start = time.perf_counter()
-        local = thresholds.decide(scores[p.prompt]) if use_scorer else "abstain"
+        scored = scores[p.id]
+        local = thresholds.decide(scored.p_large, scored.abstain) if use_scorer else "abstain"
         if local == "abstain":
             async with gate:
-                tier = tier_of(await classifier.classify(p.prompt))
+                tier = tier_of(await classifier.classify(classification_text(p)))
         else:
             tier = local
         bar.update()
         elapsed = (time.perf_counter() - start) * 1e6
-        return Routed(p.source, p.is_complex, tier, local != "abstain"), elapsed
+        return Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools), elapsed
 
     done = await asyncio.gather(*(one(p) for p in prompts))
     bar.close()
+    return [r for r, _ in done], [t for _, t in done]
+
+
+Bench = tuple[str, Sequence[Prompt], dict[str, Scored], list[float]]
+
+
+async def route_with_model(
+    results: SplitResults, args: argparse.Namespace, classifier: Classifier, benches: list[Bench]
+) -> None:
+    """Both benchmarks through the classifier (or the policy), in one event loop; then close."""
+    use_scorer = args.mode == "policy"
+    name = f"policy ({args.preset} preset)" if use_scorer else "classifier only"
+    for bench, prompts, scores, times in benches:
+        routed, latencies = await model_routing(
+            prompts,
+            scores,
+            classifier,
+            use_scorer=use_scorer,
+            preset=args.preset,
+            concurrency=args.concurrency,
+        )
+        if use_scorer:  # scores were computed up front: add each prompt's scoring time back
+            latencies = [t + s for t, s in zip(latencies, times, strict=True)]
+        results.model_traffic[f"{name}, {bench}"] = traffic.by_source_and_tools(routed)
+        print(
+            f"{results.split}: {name}, {bench}: decision latency p50 "
+            f"{traffic.percentile(latencies, 50) / 1e3:.1f} ms, "
+            f"p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms"
+        )
     closing = getattr(classifier, "aclose", None)
     if closing is not None:
         await closing()
-    return [r for r, _ in done], [t for _, t in done]
 
 
 def evaluate_split(
@@ -134,9 +202,24 @@ def evaluate_split(
     t_scores, t_times = score_all(traffic_prompts, f"{split} traffic")
     q_scores, _ = score_all(quality_prompts, f"{split} quality")
 
+    agent_file = args.agent_dir / "traffic.jsonl"
+    agent_prompts = load(agent_file, split)[: args.limit] if agent_file.exists() else []
+    a_scores, a_times = score_all(agent_prompts, f"{split} agent turns")
+
+    benches = [("routing-bench", traffic_prompts, t_scores, t_times)]
+    if agent_prompts:
+        benches.append(("agent-bench", agent_prompts, a_scores, a_times))
     results = SplitResults(split=split)
     results.traffic = traffic_results(traffic_prompts, t_scores)
-    p = [t_scores[x.prompt] for x in traffic_prompts]
+    if agent_prompts:
+        results.agent_traffic = traffic_results(agent_prompts, a_scores)
+        results.tool_loop = tool_loop_results(agent_prompts)
+        # the plain prompts again, a third of them with another row's tool list attached
+        plain = [p for p in [*agent_prompts, *traffic_prompts] if not p.has_tools]
+        attached = [p for p in with_tool_lists([*agent_prompts, *plain]) if p.has_tools]
+        attached = [p for p in attached if p.id in {q.id for q in plain}]
+        results.tools_attached = traffic_results(attached, score_all(attached, "attached")[0])
+    p = [t_scores[x.id].p_large for x in traffic_prompts]
     y = [x.is_complex for x in traffic_prompts]
     results.brier = calibration.brier(p, y)
     results.reliability = calibration.reliability(p, y)
@@ -144,42 +227,25 @@ def evaluate_split(
     results.quality, curves = quality_results(quality_prompts, q_scores)
 
     if classifier is not None:
-        use_scorer = args.mode == "policy"
-        routed, latencies = asyncio.run(
-            model_routing(
-                traffic_prompts,
-                t_scores,
-                classifier,
-                use_scorer=use_scorer,
-                preset=args.preset,
-                concurrency=args.concurrency,
-            )
-        )
-        if use_scorer:  # scores were computed up front: add each prompt's scoring time back
-            latencies = [t + s for t, s in zip(latencies, t_times, strict=True)]
-        name = f"policy ({args.preset} preset)" if use_scorer else "classifier only"
-        results.model_traffic[name] = traffic.by_source(routed)
-        print(
-            f"{split}: {name} decision latency p50 {traffic.percentile(latencies, 50) / 1e3:.1f} "
-            f"ms, p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms"
-        )
+        asyncio.run(route_with_model(results, args, classifier, benches))
     return results, curves, t_times
 
 
-def measure_latency(texts: Sequence[str], rounds: int = 3) -> Latency:
-    """Warm timings of score_text on typical prompts (the traffic set), one thread.
+def measure_latency(prompts: Sequence[Prompt], rounds: int = 3) -> Latency:
+    """Warm timings of score_request on whole requests (tools and tool results included), one
+    thread.
 
     Both wall-clock and this thread's CPU time: on a shared machine the wall clock also counts
     time spent waiting for a core, the CPU time only the scorer's own work.
     """
-    for text in texts[:200]:
-        score_text(text)
+    for p in prompts[:200]:
+        score_request(p.messages, p.tools)
     wall: list[float] = []
     cpu: list[float] = []
     for _ in range(rounds):
-        for text in texts:
+        for p in prompts:
             start_cpu, start = time.thread_time_ns(), time.perf_counter_ns()
-            score_text(text)
+            score_request(p.messages, p.tools)
             wall.append((time.perf_counter_ns() - start) / 1e3)
             cpu.append((time.thread_time_ns() - start_cpu) / 1e3)
     # a fixed pure-Python loop, to compare this machine's speed with another's
@@ -206,6 +272,14 @@ def print_headline(results: SplitResults) -> None:
             f"complex recall {s.complex_recall:.3f}  local {s.local_share:.3f}  "
             f"bar {'met' if traffic.meets_bar(s) else 'missed'} (abstentions to large)"
         )
+    for preset, by_rule in results.agent_traffic.items():
+        tools, s = by_rule["to large"].get("with tools"), by_rule["to large"]["all"]
+        print(
+            f"{results.split:>8} {preset:>9} agent-bench: simple tool-bearing turns to small "
+            f"{tools.simple_to_small if tools else float('nan'):.3f}  "
+            f"complex recall {s.complex_recall:.3f}  local {s.local_share:.3f} "
+            "(abstentions to large)"
+        )
     for source, routers in results.quality.items():
         s, o = routers["scorer"], routers["oracle"]
         print(
@@ -219,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mode", choices=("scorer", "classifier", "policy"), default="scorer")
     parser.add_argument("--endpoint", help="chat-completions base URL for the classifier")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--agent-dir", type=Path, default=DEFAULT_AGENT_DIR)
     parser.add_argument(
         "--split",
         choices=("heldout", "tune", "all", "both"),
@@ -236,31 +311,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    classifier = None
-    if args.mode != "scorer":
-        if not args.endpoint:
-            parser.error("--mode classifier|policy needs --endpoint")
-        classifier = load_classifier(args.endpoint)
+    if args.mode != "scorer" and not args.endpoint:
+        parser.error("--mode classifier|policy needs --endpoint")
 
     splits = ["heldout", "tune"] if args.split == "both" else [args.split]
     all_results: list[SplitResults] = []
     headline_curves: dict[str, dict[str, quality.Curve]] = {}
-    typical: list[str] = []
+    typical: list[Prompt] = []
     for split in splits:
+        # one classifier (and connection pool) per split: route_with_model closes it
+        classifier = load_classifier(args.endpoint) if args.mode != "scorer" else None
         results, curves, _ = evaluate_split(split, args, classifier)
         all_results.append(results)
         if not headline_curves:
             headline_curves = curves
-            typical = [p.prompt for p in load(args.bench_dir / "traffic.jsonl", split)][
-                : args.limit
-            ]
+            typical = load(args.bench_dir / "traffic.jsonl", split)[: args.limit]
+            agent_file = args.agent_dir / "traffic.jsonl"
+            if agent_file.exists():
+                typical += load(agent_file, split)[: args.limit]
         print_headline(results)
 
     latency = measure_latency(typical)
-    print(
-        f"score_request latency: wall p50 {latency.p50_us:.0f} us, p99 {latency.p99_us:.0f} us; "
-        f"CPU p50 {latency.cpu_p50_us:.0f} us, p99 {latency.cpu_p99_us:.0f} us"
-    )
+    with_tools = [p for p in typical if p.has_tools]
+    tools_latency = measure_latency(with_tools) if with_tools else None
+    for name, measured in (("", latency), (" with tools", tools_latency)):
+        if measured is not None:
+            print(
+                f"score_request latency{name}: wall p50 {measured.p50_us:.0f} us, "
+                f"p99 {measured.p99_us:.0f} us; CPU p50 {measured.cpu_p50_us:.0f} us, "
+                f"p99 {measured.cpu_p99_us:.0f} us"
+            )
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_name = None if args.no_plot else "routing-curves.png"
@@ -279,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         presets=PRESETS,
         headline_preset=DEFAULT_PRESET,
         latency=latency,
+        tools_latency=tools_latency,
         artifact_kib=model.ARTIFACT.stat().st_size / 1024,
         published=PUBLISHED,
         plot_name=plot_name,

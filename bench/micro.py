@@ -69,7 +69,7 @@ def main() -> None:
 
     steps: list[tuple[str, Callable[[], object]]] = [
         ("parse + validate the body (orjson, pydantic)", lambda: parse_chat_request(raw)),
-        ("decide (scorer)", lambda: decide_locally(settings, "auto", body["messages"], False)),
+        ("decide (scorer)", lambda: decide_locally(settings, "auto", body["messages"], None)),
         ("shape for the tier", lambda: shape_for_tier(body, tier)),
         ("estimate tokens (budget)", lambda: estimate_tokens(body)),
         (

@@ -1,8 +1,10 @@
 """Train the local scorer on the tune split and write shared/routing/scorer_model.json.
 
-    python bench/train_scorer.py [--bench-dir ../shared/routing-bench] [--out PATH]
+    python bench/train_scorer.py [--bench-dir ../shared/routing-bench]
+                                 [--agent-dir ../shared/agent-bench] [--out PATH]
 
-Only the tune part of the benchmark (bench/routing/data.py: 70% by a hash of the id) is read.
+Only the tune part of the benchmarks (bench/routing/data.py: 70% by a hash of the id) is read:
+the routing-bench's prompts and the agent-bench's whole request bodies (tools, tool results).
 Hyper-parameters, the blend of the two heads and the presets' thresholds are all chosen on
 5-fold out-of-fold scores of that part, so the held-out part stays untouched for the report.
 Needs numpy, scipy and scikit-learn (requirements-dev.txt); the artifact needs none of them.
@@ -28,10 +30,17 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.routing import quality, thresholds
-from bench.routing.data import DEFAULT_BENCH_DIR, Prompt, load
+from bench.routing.augment import with_tool_lists
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, load
 from bench.routing.design import design_matrix
 from shared.routing import model, rules
-from shared.routing.features import HASH_BITS, SIGNALS, signals, view_request
+from shared.routing.features import (
+    ALL_SIGNALS,
+    HASH_BITS,
+    TURN_SIGNALS,
+    request_features,
+    view_request,
+)
 from shared.routing.presets import Thresholds
 
 SEED = 0
@@ -43,6 +52,11 @@ GAIN_WEIGHTS = (0.0, 2.0, 4.0, 8.0)
 # A blend may cost the traffic calibration at most this much Brier to buy quality-track order.
 BRIER_SLACK = 1.15
 WEIGHT_DIGITS = 4
+# The out-of-distribution guard (model.Support): bands of half a unit of each agent-turn signal
+# (a factor of e in a count, e^2 in characters); a band with fewer tune requests is unfamiliar.
+SUPPORT_BIN_WIDTH = 0.5
+SUPPORT_MIN_ROWS = 5
+SUPPORT_BINS = 12
 
 # Error budgets of the local decisions, per preset: share of complex prompts the scorer may send
 # to small by itself, share of simple prompts it may send to large by itself. The bar is complex
@@ -123,18 +137,28 @@ def with_rules(prompts: Sequence[Prompt], p: np.ndarray) -> np.ndarray:
     """Apply the product rules, as score_request does."""
     out = p.copy()
     for i, prompt in enumerate(prompts):
-        view = view_request([{"role": "user", "content": prompt.prompt}])
-        rule = rules.bound(view, signals(prompt.prompt), has_tools=False)
+        view = view_request(prompt.messages, prompt.tools)
+        rule = rules.bound(view, request_features(view)[0])
         if rule is not None:
             out[i] = rule.apply(float(p[i]))
     return out
 
 
+def support(x: sp.csr_matrix) -> model.Support:
+    """How many requests of a design matrix fall in each band of each agent-turn signal."""
+    counts: dict[str, tuple[int, ...]] = {}
+    for name in TURN_SIGNALS:
+        column = x[:, ALL_SIGNALS.index(name)].toarray().ravel()
+        bands = np.minimum((column / SUPPORT_BIN_WIDTH).astype(int), SUPPORT_BINS - 1)
+        counts[name] = tuple(int(c) for c in np.bincount(bands, minlength=SUPPORT_BINS))
+    return model.Support(SUPPORT_BIN_WIDTH, SUPPORT_MIN_ROWS, counts)
+
+
 def head(lr: LogisticRegression) -> model.Head:
     weights = lr.coef_[0]
-    dense = {name: round(float(weights[j]), WEIGHT_DIGITS) for j, name in enumerate(SIGNALS)}
+    dense = {name: round(float(weights[j]), WEIGHT_DIGITS) for j, name in enumerate(ALL_SIGNALS)}
     hashed: dict[int, float] = {}
-    for bucket, w in enumerate(weights[len(SIGNALS) :]):
+    for bucket, w in enumerate(weights[len(ALL_SIGNALS) :]):
         rounded = round(float(w), WEIGHT_DIGITS - 1)
         if rounded:
             hashed[bucket] = rounded
@@ -157,8 +181,8 @@ def train(
     data = Data(
         traffic=list(traffic),
         quality=list(qual),
-        x_traffic=design_matrix([p.prompt for p in traffic]),
-        x_quality=design_matrix([p.prompt for p in qual]),
+        x_traffic=design_matrix(traffic),
+        x_quality=design_matrix(qual),
         is_complex=np.array([p.is_complex for p in traffic]),
         strong_wins=np.array([(p.strong or 0.0) > (p.weak or 0.0) for p in qual]),
     )
@@ -201,13 +225,12 @@ def train(
     p_oof = with_rules(traffic, sigmoid(scale * blended(cap, weight, need_t, gain_t) + offset))
     presets: dict[str, Thresholds] = {}
     for name, (complex_to_small, simple_to_large) in BUDGETS.items():
-        presets[name] = thresholds.choose(
+        presets[name] = t = thresholds.choose(
             p_oof.tolist(),
             y.tolist(),
             complex_to_small=complex_to_small,
             simple_to_large=simple_to_large,
         )
-        t = presets[name]
         local = [t.decide(float(p)) for p in p_oof]
         simple_small = np.mean([d == "small" for d, c in zip(local, y, strict=True) if not c])
         complex_large = np.mean([d != "small" for d, c in zip(local, y, strict=True) if c])
@@ -220,9 +243,10 @@ def train(
     # 4. the shipped heads, on the whole tune split
     need_head = head(fit(data.x_traffic, y, need_c))
     gain_head = head(fit(*gain_training(data, np.arange(len(qual))), gain_c))
-    x_dense = data.x_traffic[:, : len(SIGNALS)].toarray()
+    x_dense = data.x_traffic[:, : len(ALL_SIGNALS)].toarray()
     means = {
-        name: round(float(x_dense[:, j].mean()), WEIGHT_DIGITS) for j, name in enumerate(SIGNALS)
+        name: round(float(x_dense[:, j].mean()), WEIGHT_DIGITS)
+        for j, name in enumerate(ALL_SIGNALS)
     }
     trained = model.ScorerModel(
         hash_bits=HASH_BITS,
@@ -235,6 +259,7 @@ def train(
             offset=round(offset, WEIGHT_DIGITS),
         ),
         signal_means=means,
+        support=support(data.x_traffic),
     )
     return Trained(trained, presets)
 
@@ -242,12 +267,14 @@ def train(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--agent-dir", type=Path, default=DEFAULT_AGENT_DIR)
     parser.add_argument("--out", type=Path, default=model.ARTIFACT)
     args = parser.parse_args()
 
+    routing = load(args.bench_dir / "traffic.jsonl", "tune")
+    agent = load(args.agent_dir / "traffic.jsonl", "tune")
     trained = train(
-        load(args.bench_dir / "traffic.jsonl", "tune"),
-        load(args.bench_dir / "quality.jsonl", "tune"),
+        with_tool_lists([*routing, *agent]), load(args.bench_dir / "quality.jsonl", "tune")
     )
     args.out.write_text(json.dumps(trained.model.to_dict(), separators=(",", ":")) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")

@@ -22,6 +22,7 @@ from shared.responses.service import Answered, ResponsesApi
 from shared.responses.store import make_store
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
+from shared.routing.eligibility import chat_needs
 from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models, unknown_model
 from shared.settings import Settings, Tier, load_settings
 from shared.streaming import relay
@@ -183,8 +184,10 @@ class Gateway:
     ) -> Decision:
         session = session_header or chat.user
         with self.tracer.start_as_current_span("router.decide") as span:
+            # the Responses API passes its tools on `chat` and its translated messages in `body`
+            tools = body.get("tools") or chat.tools
             decision = await self.policy.decide(
-                chat.model, body["messages"], bool(chat.tools), session
+                chat.model, body["messages"], tools, session, chat_needs(body)
             )
             span.set_attributes(
                 {

@@ -109,6 +109,8 @@ class Settings:
     classifier_tier: str = "small"
     default_tier: str = "large"
     preset: str = "balanced"
+    # A tool-result turn: decided on its own ("per-turn") or on the tier that began the loop.
+    tool_loop: str = "per-turn"
     auth_mode: AuthMode = "key"
     api_key: str | None = field(default=None, repr=False)
     token_scope: str = DEFAULT_TOKEN_SCOPE
@@ -189,15 +191,24 @@ SMALL_DEFAULT = {
     "input_price_per_1m": 0.075,
     "output_price_per_1m": 0.30,
     "context_window": 131_072,
+    # Text only: Foundry's catalog lists Phi-4-mini-instruct with "Tool calling: No" and
+    # "Response formats: Text" (Microsoft Learn, "Foundry Models from partners and community",
+    # learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/models-from-partners).
+    # So requests with tools, images or a JSON response format go to a tier that declares them.
+    "capabilities": [],
 }
 LARGE_DEFAULT = {
     "deployment": "gpt-5",
     "input_price_per_1m": 1.25,
     "output_price_per_1m": 10.00,
     "context_window": 400_000,
-    "capabilities": ["reasoning"],
+    # GPT-5: reasoning, structured outputs, text and image input, functions, tools and parallel
+    # tool calling (Microsoft Learn, "Foundry Models sold directly by Azure", GPT-5 capabilities,
+    # learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/models-sold-directly-by-azure).
+    "capabilities": ["reasoning", "tools", "vision", "json_schema"],
     "apis": ["chat", "responses"],
 }
+TOOL_LOOPS = ("per-turn", "sticky")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -239,6 +250,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         classifier_tier=classifier,
         default_tier=default,
         preset=reader.choice("ROUTER_PRESET", tuple(PRESETS), "balanced"),
+        tool_loop=reader.choice("ROUTER_TOOL_LOOP", TOOL_LOOPS, "per-turn"),
         auth_mode=auth_mode,  # type: ignore[arg-type]
         api_key=api_key,
         token_scope=reader.text("ROUTER_TOKEN_SCOPE", DEFAULT_TOKEN_SCOPE),

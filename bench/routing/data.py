@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Split = Literal["tune", "heldout", "all"]
 
 DEFAULT_BENCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "routing-bench"
+# Agent turns with tools, tool-result turns, short hard asks: whole request bodies.
+DEFAULT_AGENT_DIR = DEFAULT_BENCH_DIR.parent / "agent-bench"
 TUNE_SHARE = 0.7
 
 
@@ -26,10 +28,25 @@ class Prompt:
     label: str | None = None  # "simple" | "complex" (traffic.jsonl)
     weak: float | None = None  # quality of the weak model's answer (quality.jsonl)
     strong: float | None = None  # quality of the strong model's answer
+    body: Mapping[str, Any] | None = None  # the whole request (agent-bench), else just `prompt`
 
     @property
     def is_complex(self) -> bool:
         return self.label == "complex"
+
+    @property
+    def messages(self) -> Sequence[Mapping[str, Any]]:
+        if self.body is not None:
+            return self.body["messages"]  # type: ignore[no-any-return]
+        return ({"role": "user", "content": self.prompt},)
+
+    @property
+    def tools(self) -> Sequence[Any] | None:
+        return None if self.body is None else self.body.get("tools")
+
+    @property
+    def has_tools(self) -> bool:
+        return bool(self.tools)
 
 
 def split_of(prompt_id: str, salt: str = "") -> Literal["tune", "heldout"]:
@@ -51,6 +68,7 @@ def parse_line(line: str) -> Prompt:
         label=row.get("label"),
         weak=None if row.get("weak") is None else float(row["weak"]),
         strong=None if row.get("strong") is None else float(row["strong"]),
+        body=row.get("body"),
     )
 
 

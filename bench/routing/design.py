@@ -8,18 +8,19 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from shared.routing.features import HASH_BUCKETS, SIGNALS, features
+from bench.routing.data import Prompt
+from shared.routing.features import ALL_SIGNALS, HASH_BUCKETS, request_features, view_request
 
 
-def design_matrix(texts: Sequence[str]) -> sp.csr_matrix:
-    """Rows of [named signals..., hashed bucket counts...] for each text."""
+def design_matrix(prompts: Sequence[Prompt]) -> sp.csr_matrix:
+    """Rows of [named signals..., hashed bucket counts...] for each request."""
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
-    width = len(SIGNALS)
-    for i, text in enumerate(texts):
-        named, terms = features(text)
-        for j, name in enumerate(SIGNALS):
+    width = len(ALL_SIGNALS)
+    for i, prompt in enumerate(prompts):
+        named, terms = request_features(view_request(prompt.messages, prompt.tools))
+        for j, name in enumerate(ALL_SIGNALS):
             if named[name]:
                 rows.append(i)
                 cols.append(j)
@@ -28,5 +29,5 @@ def design_matrix(texts: Sequence[str]) -> sp.csr_matrix:
             rows.append(i)
             cols.append(width + bucket)
             values.append(float(count))
-    shape = (len(texts), width + HASH_BUCKETS)
+    shape = (len(prompts), width + HASH_BUCKETS)
     return sp.csr_matrix((np.array(values), (np.array(rows), np.array(cols))), shape=shape)

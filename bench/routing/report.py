@@ -37,6 +37,12 @@ class SplitResults:
     ece: float = math.nan
     # extra rows from model-backed modes: name -> source -> summary
     model_traffic: dict[str, dict[str, TrafficSummary]] = field(default_factory=dict)
+    # ../shared/agent-bench, like `traffic` (sources, then with / without tools, then all)
+    agent_traffic: dict[str, dict[str, dict[str, TrafficSummary]]] = field(default_factory=dict)
+    # turns that read a tool result: "per-turn" | "sticky" -> source -> summary
+    tool_loop: dict[str, dict[str, TrafficSummary]] = field(default_factory=dict)
+    # plain prompts of this split with another row's tool list attached, like `traffic`
+    tools_attached: dict[str, dict[str, dict[str, TrafficSummary]]] = field(default_factory=dict)
 
 
 def _pct(x: float) -> str:
@@ -62,14 +68,17 @@ def traffic_table(rows: Mapping[str, TrafficSummary]) -> list[str]:
     return lines
 
 
-def preset_overview(results: SplitResults, presets: Mapping[str, Thresholds]) -> list[str]:
+def preset_overview(
+    traffic: Mapping[str, Mapping[str, Mapping[str, TrafficSummary]]],
+    presets: Mapping[str, Thresholds],
+) -> list[str]:
     """One line per preset and abstain rule, all sources together."""
     lines = [
         "| preset | thresholds (small < p, large >= p) | abstained prompts go | to small "
         "| simple to small | complex recall | decided locally | bar |",
         "|---|---|---|---:|---:|---:|---:|---|",
     ]
-    for preset, by_rule in results.traffic.items():
+    for preset, by_rule in traffic.items():
         t = presets[preset]
         for rule, rows in by_rule.items():
             s = rows["all"]
@@ -116,6 +125,7 @@ def render(
     headline_preset: str,
     latency: Latency,
     artifact_kib: float,
+    tools_latency: Latency | None = None,
     published: Mapping[str, str],
     plot_name: str | None,
 ) -> str:
@@ -131,6 +141,14 @@ def render(
         f"of CPU here. Artifact {artifact_kib:.0f} KiB.",
         "",
     ]
+    if tools_latency is not None:
+        out += [
+            f"The {tools_latency.n} calls on requests with tools alone (agent turns: tool lists, "
+            f"tool calls and results): CPU p50 {tools_latency.cpu_p50_us:.0f} us, "
+            f"p99 {tools_latency.cpu_p99_us:.0f} us; wall clock p50 {tools_latency.p50_us:.0f} "
+            f"us, p99 {tools_latency.p99_us:.0f} us.",
+            "",
+        ]
     for results in splits:
         out += [f"## Split: {results.split}", ""]
         if results.split == "tune":
@@ -140,9 +158,38 @@ def render(
                 "",
             ]
         out += ["### Traffic track, all presets", ""]
-        out += preset_overview(results, presets)
+        out += preset_overview(results.traffic, presets)
         out += ["", f"### Traffic track per source ({headline_preset}, abstentions to large)", ""]
         out += traffic_table(results.traffic[headline_preset]["to large"])
+        if results.agent_traffic:
+            out += ["", "### Agent turns (../shared/agent-bench), all presets", ""]
+            out += preset_overview(results.agent_traffic, presets)
+            out += [
+                "",
+                f"### Agent turns per source ({headline_preset}, abstentions to large)",
+                "",
+            ]
+            out += traffic_table(results.agent_traffic[headline_preset]["to large"])
+            out += [
+                "",
+                f"### Agent turns per source ({headline_preset}, abstentions to small)",
+                "",
+            ]
+            out += traffic_table(results.agent_traffic[headline_preset]["to small"])
+        if results.tools_attached:
+            out += [
+                "",
+                "### Plain prompts with a tool list attached "
+                f"({headline_preset}, abstentions to large)",
+                "",
+                "A third of this split's prompts without tools, each with another row's tool "
+                "list attached (bench/routing/augment.py): the tools must not change the verdict.",
+                "",
+            ]
+            out += traffic_table(results.tools_attached[headline_preset]["to large"])
+        for rule, rows in results.tool_loop.items():
+            out += ["", f"### Tool-result turns, {rule} ({headline_preset}, abstentions to large)"]
+            out += ["", *traffic_table(rows)]
         for name, rows in results.model_traffic.items():
             out += ["", f"### Traffic track per source ({name})", ""]
             out += traffic_table(rows)

@@ -17,6 +17,7 @@ class Routed:
     is_complex: bool
     tier: Tier
     local: bool  # decided by the local scorer, no classifier call
+    tools: bool = False  # the request carries tools (agent turns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,18 @@ def by_source(routed: Sequence[Routed]) -> dict[str, TrafficSummary]:
     sources = sorted({r.source for r in routed})
     out = {s: summarize([r for r in routed if r.source == s]) for s in sources}
     out["all"] = summarize(routed)
+    return out
+
+
+def by_source_and_tools(routed: Sequence[Routed]) -> dict[str, TrafficSummary]:
+    """by_source, then the requests with and without tools, then "all"."""
+    out = by_source(routed)
+    overall = out.pop("all")
+    for name, with_tools in (("with tools", True), ("without tools", False)):
+        group = [r for r in routed if r.tools == with_tools]
+        if group:
+            out[name] = summarize(group)
+    out["all"] = overall
     return out
 
 

@@ -10,16 +10,22 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.routing.cache import TtlCache
+from shared.routing.features import RequestView
 
 Label = Literal["simple", "complex"]
 VerdictSource = Literal["classifier", "cache", "timeout", "error", "unparsed"]
 
 SYSTEM_PROMPT = (
-    "You are a request router. Decide whether the user's request needs a large model.\n"
+    "You are a request router. Decide whether the request needs a large model.\n"
     "simple: greetings, small talk, FAQs, status checks, lookups, short factual questions, "
-    "translation of a word or phrase, extracting or reformatting given text.\n"
-    "complex: multi-step tasks, planning, design, math or calculations, code, debugging, "
-    "analysis, comparisons, long-form writing, anything needing careful reasoning.\n"
+    "translation of a word or phrase, extracting or reformatting given text. In an agent "
+    "turn: one obvious tool call for a clear ask, a tool list that does not apply to the ask, "
+    "answering from a short tool result, short follow-ups and formatting.\n"
+    "complex: multi-step tasks, planning, design, proofs, math or calculations, code, "
+    "debugging, analysis, comparisons, long-form writing, anything needing careful reasoning. "
+    "In an agent turn: planning over many tools, several dependent or parallel tool calls, a "
+    "task bound by a long policy, reasoning over large or many tool results.\n"
+    "An agent turn is described in brackets before the user's message.\n"
     "Reply with exactly one word: simple or complex."
 )
 # Near-deterministic and short: the seed's settings. Never temperature 0 with top_p 0 (8x slower).
@@ -36,6 +42,26 @@ def classification_body(text: str) -> dict[str, Any]:
         ],
         **SAMPLING,
     }
+
+
+def describe_turn(view: RequestView) -> str:
+    """What the classifier reads: the last user message, after a one-line description of the
+    agent turn around it when there is one (tools, instructions, tool calls and results)."""
+    if not (view.tools or view.system_chars or view.tool_results):
+        return view.text
+    parts = [f"{view.tools} tools offered"]
+    if view.system_chars:
+        parts.append(f"instructions of {view.system_chars:,} characters")
+    if view.results_since_user:
+        parts.append(
+            f"{view.results_since_user} tool results ({view.result_chars:,} characters) from "
+            f"{view.calls_since_user} calls since the user's message, to be read now"
+            if view.last_is_tool
+            else f"{view.results_since_user} tool results since the user's message"
+        )
+    elif view.tool_results:
+        parts.append(f"{view.tool_results} earlier tool results")
+    return f"[agent turn: {'; '.join(parts)}]\n{view.text}"
 
 
 def parse_label(answer: str) -> Label | None:

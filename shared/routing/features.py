@@ -46,7 +46,27 @@ SIGNALS: tuple[str, ...] = (
     "math_terms",
     "task_verb",
     "sentences",
+    "hard_ask",
 )
+# What the turn has to do in an agent loop (zero for a lone user message): how many tools it
+# may call, how long a policy it works under, the conversation so far, and the tool calls and
+# results since the user last spoke. Structure, not wording, so it carries to unseen agents.
+TURN_SIGNALS: tuple[str, ...] = (
+    "tools",
+    "policy_chars",
+    "context_chars",
+    "user_turns",
+    "earlier_results",
+    "results_since_user",
+    "result_chars",
+    "calls_since_user",
+    "parallel_calls",
+    "last_is_tool",
+)
+ALL_SIGNALS: tuple[str, ...] = SIGNALS + TURN_SIGNALS
+# Instructions up to this long are what every agent framework sends ("You are a helpful ...");
+# only the part beyond it reads as a policy the turn is bound by (tau-bench's are ~6,000).
+POLICY_FREE_CHARS = 1_000
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_#+']*")
 _GREETING = re.compile(
@@ -116,6 +136,19 @@ _MULTI_STEP = re.compile(
     r"|\bplan (?:out|how|for how)\b|\bin (?:\w+ )?steps\b|\bbreak (?:it|this) down\b",
     re.DOTALL,
 )
+# An ask that opens with the verb of a hard task ("Plan a three-step migration to Postgres",
+# "Design a cache like Memcached", "Prove that ..."), however short: general verbs, not mined
+# from the benchmarks ("create" and "explain" are left out: "create a reminder").
+_HARD_VERBS = (
+    "plan|design|architect|prove|derive|implement|build|develop|refactor|debug|optimi[sz]e"
+    "|migrate|solve|analy[sz]e|evaluate|devise|propose|calculate|compute|estimate"
+)
+_HARD_ASK = re.compile(
+    r"^(?:(?:please|pls|kindly|now|so|ok|okay)[,!]?\s+)*"
+    r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|help me\s+|let's\s+|let us\s+)?"
+    rf"(?:{_HARD_VERBS})\b"
+    rf"|\bhow (?:would|should|could|do|can) (?:you|i|we) (?:{_HARD_VERBS}|scale)\b"
+)
 _DIGIT = re.compile(r"\d")
 _NUMBERED = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*\u2022])\s+\S")
 _MATH_OPS = re.compile(r"\d\s*[-+*/x\u00d7^=<>]\s*-?\d")
@@ -131,6 +164,19 @@ class RequestView:
     user_turns: int
     tool_results: int  # messages with role "tool" (or legacy "function")
     images: int  # image parts anywhere in the conversation
+    tools: int = 0  # tool definitions the request offers
+    system_chars: int = 0  # system / developer instructions
+    results_since_user: int = 0  # tool results after the last user message
+    result_chars: int = 0  # their characters
+    calls_since_user: int = 0  # tool calls the assistant made after the last user message
+    parallel_calls: int = 0  # the most calls in one assistant message since then
+    last_is_tool: bool = False  # the turn is to read a tool result
+    tool_names: tuple[str, ...] = ()  # the offered functions' names
+
+    @property
+    def turn_chars(self) -> int:
+        """The turn's new input: the last user message and the tool results since it."""
+        return len(self.text) + self.result_chars
 
 
 def message_text(content: Any) -> tuple[str, int]:
@@ -153,13 +199,14 @@ def message_text(content: Any) -> tuple[str, int]:
     return "\n".join(texts), images
 
 
-def view_request(messages: Sequence[Mapping[str, Any]]) -> RequestView:
-    """Reduce a chat conversation to what the scorer needs."""
+def view_request(
+    messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None
+) -> RequestView:
+    """Reduce a chat conversation (and the tools it offers) to what the scorer needs."""
     last_user = ""
-    context_chars = 0
-    user_turns = 0
-    tool_results = 0
-    images = 0
+    context_chars = system_chars = user_turns = tool_results = images = 0
+    results_since = result_chars = calls_since = parallel = 0
+    role: Any = None
     for message in messages:
         text, n_images = message_text(message.get("content"))
         context_chars += len(text)
@@ -168,9 +215,74 @@ def view_request(messages: Sequence[Mapping[str, Any]]) -> RequestView:
         if role == "user":
             user_turns += 1
             last_user = text
+            results_since = result_chars = calls_since = parallel = 0
         elif role in ("tool", "function"):
             tool_results += 1
-    return RequestView(last_user, context_chars, user_turns, tool_results, images)
+            results_since += 1
+            result_chars += len(text)
+        elif role in ("system", "developer"):
+            system_chars += len(text)
+        elif role == "assistant":
+            calls = message.get("tool_calls")
+            n_calls = len(calls) if isinstance(calls, Sequence) else 0
+            calls_since += n_calls
+            parallel = max(parallel, n_calls)
+    return RequestView(
+        last_user,
+        context_chars,
+        user_turns,
+        tool_results,
+        images,
+        tools=len(tools) if tools else 0,
+        system_chars=system_chars,
+        results_since_user=results_since,
+        result_chars=result_chars,
+        calls_since_user=calls_since,
+        parallel_calls=parallel,
+        last_is_tool=role in ("tool", "function"),
+        tool_names=_tool_names(tools),
+    )
+
+
+def _tool_names(tools: Sequence[Any] | None) -> tuple[str, ...]:
+    names = []
+    for tool in tools or ():
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if isinstance(name, str) and name:
+            names.append(name)
+    return tuple(names)
+
+
+def turn_signals(view: RequestView) -> dict[str, float]:
+    """The agent-turn signals (TURN_SIGNALS) of a request, each roughly in [0, 5]."""
+    return {
+        "tools": _log_count(view.tools),
+        "policy_chars": math.log1p(max(view.system_chars - POLICY_FREE_CHARS, 0)) / 2,
+        # the conversation without its instructions (counted as a policy above)
+        "context_chars": math.log1p(view.context_chars - view.system_chars) / 2,
+        "user_turns": _log_count(max(view.user_turns - 1, 0)),
+        "earlier_results": _log_count(view.tool_results - view.results_since_user),
+        "results_since_user": _log_count(view.results_since_user),
+        "result_chars": math.log1p(view.result_chars) / 2,
+        "calls_since_user": _log_count(view.calls_since_user),
+        "parallel_calls": _log_count(max(view.parallel_calls - 1, 0)),
+        "last_is_tool": 1.0 if view.last_is_tool else 0.0,
+    }
+
+
+def request_features(view: RequestView) -> tuple[dict[str, float], Terms]:
+    """Every named signal (ALL_SIGNALS) and the hashed terms of a request's last user message.
+
+    An offered tool's name in the ask ("use get_order") says which tool to call, not that the
+    ask is code: it reads as the word "tool"."""
+    text = view.text
+    for name in view.tool_names:
+        if name in text:
+            text = text.replace(name, "tool")
+    values, terms = features(text)
+    values.update(turn_signals(view))
+    return values, terms
 
 
 def _stem(word: str) -> str:
@@ -270,6 +382,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "sentences": _log_count(
             lowered.count(". ") + lowered.count("? ") + lowered.count("! ") + lowered.count(".\n")
         ),
+        "hard_ask": 1.0 if _HARD_ASK.search(lowered.lstrip()) else 0.0,
     }
 
 

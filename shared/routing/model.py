@@ -6,6 +6,8 @@ Below `need_cap` the need logit alone decides, so simple-vs-complex calls never 
 gain head; above it, a request is surely complex and its expected gain orders it among the
 other sure ones (the cost-quality curve): z = need_cap + gain_weight * sigmoid(z_gain).
 Then p = sigmoid(scale * z + offset), recalibrated on out-of-fold traffic scores.
+`support` says how many training requests fell in each band of each agent-turn signal, so a
+request unlike any seen in training can be recognised and left to the classifier.
 The weights come from bench/train_scorer.py as a small JSON artifact, read once.
 """
 
@@ -70,12 +72,41 @@ def _sigmoid(z: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Support:
+    """Training requests per band of width `bin_width` of each signal (the last band is open).
+
+    A value outside the range of well-populated bands is unfamiliar: a linear model
+    interpolates between what it saw and extrapolates badly beyond it (33 tools when it saw at
+    most 16), so there the classifier decides."""
+
+    bin_width: float
+    min_rows: int  # a band needs this many training requests to count as seen
+    counts: Mapping[str, tuple[int, ...]]
+
+    def band(self, name: str, value: float) -> int:
+        return min(int(value / self.bin_width), len(self.counts[name]) - 1)
+
+    def seen_range(self, name: str) -> tuple[int, int]:
+        seen = [i for i, n in enumerate(self.counts[name]) if n >= self.min_rows] or [0]
+        return seen[0], seen[-1]
+
+    def unfamiliar(self, signals: Mapping[str, float]) -> str | None:
+        """The first signal whose value lies beyond the range training saw, or None."""
+        for name in self.counts:
+            low, high = self.seen_range(name)
+            if not low <= self.band(name, signals[name]) <= high:
+                return name
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class ScorerModel:
     hash_bits: int
     need: Head
     gain: Head
     blend: Blend
     signal_means: Mapping[str, float]  # centre for attributing a score to signals
+    support: Support | None = None
     # both heads' weights per bucket, so scoring reads each bucket once
     _paired: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False, compare=False)
     # both heads' summed weights per word (its own and its n-grams' buckets): words recur
@@ -152,6 +183,13 @@ class ScorerModel:
             ),
             blend=Blend(**{k: float(v) for k, v in data["blend"].items()}),
             signal_means=dict(zip(names, data["signal_means"], strict=True)),
+            support=None
+            if data.get("support") is None
+            else Support(
+                float(data["support"]["bin_width"]),
+                int(data["support"]["min_rows"]),
+                {k: tuple(int(c) for c in v) for k, v in data["support"]["counts"].items()},
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +207,13 @@ class ScorerModel:
                 "gain_weight": self.blend.gain_weight,
                 "scale": self.blend.scale,
                 "offset": self.blend.offset,
+            },
+            "support": None
+            if self.support is None
+            else {
+                "bin_width": self.support.bin_width,
+                "min_rows": self.support.min_rows,
+                "counts": {k: list(v) for k, v in self.support.counts.items()},
             },
             "buckets": [
                 [b, self.need.hashed.get(b, 0.0), self.gain.hashed.get(b, 0.0)] for b in buckets

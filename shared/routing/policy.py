@@ -1,24 +1,31 @@
-"""Which tier answers: a pin, the session's history, the local scorer, or the classifier.
+"""Which tier answers: a pin, the session's history, the local scorer, or the classifier; then
+the cheapest tier that can take the request (eligibility.py).
 
-A session (the OpenAI `user` field or an `x-router-session` header) that reached the large tier
-stays there for a while (escalate-only), and a tool-call loop stays on the tier that started it.
+Every agent turn is decided on its own: the last user message, the tools, the tool calls and
+results since it (features.TURN_SIGNALS). A session (the OpenAI `user` field or an
+`x-router-session` header) that reached the large tier stays there for a while (escalate-only).
+`ROUTER_TOOL_LOOP=sticky` instead keeps a tool-result turn on the tier that started the loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from shared.api import ApiError, last_user_text
+from shared.api import ApiError
+from shared.routing import eligibility
 from shared.routing.cache import TtlCache
-from shared.routing.classifier import Classifier, Verdict
+from shared.routing.classifier import Classifier, Verdict, describe_turn
+from shared.routing.eligibility import Needs
+from shared.routing.features import view_request
 from shared.routing.presets import PRESETS
 from shared.routing.scorer import Score, score_request
 from shared.settings import Settings
 
 DecidedBy = Literal["pin", "session", "scorer", "classifier", "cache", "default"]
 AUTO = "auto"
+TOOL_ROLES = ("tool", "function")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +37,30 @@ class Decision:
     classifier_ms: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Abstained:
+    """The scorer could not settle it: the classifier reads `text` (describe_turn)."""
+
+    score: Score
+    text: str
+
+
+def loop_start(messages: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """The conversation up to the last user message: the turn that started a tool loop."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].get("role") == "user":
+            return messages[: index + 1]
+    return messages
+
+
 def decide_locally(
     settings: Settings,
     model: str,
     messages: Sequence[Mapping[str, Any]],
-    has_tools: bool,
+    tools: Sequence[Any] | None = None,
     session_tier: str | None = None,
-) -> Decision | Score:
-    """A Decision when a pin, the session or the scorer settles it; else the Score, to classify.
+) -> Decision | Abstained:
+    """A Decision when a pin, the session or the scorer settles it; else what to classify.
 
     `session_tier` is the tier this conversation's session last used, if it is remembered.
     """
@@ -48,15 +71,19 @@ def decide_locally(
         return Decision(pinned.name, "pin", f"model {model} requested")
     if session_tier == settings.large_tier:
         return Decision(session_tier, "session", "session escalated earlier")
-    if session_tier is not None and messages and messages[-1].get("role") == "tool":
-        return Decision(session_tier, "session", "tool-call loop")
-    score = score_request(messages, has_tools=has_tools)
-    thresholds = PRESETS[settings.preset]
-    if score.p_large < thresholds.small_below:
-        return Decision(settings.small_tier, "scorer", score.signal, score.p_large)
-    if score.p_large >= thresholds.large_at_or_above:
-        return Decision(settings.large_tier, "scorer", score.signal, score.p_large)
-    return score
+    reason_prefix = ""
+    if settings.tool_loop == "sticky" and messages and messages[-1].get("role") in TOOL_ROLES:
+        if session_tier is not None:
+            return Decision(session_tier, "session", "tool-call loop")
+        # Stateless: the tier that started the loop is the one its opening turn scores to.
+        messages = loop_start(messages)
+        reason_prefix = "tool-call loop: "
+    score = score_request(messages, tools)
+    local = PRESETS[settings.preset].decide(score.p_large, score.abstain)
+    if local == "abstain":
+        return Abstained(score, describe_turn(view_request(messages, tools)))
+    tier = settings.small_tier if local == "small" else settings.large_tier
+    return Decision(tier, "scorer", reason_prefix + score.signal, score.p_large)
 
 
 def decide_from_verdict(settings: Settings, score: Score, verdict: Verdict) -> Decision:
@@ -71,6 +98,18 @@ def decide_from_verdict(settings: Settings, score: Score, verdict: Verdict) -> D
     tier = settings.small_tier if verdict.label == "simple" else settings.large_tier
     decided_by: DecidedBy = "cache" if verdict.source == "cache" else "classifier"
     return Decision(tier, decided_by, verdict.label, score.p_large, verdict.latency_ms)
+
+
+def eligible(settings: Settings, decision: Decision, needs: Needs | None) -> Decision:
+    """The cheapest tier that can take the request among those the decision allows; a pin is
+    what the caller asked for and stays as it is."""
+    if needs is None or decision.decided_by == "pin":
+        return decision
+    choice = eligibility.choose_for(settings, decision.tier, needs)
+    if not choice.changed:
+        return decision
+    reason = f"{decision.reason}; needs {needs.describe()} -> {choice.tier.name}"
+    return replace(decision, tier=choice.tier.name, reason=reason)
 
 
 def accepted_models(settings: Settings) -> tuple[str, ...]:
@@ -98,16 +137,20 @@ class RoutingPolicy:
         self,
         model: str,
         messages: Sequence[Mapping[str, Any]],
-        has_tools: bool,
+        tools: Sequence[Any] | None = None,
         session: str | None = None,
+        needs: Needs | None = None,
     ) -> Decision:
+        """`needs` (eligibility.chat_needs, or the Responses API's own) picks the tier that
+        can take the request; without it the decision's tier is used as is."""
         remembered = self.sessions.get(session) if session else None
-        local = decide_locally(self.settings, model, messages, has_tools, remembered)
+        local = decide_locally(self.settings, model, messages, tools, remembered)
         if isinstance(local, Decision):
             decision = local
         else:
-            verdict = await self.classifier.classify(last_user_text(messages))
-            decision = decide_from_verdict(self.settings, local, verdict)
+            verdict = await self.classifier.classify(local.text)
+            decision = decide_from_verdict(self.settings, local.score, verdict)
+        decision = eligible(self.settings, decision, needs)
         # Escalate-only: a session that reached the large tier is not sent back down.
         if session and decision.decided_by != "pin" and remembered != self.settings.large_tier:
             self.sessions.put(session, decision.tier)

@@ -25,8 +25,11 @@ class Thresholds:
         if not 0.0 <= self.small_below <= 1.0 or self.large_at_or_above < self.small_below:
             raise ValueError("need 0 <= small_below <= 1 and small_below <= large_at_or_above")
 
-    def decide(self, p_large: float) -> LocalDecision:
-        """The local decision; "abstain" means the small-model classifier decides."""
+    def decide(self, p_large: float, unfamiliar: bool = False) -> LocalDecision:
+        """The local decision; "abstain" means the small-model classifier decides (always for
+        a request unlike the training data: `unfamiliar`, the scorer's Score.abstain)."""
+        if unfamiliar:
+            return "abstain"
         if p_large < self.small_below:
             return "small"
         if p_large >= self.large_at_or_above:
@@ -37,11 +40,11 @@ class Thresholds:
 PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
         # cost: the small tier unless the scorer is fairly sure the request is complex
-        "cost": Thresholds(small_below=0.319, large_at_or_above=0.513),
+        "cost": Thresholds(small_below=0.212, large_at_or_above=0.855),
         # balanced (default): complex recall >= 0.97 with >= 90% of simple prompts on small
-        "balanced": Thresholds(small_below=0.036, large_at_or_above=0.156),
+        "balanced": Thresholds(small_below=0.032, large_at_or_above=0.335),
         # quality: the large tier whenever in doubt
-        "quality": Thresholds(small_below=0.021, large_at_or_above=0.036),
+        "quality": Thresholds(small_below=0.005, large_at_or_above=0.082),
         # the seed's behaviour: the small model classifies every request, the scorer never
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.routing import model, rules
-from shared.routing.features import features, view_request
+from shared.routing.features import request_features, view_request
 
 # Named signals grouped into the few reasons a router log line shows.
 _GROUPS: dict[str, tuple[str, ...]] = {
@@ -23,6 +23,11 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "math": ("numbers", "math_ops", "quantity_question", "money_or_percent", "math_terms"),
     "length": ("chars", "words", "lines", "sentences"),
     "task": ("task_verb",),
+    "policy": ("policy_chars",),
+    "tool results": ("results_since_user", "result_chars", "last_is_tool"),
+    "tool calls": ("calls_since_user", "parallel_calls"),
+    "tools": ("tools",),
+    "conversation": ("context_chars", "user_turns", "earlier_results"),
 }
 # A named group explains a score better than the wording when it pushes this hard (logit).
 _NAMED_SIGNAL_MIN = 1.0
@@ -32,6 +37,8 @@ _NAMED_SIGNAL_MIN = 1.0
 class Score:
     p_large: float  # calibrated probability in [0, 1] that the request needs the large tier
     signal: str  # the strongest signal, short and human-readable: "greeting", "code", "math", ...
+    # the request is unlike the training data (model.Support): the classifier decides
+    abstain: bool = False
 
 
 class LocalScorer:
@@ -44,13 +51,19 @@ class LocalScorer:
             for group, names in _GROUPS.items()
         }
 
-    def score(self, messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
-        view = view_request(messages)
-        values, terms = features(view.text)
+    def score(
+        self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None
+    ) -> Score:
+        view = view_request(messages, tools)
+        values, terms = request_features(view)
         p = self.model.probability(self.model.logits(values, terms))
-        rule = rules.bound(view, values, has_tools=has_tools)
+        rule = rules.bound(view, values)
         if rule is not None:
             return Score(rule.apply(p), rule.signal)
+        support = self.model.support
+        unfamiliar = support.unfamiliar(values) if support is not None else None
+        if unfamiliar is not None:
+            return Score(p, f"unfamiliar {unfamiliar.replace('_', ' ')}", abstain=True)
         return Score(p, self._strongest_signal(values, p))
 
     def _strongest_signal(self, values: Mapping[str, float], p_large: float) -> str:
@@ -73,11 +86,13 @@ class LocalScorer:
 _SHIPPED = LocalScorer(model.load())
 
 
-def score_request(messages: Sequence[Mapping[str, Any]], *, has_tools: bool = False) -> Score:
-    """Score an OpenAI chat conversation; mostly its last user message."""
-    return _SHIPPED.score(messages, has_tools=has_tools)
+def score_request(
+    messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None
+) -> Score:
+    """Score an OpenAI chat turn: its last user message, and the agent structure around it."""
+    return _SHIPPED.score(messages, tools)
 
 
-def score_text(text: str, *, has_tools: bool = False) -> Score:
+def score_text(text: str, tools: Sequence[Any] | None = None) -> Score:
     """Score a single user prompt (benchmarks, tests)."""
-    return score_request([{"role": "user", "content": text}], has_tools=has_tools)
+    return score_request([{"role": "user", "content": text}], tools)

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from bench import eval_routing
-from bench.routing.data import DEFAULT_BENCH_DIR, Prompt
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt
 from bench.routing.deciders import tier_of
 from shared.routing.presets import PRESETS
 
 needs_bench = pytest.mark.skipif(
-    not (DEFAULT_BENCH_DIR / "traffic.jsonl").exists(), reason="no benchmark"
+    not (DEFAULT_BENCH_DIR / "traffic.jsonl").exists()
+    or not (DEFAULT_AGENT_DIR / "traffic.jsonl").exists(),
+    reason="no benchmark",
 )
 
 
@@ -25,6 +27,10 @@ def test_scorer_mode_writes_the_report(tmp_path: Path) -> None:
     assert "## Split: heldout" in report
     assert "CPT(95%)" in report
     assert "| balanced |" in report
+    assert "### Agent turns per source" in report
+    assert "| with tools |" in report
+    assert "### Tool-result turns, per-turn" in report
+    assert "### Plain prompts with a tool list attached" in report
     assert not (tmp_path / "routing-curves.png").exists()
 
 
@@ -63,7 +69,11 @@ def test_policy_asks_the_classifier_only_inside_the_band() -> None:
     ]
     band = PRESETS["balanced"]
     inside = (band.small_below + band.large_at_or_above) / 2
-    scores = {"hi": 0.0, "a borderline request of some length": inside, "another": 1.0}
+    scores = {
+        "a": eval_routing.Scored(0.0),
+        "b": eval_routing.Scored(inside),
+        "c": eval_routing.Scored(1.0),
+    }
     classifier = LengthClassifier()
     routed, latencies = asyncio.run(
         eval_routing.model_routing(

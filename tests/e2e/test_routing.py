@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -37,10 +39,62 @@ def test_multi_step_planning_goes_to_the_large_tier(router: httpx.Client) -> Non
     assert response.json()["model"] == "gpt-5"
 
 
-def test_tools_go_to_the_large_tier(router: httpx.Client) -> None:
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]
-    response = router.post("/route", json=chat("what's up", tools=tools))
-    assert response.json()["tier"] == "large"
+TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+
+
+def test_default_tiers_send_tools_to_the_tier_that_takes_them(router: httpx.Client) -> None:
+    # Foundry's Phi-4-mini takes no tools: a simple turn with tools goes to the large tier,
+    # and the reason says why.
+    decision = router.post("/route", json=chat("what's up", tools=TOOLS)).json()
+    assert decision["tier"] == "large"
+    assert decision["decided_by"] == "scorer"
+    assert decision["reason"].endswith("needs tools -> large")
+    assert decision["score"] < 0.5  # the scorer itself said small
+
+
+@pytest.fixture(scope="module")
+def three_tier_router(start_router: StartRouter) -> str:
+    """small (text only), mid (takes tools), large: the cheapest tier that can take the turn."""
+    tiers = [
+        {"name": "small", "deployment": "Phi-4-mini", "input_price_per_1m": 0.075},
+        {
+            "name": "mid",
+            "deployment": "Phi-4",
+            "input_price_per_1m": 0.125,
+            "output_price_per_1m": 0.5,
+            "capabilities": ["tools"],
+        },
+        {
+            "name": "large",
+            "deployment": "gpt-5",
+            "input_price_per_1m": 1.25,
+            "output_price_per_1m": 10.0,
+            "context_window": 400_000,
+            "capabilities": ["reasoning", "tools", "vision", "json_schema"],
+        },
+    ]
+    return start_router(ROUTER_TIERS=json.dumps(tiers))
+
+
+def test_a_mid_tier_takes_simple_tool_turns(three_tier_router: str, emulator: Emulator) -> None:
+    url = f"{three_tier_router}/api/v1/chat/completions"
+    simple = httpx.post(url, json=chat("What is the capital of France?", tools=TOOLS))
+    planning = httpx.post(url, json=chat("Plan a three-step migration to Postgres", tools=TOOLS))
+    plain = httpx.post(url, json=chat("hi"))
+    assert (simple.status_code, simple.headers["x-router-tier"]) == (200, "mid")
+    assert simple.json()["model"] == "Phi-4"
+    assert planning.headers["x-router-tier"] == "large"
+    assert planning.headers["x-router-reason"] == "hard ask"
+    assert plain.headers["x-router-tier"] == "small"
+    assert [r["deployment"] for r in emulator.requests()] == ["Phi-4", "gpt-5", "Phi-4-mini"]
+
+
+def test_an_image_goes_to_a_tier_that_sees(router: httpx.Client) -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    parts = [{"type": "text", "text": "what is this?"}, image]
+    decision = router.post("/route", json=chat("", messages=[{"role": "user", "content": parts}]))
+    assert decision.json()["tier"] == "large"
+    assert "needs vision" in decision.json()["reason"]
 
 
 @pytest.mark.parametrize(("model", "tier"), [("small", "small"), ("gpt-5", "large")])

@@ -63,11 +63,66 @@ def test_complex_requests_go_large_under_balanced(name: str) -> None:
     assert PRESETS["balanced"].decide(score.p_large) == "large", score
 
 
-def test_tools_go_large_whatever_the_text() -> None:
-    score = score_text("hi", has_tools=True)
-    assert score.signal == "tools"
-    for mode in MODES:
-        assert PRESETS[mode].decide(score.p_large) == "large"
+TOOLS = [
+    {"type": "function", "function": {"name": n, "parameters": {"type": "object"}}}
+    for n in ("get_weather", "search_flights", "send_email")
+]
+
+
+def call(name: str, call_id: str = "c1") -> dict[str, object]:
+    function = {"name": name, "arguments": "{}"}
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": call_id, "function": function}],
+    }
+
+
+def result(content: str, call_id: str = "c1") -> dict[str, str]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+@pytest.mark.parametrize("text", ["hi", "thanks", "What is the capital of France?"])
+def test_tools_are_a_signal_not_a_verdict(text: str) -> None:
+    score = score_request([user(text)], TOOLS)
+    assert PRESETS["balanced"].decide(score.p_large) == "small", score
+
+
+def test_phrasing_an_answer_from_a_short_tool_result_goes_small() -> None:
+    turn = [user("What's the weather in Paris?"), call("get_weather"), result('{"temp_c": 21}')]
+    score = score_request(turn, TOOLS)
+    assert PRESETS["balanced"].decide(score.p_large, score.abstain) == "small", score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plan a three-step migration to Postgres",
+        "Design a cache system like Memcached",
+        "Prove that there are infinitely many primes",
+        "How would you design a rate limiter for a public API?",
+    ],
+)
+def test_short_hard_asks_go_large_with_or_without_tools(text: str) -> None:
+    for tools in (None, TOOLS):
+        score = score_request([user(text)], tools)
+        assert score.signal == "hard ask"
+        for mode in MODES:
+            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+
+
+def test_a_policy_bound_task_over_many_tools_goes_large() -> None:
+    policy = "# Airline agent policy\n" + "Before any booking, check the fare rules. " * 150
+    many = [
+        {"type": "function", "function": {"name": f"tool_{i}", "parameters": {"type": "object"}}}
+        for i in range(14)
+    ]
+    turn = [
+        {"role": "system", "content": policy},
+        user("I want to change my flight to the day after and use my travel certificate"),
+    ]
+    score = score_request(turn, many)
+    assert PRESETS["balanced"].decide(score.p_large, score.abstain) != "small", score
 
 
 def test_very_long_input_goes_large() -> None:
@@ -76,30 +131,21 @@ def test_very_long_input_goes_large() -> None:
     assert PRESETS["cost"].decide(score.p_large) == "large"
 
 
-def test_long_context_counts_even_when_the_last_message_is_short() -> None:
-    messages = [user("here is my log:\n" + "GET /index 200 OK\n" * 500), user("what happened?")]
+def test_a_large_tool_output_to_read_goes_large() -> None:
+    turn = [user("summarise the open tickets"), call("search_flights"), result("row " * 2000)]
+    score = score_request(turn, TOOLS)
+    assert score.signal == "long input"
+    assert PRESETS["cost"].decide(score.p_large) == "large"
+
+
+def test_a_long_conversation_counts_even_when_the_last_message_is_short() -> None:
+    messages = [user("here is my log:\n" + "GET /index 200 OK\n" * 1200), user("what happened?")]
     assert score_request(messages).signal == "long input"
 
 
-def test_tool_results_and_images_go_large() -> None:
-    tool_turn = [
-        user("what's the weather in Paris"),
-        {"role": "assistant", "content": None, "tool_calls": []},
-        {"role": "tool", "content": '{"temp": 21}', "tool_call_id": "1"},
-    ]
-    assert score_request(tool_turn).signal == "tool results"
-    image = [
-        user("hi"),
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "what is in this picture?"},
-                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-            ],
-        },
-    ]
-    assert score_request(image).signal == "image"
-    assert PRESETS["cost"].decide(score_request(image).p_large) == "large"
+def test_small_talk_after_a_tool_result_is_not_small_talk() -> None:
+    turn = [user("thanks"), call("get_weather"), result('{"temp_c": 21}')]
+    assert score_request(turn, TOOLS).signal != "greeting"
 
 
 def test_scores_the_last_user_message() -> None:
@@ -145,3 +191,12 @@ def test_score_is_immutable() -> None:
 def test_named_signals_explain_clear_cases() -> None:
     assert score_text(COMPLEX["code"]).signal == "code"
     assert score_text(COMPLEX["multi-step"]).signal == "multi-step"
+
+
+def test_every_turn_under_a_long_policy_with_tools_goes_large() -> None:
+    policy = "# Retail agent policy\n" + "Authenticate the user before any change. " * 120
+    confirm = [{"role": "system", "content": policy}, user("Yes, please proceed.")]
+    score = score_request(confirm, TOOLS)
+    assert score.signal == "policy"
+    for mode in MODES:
+        assert PRESETS[mode].decide(score.p_large) == "large"

@@ -42,6 +42,46 @@ def test_view_keeps_the_last_user_message_and_counts_the_rest() -> None:
     assert view.context_chars == len("be brief" + "first" + "ok" + "42" + "second")
 
 
+def test_view_reads_the_agent_turn_since_the_last_user_message() -> None:
+    calls = [{"id": "a", "function": {"name": "f"}}, {"id": "b", "function": {"name": "g"}}]
+    view = view_request(
+        [
+            {"role": "system", "content": "policy " * 10},
+            {"role": "user", "content": "book it"},
+            {"role": "assistant", "content": None, "tool_calls": calls[:1]},
+            {"role": "tool", "tool_call_id": "a", "content": "old"},
+            {"role": "user", "content": "and the hotel"},
+            {"role": "assistant", "content": None, "tool_calls": calls},
+            {"role": "tool", "tool_call_id": "a", "content": "12345"},
+            {"role": "tool", "tool_call_id": "b", "content": "678"},
+        ],
+        tools=[{}, {}, {}],
+    )
+    assert (view.text, view.tools, view.system_chars) == ("and the hotel", 3, 70)
+    assert (view.tool_results, view.results_since_user, view.result_chars) == (3, 2, 8)
+    assert (view.calls_since_user, view.parallel_calls, view.last_is_tool) == (2, 2, True)
+    assert view.turn_chars == len("and the hotel") + 8
+    values = features.turn_signals(view)
+    assert list(values) == list(features.TURN_SIGNALS)
+    assert values["last_is_tool"] == 1.0
+    assert values["parallel_calls"] > 0
+    assert values["earlier_results"] > 0
+
+
+def test_a_lone_message_has_no_agent_structure() -> None:
+    values, _ = features.request_features(view_request([{"role": "user", "content": "hi"}]))
+    assert list(values) == list(features.ALL_SIGNALS)
+    for name in ("tools", "policy_chars", "results_since_user", "calls_since_user"):
+        assert values[name] == 0.0
+
+
+def test_hard_asks_are_the_verb_of_a_hard_task_leading_the_ask() -> None:
+    for text in ["Plan a migration", "Could you design a schema?", "please prove it", "Derive x"]:
+        assert signals(text)["hard_ask"] == 1.0, text
+    for text in ["create a reminder", "I want to plan a trip", "the plan is fine", "explain pH"]:
+        assert signals(text)["hard_ask"] == 0.0, text
+
+
 def test_greetings() -> None:
     for text in ["hi", "Hello!", "thanks a lot", "thank you so much", "ok, bye", "good morning"]:
         assert is_greeting(text), text
@@ -85,3 +125,13 @@ def test_bucket_counts_cover_words_grams_and_bigrams() -> None:
     counts = terms("ab").counts()  # "<ab>" is one 4-gram: the word and its gram, no bigram
     assert sum(counts.values()) == 2
     assert all(0 <= b < features.HASH_BUCKETS for b in counts)
+
+
+def test_an_offered_tool_named_in_the_ask_is_not_code() -> None:
+    tools = [{"type": "function", "function": {"name": "get_order"}}, {"type": "junk"}]
+    ask = [{"role": "user", "content": "Use the get_order tool for order 1182."}]
+    view = view_request(ask, tools)
+    assert view.tool_names == ("get_order",)
+    values, _ = features.request_features(view)
+    assert values["code_syntax"] == 0.0
+    assert signals(ask[0]["content"])["code_syntax"] > 0  # without the tool list it looks like code

@@ -1,0 +1,243 @@
+"""The seed's scenario with tools: an agent loop of ten sequential calls through the router.
+
+Every call carries the same six tools, as agent frameworks send them. The mix (STEPS): pick a
+tool for a clear ask and read its short result (three times), a follow-up, one planning step,
+formatting, small talk; nine steps a small model can do, one that needs the large one. The
+emulator answers at the seed's latencies (Phi-4-mini 50-150 ms, GPT-5 500-2,000 ms: speed 1)
+and calls a tool when the user names it; the bench plays the tools. Modes, interleaved in each
+round, side by side: all on the large tier, all on the small tier, routed (`auto`), ideal (each
+step pinned to the cheapest tier that can do it), and routed with the default tier table, whose
+Phi-4-mini (like Foundry's serverless one) takes no tools. Time is the median wall clock of a
+whole loop over the rounds; cost is the sum of `x-router-cost-usd` (list prices).
+
+Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--no-pin]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import servers
+from bench.common.layout import layout
+from bench.common.stats import median
+from bench.common.table import markdown, ratio
+
+ROUTER_CHAT = "/api/v1/chat/completions"
+SYSTEM = "You are the operations agent of an online shop. Use the tools when they help."
+
+
+def _tool(name: str, description: str, **params: str) -> dict[str, Any]:
+    properties = {p: {"type": "string", "description": d} for p, d in params.items()}
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": properties, "required": list(params)},
+        },
+    }
+
+
+TOOLS = [
+    _tool("get_order", "Look up an order by its id.", order_id="the order id"),
+    _tool("search_docs", "Search the shop's policy documents.", query="what to look for"),
+    _tool("send_email", "Send an email.", to="address", subject="subject", body="text"),
+    _tool("create_ticket", "Open a ticket for the operations team.", title="title", body="text"),
+    _tool("run_sql", "Run a read-only SQL query on the orders database.", query="SQL"),
+    _tool("get_weather", "The current weather in a city.", city="city name"),
+]
+# Results the bench's tools return, by tool name.
+RESULTS = {
+    "get_order": '{"order_id": "1182", "status": "shipped", "carrier": "DHL", "eta": "2025-03-07"}',
+    "search_docs": '{"title": "Returns", "text": "Items can be returned within 30 days."}',
+    "send_email": '{"sent": true, "id": "msg-551"}',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One call: a new user message (None: the call that reads the last tool result)."""
+
+    user: str | None
+    ideal: str  # the cheapest tier that can do it: "small" or "large"
+    kind: str
+
+
+STEPS = (
+    Step("Use the get_order tool for order 1182.", "small", "pick a tool"),
+    Step(None, "small", "read a short tool result"),
+    Step("Is it insured? Just say yes or no if you know.", "small", "short follow-up"),
+    Step("Use the search_docs tool to find the returns policy.", "small", "pick a tool"),
+    Step(None, "small", "read a short tool result"),
+    Step(
+        "Plan a three-step migration of our order history from MySQL to Postgres with no "
+        "downtime, with the risks of each step.",
+        "large",
+        "planning",
+    ),
+    Step("Format that as a bulleted list.", "small", "formatting"),
+    Step("thanks", "small", "small talk"),
+    Step("Use the send_email tool to send the summary to ops@example.com.", "small", "pick a tool"),
+    Step(None, "small", "read a short tool result"),
+)
+SMALL_WITH_TOOLS = {
+    "name": "small",
+    "deployment": "Phi-4-mini",
+    "input_price_per_1m": 0.075,
+    "output_price_per_1m": 0.30,
+    "capabilities": ["tools"],
+}
+LARGE = {
+    "name": "large",
+    "deployment": "gpt-5",
+    "input_price_per_1m": 1.25,
+    "output_price_per_1m": 10.0,
+    "context_window": 400_000,
+    "capabilities": ["reasoning", "tools", "vision", "json_schema"],
+}
+
+
+@dataclass
+class Run:
+    wall_s: float = 0.0
+    cost_usd: float = 0.0
+    tiers: list[str] = field(default_factory=list)
+    decided_by: list[str] = field(default_factory=list)
+
+
+def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
+    """The ten calls, in order; `model_for[i]` is the `model` of call i ("auto" to route)."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
+    run = Run()
+    started = time.perf_counter()
+    for step, model in zip(STEPS, model_for, strict=True):
+        if step.user is not None:
+            messages.append({"role": "user", "content": step.user})
+        reply = client.post(
+            ROUTER_CHAT, json={"model": model, "messages": messages, "tools": TOOLS}
+        )
+        reply.raise_for_status()
+        run.cost_usd += float(reply.headers["x-router-cost-usd"])
+        run.tiers.append(reply.headers["x-router-tier"])
+        run.decided_by.append(reply.headers["x-router-decided-by"])
+        message = reply.json()["choices"][0]["message"]
+        messages.append({k: v for k, v in message.items() if v is not None or k == "content"})
+        for call in message.get("tool_calls") or []:
+            name = call["function"]["name"]
+            content = RESULTS.get(name, '{"ok": true}')
+            messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+    run.wall_s = time.perf_counter() - started
+    return run
+
+
+MODES = ("all large", "all small", "routed", "ideal", "routed, default tiers")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-pin", action="store_true")
+    args = parser.parse_args()
+    place = layout(not args.no_pin)
+    n = len(STEPS)
+    models = {
+        "all large": ["large"] * n,
+        "all small": ["small"] * n,
+        "routed": ["auto"] * n,
+        "ideal": [s.ideal for s in STEPS],
+        "routed, default tiers": ["auto"] * n,
+    }
+    runs: dict[str, list[Run]] = {mode: [] for mode in MODES}
+    with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
+        logs = Path(tmp)
+        emulator = servers.start_emulator(logs, place.load, speed=1)
+        tiers = json.dumps([SMALL_WITH_TOOLS, LARGE])
+        router = servers.start_router(emulator, logs, place.gateway, ROUTER_TIERS=tiers)
+        default = servers.start_router(emulator, logs, place.gateway)
+        try:
+            with (
+                httpx.Client(base_url=router.url, timeout=60) as client,
+                httpx.Client(base_url=default.url, timeout=60) as default_client,
+            ):
+                for c in (client, default_client):  # warm up both routers and both tiers
+                    for tier in ("small", "large"):
+                        c.post(
+                            ROUTER_CHAT,
+                            json={"model": tier, "messages": [{"role": "user", "content": "hi"}]},
+                        )
+                for _ in range(args.rounds):
+                    for mode in MODES:
+                        c = default_client if mode == "routed, default tiers" else client
+                        runs[mode].append(run_loop(c, models[mode]))
+        finally:
+            router.stop()
+            default.stop()
+            emulator.stop()
+    print(report(runs, args.rounds, place.describe()))
+
+
+def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
+    wall = {m: median([r.wall_s for r in rs]) for m, rs in runs.items()}
+    cost = {m: median([r.cost_usd for r in rs]) for m, rs in runs.items()}
+    rows = []
+    for mode in MODES:
+        last = runs[mode][-1]
+        small_steps = sum(t == "small" for t in last.tiers)
+        rows.append(
+            [
+                mode,
+                f"{wall[mode]:.2f}",
+                f"${cost[mode] * 1000:.3f}",
+                ratio(wall[mode], wall["ideal"]),
+                ratio(cost[mode], cost["ideal"]),
+                ratio(wall["all large"], wall[mode]),
+                f"{small_steps} small / {len(last.tiers) - small_steps} large",
+            ]
+        )
+    header = [
+        "mode",
+        "wall s (median)",
+        "cost per loop (x1000)",
+        "time vs ideal",
+        "cost vs ideal",
+        "speed-up vs all large",
+        "steps",
+    ]
+    steps = []
+    for i, step in enumerate(STEPS):
+        routed = [r.tiers[i] for r in runs["routed"]]
+        how = [r.decided_by[i] for r in runs["routed"]]
+        default = runs["routed, default tiers"][-1].tiers[i]
+        steps.append(
+            [i + 1, step.kind, step.ideal, "/".join(sorted(set(routed))), how[-1], default]
+        )
+    missed = [
+        f"step {i + 1} ({step.kind}) in round {k + 1}"
+        for k, r in enumerate(runs["routed"])
+        for i, step in enumerate(STEPS)
+        if step.ideal == "large" and r.tiers[i] != "large"
+    ]
+    return "\n\n".join(
+        [
+            f"### agent loop: ten sequential calls with {len(TOOLS)} tools each, emulator speed 1 "
+            f"({where}; median of {rounds} interleaved rounds)",
+            markdown(header, rows),
+            markdown(
+                ["step", "kind", "ideal", "routed", "decided by", "routed, default tiers"], steps
+            ),
+            "complex steps sent small: " + (", ".join(missed) if missed else "none"),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()

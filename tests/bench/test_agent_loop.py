@@ -1,0 +1,40 @@
+"""The agent-loop benchmark's mix and report (the run itself is bench/agent_loop.py)."""
+
+from __future__ import annotations
+
+from bench import agent_loop
+from bench.agent_loop import MODES, STEPS, Run, report
+
+
+def test_the_mix_is_ten_calls_mostly_simple_with_one_planning_step() -> None:
+    assert len(STEPS) == 10
+    assert [s.ideal for s in STEPS].count("large") == 1
+    kinds = {s.kind for s in STEPS}
+    assert {"pick a tool", "read a short tool result", "planning", "formatting"} <= kinds
+    for i, step in enumerate(STEPS):  # a result is read right after the call that asked for it
+        if step.user is None:
+            assert STEPS[i - 1].kind == "pick a tool"
+    assert len(agent_loop.TOOLS) == 6
+
+
+def run(tiers: list[str], wall: float, cost: float) -> Run:
+    return Run(wall, cost, tiers, ["scorer"] * len(tiers))
+
+
+def test_the_report_compares_modes_and_names_complex_steps_sent_small() -> None:
+    ideal = [s.ideal for s in STEPS]
+    wrong = ["small"] * len(STEPS)
+    runs = {
+        "all large": [run(["large"] * 10, 12.0, 0.02)],
+        "all small": [run(["small"] * 10, 1.0, 0.001)],
+        "routed": [run(wrong, 1.0, 0.001)],
+        "ideal": [run(ideal, 2.0, 0.003)],
+        "routed, default tiers": [run(["large"] * 10, 12.0, 0.02)],
+    }
+    assert set(runs) == set(MODES)
+    text = report(runs, 1, "test")
+    assert "| ideal | 2.00 |" in text
+    assert "6.00x" in text  # all large is six times the ideal loop's time
+    assert "complex steps sent small: step 6 (planning) in round 1" in text
+    runs["routed"] = [run(ideal, 2.0, 0.003)]
+    assert "complex steps sent small: none" in report(runs, 1, "test")
