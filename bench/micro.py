@@ -19,10 +19,11 @@ from shared.api import parse_chat_request
 from shared.gateway import JsonResponse, answer_headers
 from shared.routing.policy import Decision, decide_locally
 from shared.settings import load_settings
-from shared.upstream.attempts import AttemptInfo, server_address
+from shared.upstream.attempts import AttemptInfo
 from shared.upstream.health import BreakerPolicy, HealthBook, estimate_tokens
 from shared.upstream.models import shape_for_tier
 from shared.upstream.resilience import Resilience, RetryPolicy
+from shared.upstream.urls import target
 
 ANSWER = {
     "id": "x",
@@ -71,7 +72,10 @@ def main() -> None:
         ("decide (scorer)", lambda: decide_locally(settings, "auto", body["messages"], None)),
         ("shape for the tier", lambda: shape_for_tier(body, tier)),
         ("estimate tokens (budget)", lambda: estimate_tokens(body)),
-        ("span attribute server.address (cached)", lambda: server_address(tier.endpoint)),
+        (
+            "attempt span attributes (URL parsed once)",
+            lambda: t.attempt_attributes(target(tier).url, tier.deployment, body),
+        ),
         ("one OpenTelemetry span (no-op provider)", span),
         (
             "headers + JSON response",

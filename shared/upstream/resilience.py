@@ -1,6 +1,6 @@
 """Retries, failover and waits around single upstream attempts, on an injected clock and sleep.
 
-Per deployment an attempt is tried again when its outcome says `retry` (outcomes.py), waiting
+Per deployment tenacity tries again when the outcome says `retry` (outcomes.py), waiting
 what the deployment asked for (retry-after-ms, x-ms-retry-after-ms, Retry-After) or else
 exponential backoff with jitter. A wait longer than the cap or past the request's deadline is
 not taken: the next deployment of the fallback chain is tried instead, and when none is left the
@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from shared import oplog
 from shared.api import ApiError
@@ -84,6 +86,13 @@ class _Pass:
     last: AttemptFailed | None = None
     last_tier: Tier | None = None
     blocked: list[Blocked] = field(default_factory=list)
+
+
+def _failure(state: RetryCallState) -> AttemptFailed:
+    """The AttemptFailed that ended this try (tenacity retries nothing else here)."""
+    exc = state.outcome.exception() if state.outcome is not None else None
+    assert isinstance(exc, AttemptFailed)
+    return exc
 
 
 class Resilience:
@@ -196,33 +205,89 @@ class Resilience:
     ) -> tuple[T, list[str]]:
         """Try one deployment until it answers or its turn is over (AttemptFailed)."""
         dropped: list[str] = []
-        number, waited = 0, 0.0
         while True:
-            number += 1
-            self.health.start(tier.name, tokens)
             try:
-                result = await attempt(tier, body, AttemptInfo(number, waited, deadline))
+                result = await self._retry_on(tier, body, tokens, deadline, attempt, policy, alone)
             except AttemptFailed as failed:
-                self._report(tier, failed)
-                if failed.action == "drop_param" and failed.param in body:
-                    # A parameter this model refuses: drop it (and say so), ask again afresh.
-                    body = {k: v for k, v in body.items() if k != failed.param}
-                    dropped.append(f"dropped {failed.param} (rejected by {tier.deployment})")
-                    number, waited = 0, 0.0
-                    continue
-                wait = self._wait_before_retry(tier, failed, number, deadline, policy, alone)
-                if wait is None:
+                if failed.action != "drop_param" or failed.param not in body:
                     raise
-                waited = wait
-                reason = failed.error.code or str(failed.error.status)
-                oplog.retry_wait(tier.name, waited, reason, number + 1)
-                await self.sleep(waited)
+                # A parameter this model refuses: drop it (and say so), ask again afresh.
+                body = {k: v for k, v in body.items() if k != failed.param}
+                dropped.append(f"dropped {failed.param} (rejected by {tier.deployment})")
                 continue
-            except BaseException:
-                self.health.released(tier.name)  # cancelled or broken: no verdict, but no probe
-                raise
-            self.health.succeeded(tier.name, remaining_tokens(result.headers), tokens)
             return result, dropped
+
+    async def _retry_on(
+        self,
+        tier: Tier,
+        body: dict[str, Any],
+        tokens: int,
+        deadline: float,
+        attempt: Attempt[T],
+        policy: RetryPolicy,
+        alone: bool,
+    ) -> T:
+        """tenacity drives the tries on one deployment; when, how long and whether to wait are
+        ours (Retry-After first, then backoff; never past the cap, the deadline or a breaker)."""
+
+        def again(exc: BaseException) -> bool:
+            return isinstance(exc, AttemptFailed) and (
+                exc.action == "retry"
+                or (exc.action == "fail_over" and exc.retry_when_last and alone)
+            )
+
+        def wait(state: RetryCallState) -> float:
+            failed = _failure(state)
+            if failed.wait_s is not None:
+                return failed.wait_s
+            exponential: float = policy.backoff_base_s * 2.0 ** (state.attempt_number - 1)
+            return min(policy.backoff_max_s, exponential + policy.backoff_base_s * self.jitter())
+
+        def stop(state: RetryCallState) -> bool:
+            upcoming = state.upcoming_sleep
+            blocked = self.health.blocked(tier.name)
+            return (
+                state.attempt_number >= policy.max_attempts
+                or upcoming > policy.max_wait_s
+                or self.clock() + upcoming >= deadline
+                or (blocked is not None and blocked.reason == "breaker")  # the failure opened it
+            )
+
+        def before_sleep(state: RetryCallState) -> None:
+            failed = _failure(state)
+            reason = failed.error.code or str(failed.error.status)
+            oplog.retry_wait(tier.name, state.upcoming_sleep, reason, state.attempt_number + 1)
+
+        retrying = AsyncRetrying(
+            sleep=self.sleep,
+            retry=retry_if_exception(again),
+            wait=wait,
+            stop=stop,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_:
+                state = try_.retry_state
+                info = AttemptInfo(state.attempt_number, state.upcoming_sleep, deadline)
+                return await self._attempt_once(tier, body, tokens, attempt, info)
+        raise AssertionError("tenacity ended without a result")  # pragma: no cover
+
+    async def _attempt_once(
+        self, tier: Tier, body: dict[str, Any], tokens: int, attempt: Attempt[T], info: AttemptInfo
+    ) -> T:
+        """One attempt, and its verdict in the health book whatever its end."""
+        self.health.start(tier.name, tokens)
+        try:
+            result = await attempt(tier, body, info)
+        except AttemptFailed as failed:
+            self._report(tier, failed)
+            raise
+        except BaseException:
+            self.health.released(tier.name)  # cancelled or broken: no verdict, but no probe
+            raise
+        self.health.succeeded(tier.name, remaining_tokens(result.headers), tokens)
+        return result
 
     def _report(self, tier: Tier, failed: AttemptFailed) -> None:
         if failed.health == "fault":
@@ -233,33 +298,6 @@ class Resilience:
             self.health.answered(tier.name)
         else:
             self.health.released(tier.name)
-
-    def _wait_before_retry(
-        self,
-        tier: Tier,
-        failed: AttemptFailed,
-        number: int,
-        deadline: float,
-        policy: RetryPolicy,
-        alone: bool,
-    ) -> float | None:
-        """How long to wait before trying `tier` again, or None when its turn is over."""
-        again = failed.action == "retry" or (
-            failed.action == "fail_over" and failed.retry_when_last and alone
-        )
-        if not again or number >= policy.max_attempts:
-            return None
-        if failed.wait_s is not None:
-            wait = failed.wait_s
-        else:
-            exponential = policy.backoff_base_s * 2 ** (number - 1)
-            wait = min(policy.backoff_max_s, exponential + policy.backoff_base_s * self.jitter())
-        if wait > policy.max_wait_s or self.clock() + wait >= deadline:
-            return None
-        blocked = self.health.blocked(tier.name)
-        if blocked is not None and blocked.reason == "breaker":
-            return None  # the failure just opened it
-        return wait
 
     def _pause_before_again(
         self,

@@ -238,3 +238,22 @@ def test_passthrough_cut_stream_ends_failed(router: httpx.Client, emulator: Emul
     assert text.rstrip().splitlines()[-1].startswith("data: ")
     assert "event: response.failed" in text
     assert "response.completed" not in text
+
+
+def test_same_eligibility_as_chat_for_function_tools(router: httpx.Client) -> None:
+    # The default small tier (Foundry's Phi-4-mini) declares no tool calling: a request that
+    # offers tools goes where chat completions would send it, whichever API it came in.
+    responses = router.post(
+        "/v1/responses", json={"model": "auto", "input": "hi", "tools": [WEATHER]}
+    )
+    chat_tool = {"type": "function", "function": {k: WEATHER[k] for k in ("name", "parameters")}}
+    chat = router.post(
+        "/v1/chat/completions",
+        json={
+            "model": "auto",
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [chat_tool],
+        },
+    )
+    assert responses.status_code == chat.status_code == 200
+    assert responses.headers["x-router-tier"] == chat.headers["x-router-tier"] == "large"
