@@ -19,6 +19,7 @@ import asyncio
 import shlex
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,8 +128,9 @@ def quality_results(
 
 async def model_routing(
     prompts: Sequence[Prompt], policy: RoutingPolicy, *, concurrency: int
-) -> tuple[list[Routed], list[float]]:
-    """Route each prompt as the router would, and time each decision (microseconds).
+) -> tuple[list[Routed], list[float], Counter[str]]:
+    """Route each prompt as the router would; the time of each decision (microseconds) and
+    how many each step decided (scorer, classifier, cache, default: the classifier failed).
 
     No session (each row stands alone) and no `needs`: this measures the routing decision;
     eligibility then depends on the deployment's tier table, not on the prompt.
@@ -136,7 +138,7 @@ async def model_routing(
     gate = asyncio.Semaphore(concurrency)
     bar = tqdm(total=len(prompts), desc="policy", unit="prompt", leave=False)
 
-    async def one(p: Prompt) -> tuple[Routed, float]:
+    async def one(p: Prompt) -> tuple[Routed, float, str]:
         async with gate:
             start = time.perf_counter()
             decision = await policy.decide(AUTO, p.messages, p.tools)
@@ -144,11 +146,12 @@ async def model_routing(
         bar.update()
         local = decision.decided_by == "scorer"
         tier = tier_of(policy, decision)
-        return Routed(p.source, p.is_complex, tier, local, p.has_tools), elapsed
+        routed = Routed(p.source, p.is_complex, tier, local, p.has_tools)
+        return routed, elapsed, decision.decided_by
 
     done = await asyncio.gather(*(one(p) for p in prompts))
     bar.close()
-    return [r for r, _ in done], [t for _, t in done]
+    return [r for r, _, _ in done], [t for _, t, _ in done], Counter(by for _, _, by in done)
 
 
 async def route_with_model(
@@ -160,14 +163,15 @@ async def route_with_model(
     """Both benchmarks through the router's policy, in one event loop; then close."""
     name = f"policy ({args.preset} preset)" if args.mode == "policy" else "classifier only"
     for bench, prompts in benches:
-        routed, latencies = await model_routing(
+        routed, latencies, decided_by = await model_routing(
             prompts, router.policy, concurrency=args.concurrency
         )
         results.model_traffic[f"{name}, {bench}"] = traffic.by_source_and_tools(routed)
         print(
             f"{results.split}: {name}, {bench}: decision latency p50 "
             f"{traffic.percentile(latencies, 50) / 1e3:.1f} ms, "
-            f"p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms"
+            f"p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms; decided by "
+            + ", ".join(f"{by} {n}" for by, n in decided_by.most_common())
         )
     await router.aclose()
 

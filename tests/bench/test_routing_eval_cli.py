@@ -85,7 +85,9 @@ def test_policy_asks_the_classifier_only_inside_the_band(answer: str, in_band_ti
     small_model = FakeSmallModel(answer)
     policy = real_policy("balanced", small_model)
     prompts = [CLEARLY_SMALL, IN_BAND, CLEARLY_LARGE]
-    routed, latencies = asyncio.run(eval_routing.model_routing(prompts, policy, concurrency=2))
+    routed, latencies, decided_by = asyncio.run(
+        eval_routing.model_routing(prompts, policy, concurrency=2)
+    )
     assert small_model.asked == [IN_BAND.prompt]  # describe_turn of a plain prompt: its text
     assert [(r.tier, r.local) for r in routed] == [
         ("small", True),
@@ -93,6 +95,7 @@ def test_policy_asks_the_classifier_only_inside_the_band(answer: str, in_band_ti
         ("large", True),
     ]
     assert len(latencies) == 3
+    assert decided_by == {"scorer": 2, "classifier": 1}
 
 
 def test_a_failing_classifier_means_the_safe_default() -> None:
@@ -100,16 +103,17 @@ def test_a_failing_classifier_means_the_safe_default() -> None:
         async def ask(self, body: dict[str, Any]) -> str:
             raise ConnectionError("no classifier")
 
-    routed, _ = asyncio.run(
+    routed, _, decided_by = asyncio.run(
         eval_routing.model_routing([IN_BAND], real_policy("balanced", Down("")), concurrency=1)
     )
     assert [(r.tier, r.local) for r in routed] == [("large", False)]
+    assert decided_by == {"default": 1}
 
 
 def test_the_classifier_preset_asks_about_every_prompt() -> None:
     small_model = FakeSmallModel("simple")
     prompts = [CLEARLY_SMALL, IN_BAND, CLEARLY_LARGE]
-    routed, _ = asyncio.run(
+    routed, _, _ = asyncio.run(
         eval_routing.model_routing(prompts, real_policy("classifier", small_model), concurrency=2)
     )
     assert sorted(small_model.asked) == sorted(p.prompt for p in prompts)
