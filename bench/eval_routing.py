@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.routing import calibration, quality, traffic
 from bench.routing.augment import with_tool_lists
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, by_source, load
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, Split, by_source, load
 from bench.routing.deciders import ABSTAIN_RULES, RouterPolicy, load_policy, tier_of
 from bench.routing.report import Latency, SplitResults, render
 from bench.routing.traffic import Routed
@@ -177,7 +177,7 @@ async def route_with_model(
 
 
 def evaluate_split(
-    split: str, args: argparse.Namespace, router: RouterPolicy | None
+    split: Split, args: argparse.Namespace, router: RouterPolicy | None
 ) -> tuple[SplitResults, dict[str, dict[str, quality.Curve]], list[float]]:
     traffic_prompts = load(args.bench_dir / "traffic.jsonl", split)[: args.limit]
     quality_prompts = load(args.bench_dir / "quality.jsonl", split)[: args.limit]
@@ -263,10 +263,10 @@ def print_headline(results: SplitResults) -> None:
             "(abstentions to large)"
         )
     for source, routers in results.quality.items():
-        s, o = routers["scorer"], routers["oracle"]
+        q, o = routers["scorer"], routers["oracle"]
         print(
-            f"{results.split:>8} {source:>9}: CPT50 {s.cpt50:.3f} CPT95 {s.cpt95:.3f} "
-            f"APGR {s.apgr:.3f} (oracle CPT95 {o.cpt95:.3f}, random 0.950)"
+            f"{results.split:>8} {source:>9}: CPT50 {q.cpt50:.3f} CPT95 {q.cpt95:.3f} "
+            f"APGR {q.apgr:.3f} (oracle CPT95 {o.cpt95:.3f}, random 0.950)"
         )
 
 
@@ -296,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.mode != "scorer" and not args.endpoint:
         parser.error("--mode classifier|policy needs --endpoint")
 
-    splits = ["heldout", "tune"] if args.split == "both" else [args.split]
+    splits: list[Split] = ["heldout", "tune"] if args.split == "both" else [args.split]
     all_results: list[SplitResults] = []
     headline_curves: dict[str, dict[str, quality.Curve]] = {}
     typical: list[Prompt] = []
