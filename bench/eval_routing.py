@@ -6,8 +6,9 @@ agent-turn set (../shared/agent-bench).
     python bench/eval_routing.py --mode policy --endpoint http://127.0.0.1:8010/openai/v1
 
 Modes: `scorer` (the local scorer with each preset; abstentions settled by stated assumptions),
-`classifier` (the small-model classifier on every prompt) and `policy` (scorer, then the
-classifier inside the abstain band). The last two need shared/routing/classifier.py.
+`classifier` (the small-model classifier on every prompt: the router's `classifier` preset) and
+`policy` (the router's RoutingPolicy with --preset: scorer and rules, the classifier where the
+scorer abstains, the safe default when the classifier fails). The last two need --endpoint.
 Writes a markdown report and a PNG of the cost-quality curves to --out-dir.
 """
 
@@ -18,6 +19,7 @@ import asyncio
 import shlex
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.routing import calibration, quality, traffic
 from bench.routing.augment import with_tool_lists
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, by_source, load
-from bench.routing.deciders import ABSTAIN_RULES, Classifier, load_classifier, tier_of
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, Split, by_source, load
+from bench.routing.deciders import ABSTAIN_RULES, RouterPolicy, load_policy, tier_of
 from bench.routing.report import Latency, SplitResults, render
 from bench.routing.traffic import Routed
 from shared.routing import model
-from shared.routing.classifier import describe_turn
-from shared.routing.features import view_request
-from shared.routing.policy import TOOL_ROLES, loop_start
+from shared.routing.policy import AUTO, TOOL_ROLES, RoutingPolicy, loop_start
 from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS
 from shared.routing.scorer import score_request
 
@@ -126,76 +126,58 @@ def quality_results(
     return summaries, curves
 
 
-def classification_text(p: Prompt) -> str:
-    """What the router's classifier reads for this request (policy.decide_locally)."""
-    return describe_turn(view_request(p.messages, p.tools))
-
-
 async def model_routing(
-    prompts: Sequence[Prompt],
-    scores: dict[str, Scored],
-    classifier: Classifier,
-    *,
-    use_scorer: bool,
-    preset: str,
-    concurrency: int,
-) -> tuple[list[Routed], list[float]]:
-    """Route with the classifier (on every prompt, or only where the scorer abstains)."""
-    thresholds = PRESETS[preset]
-    gate = asyncio.Semaphore(concurrency)
-    bar = tqdm(total=len(prompts), desc="classifier", unit="prompt", leave=False)
+    prompts: Sequence[Prompt], policy: RoutingPolicy, *, concurrency: int
+) -> tuple[list[Routed], list[float], Counter[str]]:
+    """Route each prompt as the router would; the time of each decision (microseconds) and
+    how many each step decided (scorer, classifier, cache, default: the classifier failed).
 
-    async def one(p: Prompt) -> tuple[Routed, float]:
-        start = time.perf_counter()
-        scored = scores[p.id]
-        local = thresholds.decide(scored.p_large, scored.abstain) if use_scorer else "abstain"
-        if local == "abstain":
-            async with gate:
-                tier = tier_of(await classifier.classify(classification_text(p)))
-        else:
-            tier = local
+    No session (each row stands alone) and no `needs`: this measures the routing decision;
+    eligibility then depends on the deployment's tier table, not on the prompt.
+    """
+    gate = asyncio.Semaphore(concurrency)
+    bar = tqdm(total=len(prompts), desc="policy", unit="prompt", leave=False)
+
+    async def one(p: Prompt) -> tuple[Routed, float, str]:
+        async with gate:
+            start = time.perf_counter()
+            decision = await policy.decide(AUTO, p.messages, p.tools)
+            elapsed = (time.perf_counter() - start) * 1e6
         bar.update()
-        elapsed = (time.perf_counter() - start) * 1e6
-        return Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools), elapsed
+        local = decision.decided_by == "scorer"
+        tier = tier_of(policy, decision)
+        routed = Routed(p.source, p.is_complex, tier, local, p.has_tools)
+        return routed, elapsed, decision.decided_by
 
     done = await asyncio.gather(*(one(p) for p in prompts))
     bar.close()
-    return [r for r, _ in done], [t for _, t in done]
-
-
-Bench = tuple[str, Sequence[Prompt], dict[str, Scored], list[float]]
+    return [r for r, _, _ in done], [t for _, t, _ in done], Counter(by for _, _, by in done)
 
 
 async def route_with_model(
-    results: SplitResults, args: argparse.Namespace, classifier: Classifier, benches: list[Bench]
+    results: SplitResults,
+    args: argparse.Namespace,
+    router: RouterPolicy,
+    benches: list[tuple[str, Sequence[Prompt]]],
 ) -> None:
-    """Both benchmarks through the classifier (or the policy), in one event loop; then close."""
-    use_scorer = args.mode == "policy"
-    name = f"policy ({args.preset} preset)" if use_scorer else "classifier only"
-    for bench, prompts, scores, times in benches:
-        routed, latencies = await model_routing(
-            prompts,
-            scores,
-            classifier,
-            use_scorer=use_scorer,
-            preset=args.preset,
-            concurrency=args.concurrency,
+    """Both benchmarks through the router's policy, in one event loop; then close."""
+    name = f"policy ({args.preset} preset)" if args.mode == "policy" else "classifier only"
+    for bench, prompts in benches:
+        routed, latencies, decided_by = await model_routing(
+            prompts, router.policy, concurrency=args.concurrency
         )
-        if use_scorer:  # scores were computed up front: add each prompt's scoring time back
-            latencies = [t + s for t, s in zip(latencies, times, strict=True)]
         results.model_traffic[f"{name}, {bench}"] = traffic.by_source_and_tools(routed)
         print(
             f"{results.split}: {name}, {bench}: decision latency p50 "
             f"{traffic.percentile(latencies, 50) / 1e3:.1f} ms, "
-            f"p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms"
+            f"p99 {traffic.percentile(latencies, 99) / 1e3:.1f} ms; decided by "
+            + ", ".join(f"{by} {n}" for by, n in decided_by.most_common())
         )
-    closing = getattr(classifier, "aclose", None)
-    if closing is not None:
-        await closing()
+    await router.aclose()
 
 
 def evaluate_split(
-    split: str, args: argparse.Namespace, classifier: Classifier | None
+    split: Split, args: argparse.Namespace, router: RouterPolicy | None
 ) -> tuple[SplitResults, dict[str, dict[str, quality.Curve]], list[float]]:
     traffic_prompts = load(args.bench_dir / "traffic.jsonl", split)[: args.limit]
     quality_prompts = load(args.bench_dir / "quality.jsonl", split)[: args.limit]
@@ -204,11 +186,11 @@ def evaluate_split(
 
     agent_file = args.agent_dir / "traffic.jsonl"
     agent_prompts = load(agent_file, split)[: args.limit] if agent_file.exists() else []
-    a_scores, a_times = score_all(agent_prompts, f"{split} agent turns")
+    a_scores, _ = score_all(agent_prompts, f"{split} agent turns")
 
-    benches = [("routing-bench", traffic_prompts, t_scores, t_times)]
+    benches: list[tuple[str, Sequence[Prompt]]] = [("routing-bench", traffic_prompts)]
     if agent_prompts:
-        benches.append(("agent-bench", agent_prompts, a_scores, a_times))
+        benches.append(("agent-bench", agent_prompts))
     results = SplitResults(split=split)
     results.traffic = traffic_results(traffic_prompts, t_scores)
     if agent_prompts:
@@ -226,8 +208,8 @@ def evaluate_split(
     results.ece = calibration.expected_calibration_error(results.reliability)
     results.quality, curves = quality_results(quality_prompts, q_scores)
 
-    if classifier is not None:
-        asyncio.run(route_with_model(results, args, classifier, benches))
+    if router is not None:
+        asyncio.run(route_with_model(results, args, router, benches))
     return results, curves, t_times
 
 
@@ -281,15 +263,15 @@ def print_headline(results: SplitResults) -> None:
             "(abstentions to large)"
         )
     for source, routers in results.quality.items():
-        s, o = routers["scorer"], routers["oracle"]
+        q, o = routers["scorer"], routers["oracle"]
         print(
-            f"{results.split:>8} {source:>9}: CPT50 {s.cpt50:.3f} CPT95 {s.cpt95:.3f} "
-            f"APGR {s.apgr:.3f} (oracle CPT95 {o.cpt95:.3f}, random 0.950)"
+            f"{results.split:>8} {source:>9}: CPT50 {q.cpt50:.3f} CPT95 {q.cpt95:.3f} "
+            f"APGR {q.apgr:.3f} (oracle CPT95 {o.cpt95:.3f}, random 0.950)"
         )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--mode", choices=("scorer", "classifier", "policy"), default="scorer")
     parser.add_argument("--endpoint", help="chat-completions base URL for the classifier")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
@@ -314,14 +296,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.mode != "scorer" and not args.endpoint:
         parser.error("--mode classifier|policy needs --endpoint")
 
-    splits = ["heldout", "tune"] if args.split == "both" else [args.split]
+    splits: list[Split] = ["heldout", "tune"] if args.split == "both" else [args.split]
     all_results: list[SplitResults] = []
     headline_curves: dict[str, dict[str, quality.Curve]] = {}
     typical: list[Prompt] = []
     for split in splits:
-        # one classifier (and connection pool) per split: route_with_model closes it
-        classifier = load_classifier(args.endpoint) if args.mode != "scorer" else None
-        results, curves, _ = evaluate_split(split, args, classifier)
+        # one policy (and connection pool) per split: route_with_model closes it
+        router = None
+        if args.mode != "scorer":
+            # the classifier preset abstains on everything: the seed's classify-every-request
+            preset = "classifier" if args.mode == "classifier" else args.preset
+            router = load_policy(args.endpoint, preset)
+        results, curves, _ = evaluate_split(split, args, router)
         all_results.append(results)
         if not headline_curves:
             headline_curves = curves

@@ -1,51 +1,47 @@
-"""How the evaluation decides a prompt's tier: the local scorer, the small-model classifier,
-or both as the policy runs them; and the stand-ins that settle abstentions in the report."""
+"""How the evaluation decides a prompt's tier: the router's own RoutingPolicy (scorer, rules,
+classifier, safe default) against a classifier endpoint; and the stand-ins that settle
+abstentions in the report."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from bench.routing.data import Prompt
 from bench.routing.traffic import Tier
 
-
-class Classifier(Protocol):
-    """The router's small-model classifier (shared/routing/classifier.py). Its answer is a
-    label, or a verdict object whose `label` is a label or None (timeout, error, unparsed)."""
-
-    async def classify(self, text: str) -> Any: ...
+if TYPE_CHECKING:  # the gateway pulls in the HTTP stack: only the model modes import it
+    from shared.gateway import Gateway
+    from shared.routing.policy import Decision, RoutingPolicy
 
 
-def load_classifier(endpoint: str) -> Classifier:
-    """The router's own classifier (its prompt, parsing, timeout and cache) against `endpoint`,
-    authenticated as the router would be: FOUNDRY_API_KEY from the environment, else Entra."""
+def load_policy(endpoint: str, preset: str) -> RouterPolicy:
+    """The router's RoutingPolicy with `preset`, its classifier (prompt, parsing, timeout and
+    cache) asking `endpoint`, authenticated as the router would be: FOUNDRY_API_KEY from the
+    environment, else Entra."""
     from shared.gateway import Gateway
     from shared.settings import load_settings
 
-    settings = load_settings({**os.environ, "FOUNDRY_ENDPOINT": endpoint})
-    return RouterClassifier(Gateway(settings))
+    env = {**os.environ, "FOUNDRY_ENDPOINT": endpoint, "ROUTER_PRESET": preset}
+    return RouterPolicy(Gateway(load_settings(env)))
 
 
-class RouterClassifier:
-    """The gateway's classifier, and a way to close the gateway's connections after a run."""
+class RouterPolicy:
+    """The gateway's policy, and a way to close the gateway's connections after a run."""
 
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-
-    async def classify(self, text: str) -> Any:
-        return await self.gateway.policy.classifier.classify(text)
+        self.policy: RoutingPolicy = gateway.policy
 
     async def aclose(self) -> None:
         await self.gateway.aclose()
 
 
-def tier_of(answer: Any) -> Tier:
-    """The tier of a classifier answer; no usable label means the safe default, large."""
-    label = getattr(answer, "label", answer)
-    return "small" if label == "simple" else "large"
+def tier_of(policy: RoutingPolicy, decision: Decision) -> Tier:
+    """The report's tier for a decision: the small tier, or the large one (or the default)."""
+    return "small" if decision.tier == policy.settings.small_tier else "large"
 
 
 # Settling abstentions without a model, for the report: what each assumption would give.

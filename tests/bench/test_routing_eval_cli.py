@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench import eval_routing
 from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt
-from bench.routing.deciders import tier_of
-from shared.routing.presets import PRESETS
+from shared.routing.cache import TtlCache
+from shared.routing.classifier import Classifier
+from shared.routing.policy import RoutingPolicy
+from shared.settings import load_settings
+from tests.conftest import EMULATOR_KEY, Emulator
 
 needs_bench = pytest.mark.skipif(
     not (DEFAULT_BENCH_DIR / "traffic.jsonl").exists()
@@ -39,57 +43,95 @@ def test_model_modes_need_an_endpoint() -> None:
         eval_routing.main(["--mode", "policy"])
 
 
-def test_classifier_answers_map_to_tiers() -> None:
-    class Verdict:
-        def __init__(self, label: str | None) -> None:
-            self.label = label
+class FakeSmallModel:
+    """The classifier's small model for the test: counts what it is asked, answers `label`."""
 
-    assert tier_of("simple") == "small"
-    assert tier_of("complex") == "large"
-    assert tier_of(Verdict("simple")) == "small"
-    assert tier_of(Verdict(None)) == "large"  # timeout or error: the safe default
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.asked: list[str] = []
 
-
-class LengthClassifier:
-    """A deterministic classifier for the test: long prompts are complex."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def classify(self, text: str) -> str:
-        self.calls += 1
-        return "complex" if len(text) > 20 else "simple"
+    async def ask(self, body: dict[str, Any]) -> str:
+        self.asked.append(body["messages"][-1]["content"])
+        return self.label
 
 
-def test_policy_asks_the_classifier_only_inside_the_band() -> None:
-    prompts = [
-        Prompt("a", "s", "", "hi", label="simple"),
-        Prompt("b", "s", "", "a borderline request of some length", label="complex"),
-        Prompt("c", "s", "", "another", label="simple"),
-    ]
-    band = PRESETS["balanced"]
-    inside = (band.small_below + band.large_at_or_above) / 2
-    scores = {
-        "a": eval_routing.Scored(0.0),
-        "b": eval_routing.Scored(inside),
-        "c": eval_routing.Scored(1.0),
-    }
-    classifier = LengthClassifier()
-    routed, latencies = asyncio.run(
-        eval_routing.model_routing(
-            prompts, scores, classifier, use_scorer=True, preset="balanced", concurrency=2
-        )
+ENV = {"FOUNDRY_ENDPOINT": "http://placeholder.invalid", "FOUNDRY_API_KEY": "placeholder"}
+
+
+def real_policy(preset: str, small_model: FakeSmallModel) -> RoutingPolicy:
+    """The router's RoutingPolicy and Classifier, only the model call replaced."""
+    settings = load_settings({**ENV, "ROUTER_PRESET": preset})
+    classifier = Classifier(small_model.ask, 2.0, TtlCache(60, 100))
+    return RoutingPolicy(settings, classifier, TtlCache(60, 100))
+
+
+def plain(text: str, label: str) -> Prompt:
+    return Prompt(text[:8], "s", "", text, label=label)
+
+
+# Real scores (issue 6's scorer), against balanced's band [0.032, 0.335):
+CLEARLY_SMALL = plain("hi", "simple")  # 0.000
+IN_BAND = plain("How do I reverse a list in Python?", "simple")  # 0.149
+CLEARLY_LARGE = plain(  # 0.998
+    "Plan a three-week migration of our monolith to microservices: list the services, the "
+    "order of extraction, the data migration steps, the rollback plan for each step, and the "
+    "risks, then write a test strategy for each phase and estimate the effort per team.",
+    "complex",
+)
+
+
+@pytest.mark.parametrize(("answer", "in_band_tier"), [("simple", "small"), ("complex", "large")])
+def test_policy_asks_the_classifier_only_inside_the_band(answer: str, in_band_tier: str) -> None:
+    small_model = FakeSmallModel(answer)
+    policy = real_policy("balanced", small_model)
+    prompts = [CLEARLY_SMALL, IN_BAND, CLEARLY_LARGE]
+    routed, latencies, decided_by = asyncio.run(
+        eval_routing.model_routing(prompts, policy, concurrency=2)
     )
-    assert classifier.calls == 1  # only one score is inside balanced's band
+    assert small_model.asked == [IN_BAND.prompt]  # describe_turn of a plain prompt: its text
     assert [(r.tier, r.local) for r in routed] == [
         ("small", True),
-        ("large", False),
+        (in_band_tier, False),
         ("large", True),
     ]
     assert len(latencies) == 3
-    classifier_only = asyncio.run(
-        eval_routing.model_routing(
-            prompts, scores, LengthClassifier(), use_scorer=False, preset="balanced", concurrency=2
-        )
-    )[0]
-    assert [r.local for r in classifier_only] == [False, False, False]
+    assert decided_by == {"scorer": 2, "classifier": 1}
+
+
+def test_a_failing_classifier_means_the_safe_default() -> None:
+    class Down(FakeSmallModel):
+        async def ask(self, body: dict[str, Any]) -> str:
+            raise ConnectionError("no classifier")
+
+    routed, _, decided_by = asyncio.run(
+        eval_routing.model_routing([IN_BAND], real_policy("balanced", Down("")), concurrency=1)
+    )
+    assert [(r.tier, r.local) for r in routed] == [("large", False)]
+    assert decided_by == {"default": 1}
+
+
+def test_the_classifier_preset_asks_about_every_prompt() -> None:
+    small_model = FakeSmallModel("simple")
+    prompts = [CLEARLY_SMALL, IN_BAND, CLEARLY_LARGE]
+    routed, _, _ = asyncio.run(
+        eval_routing.model_routing(prompts, real_policy("classifier", small_model), concurrency=2)
+    )
+    assert sorted(small_model.asked) == sorted(p.prompt for p in prompts)
+    assert [(r.tier, r.local) for r in routed] == [("small", False)] * 3
+
+
+@needs_bench
+def test_classifier_mode_asks_the_emulator(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model modes' wiring over real HTTP: every prompt reaches the classifier deployment."""
+    monkeypatch.setenv("FOUNDRY_API_KEY", EMULATOR_KEY)
+    args = ["--mode", "classifier", "--endpoint", emulator.url, "--split", "heldout"]
+    eval_routing.main([*args, "--limit", "10", "--out-dir", str(tmp_path), "--no-plot"])
+    asked = emulator.requests()
+    assert len(asked) >= 10  # 10 routing-bench rows and 10 agent turns, less the cache hits
+    settings = load_settings(ENV)
+    assert {r["deployment"] for r in asked} == {settings.tier(settings.classifier_tier).deployment}
+    report = (tmp_path / "routing-report.md").read_text()
+    assert "### Traffic track per source (classifier only, routing-bench)" in report
+    assert "### Traffic track per source (classifier only, agent-bench)" in report
