@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 import orjson
 
-from bench.common import procs, wrk
+from bench.common import procs
 from bench.common.layout import layout
+from bench.common.rounds import interleaved
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
 
@@ -43,7 +43,6 @@ def main() -> None:
     if len(args.trees) < 2 or len(labels) != len(args.trees):
         parser.error("give two or more trees and as many labels")
     place = layout(True)
-    samples: dict[tuple[str, int], list[tuple[wrk.LoadResult, float]]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
         logs = Path(tmp)
         port = procs.free_port()
@@ -62,21 +61,15 @@ def main() -> None:
                     log_dir=logs,
                     env={"FOUNDRY_ENDPOINT": upstream.url, "FOUNDRY_API_KEY": "fake"},
                 )
-            for router in routers.values():  # warm up
-                wrk.run(router.url + CHAT, BODY, connections=32, seconds=1, cpu=place.load)
-            for _ in range(args.rounds):
-                for c in args.concurrency:
-                    for label, router in routers.items():
-                        before = router.cpu_s()
-                        result = wrk.run(
-                            router.url + CHAT,
-                            BODY,
-                            connections=c,
-                            seconds=args.seconds,
-                            cpu=place.load,
-                        )
-                        cpu = (router.cpu_s() - before) * 1000 / max(1, result.requests)
-                        samples[label, c].append((result, cpu))
+            samples, _ = interleaved(
+                routers,
+                CHAT,
+                BODY,
+                concurrency=args.concurrency,
+                rounds=args.rounds,
+                seconds=args.seconds,
+                cpu=place.load,
+            )
         finally:
             for router in routers.values():
                 router.stop()

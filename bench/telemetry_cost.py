@@ -17,8 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench.ab import BODY, CHAT
-from bench.common import procs, wrk
+from bench.common import procs
 from bench.common.layout import layout
+from bench.common.rounds import interleaved
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
 from devtools.ingestion import Ingestion, running
@@ -45,8 +46,6 @@ def main() -> None:
     )
     args = parser.parse_args()
     place = layout(True)
-    samples: dict[tuple[str, int], list[tuple[wrk.LoadResult, float]]] = defaultdict(list)
-    sent: dict[str, int] = defaultdict(int)
     with running() as ingestion, tempfile.TemporaryDirectory(prefix="bench-tel-") as tmp:
         logs = Path(tmp)
         port = procs.free_port()
@@ -69,23 +68,15 @@ def main() -> None:
                         **env,
                     },
                 )
-            for label, router in routers.items():  # warm up
-                warm = wrk.run(router.url + CHAT, BODY, connections=32, seconds=1, cpu=place.load)
-                sent[label] += warm.requests
-            for _ in range(args.rounds):
-                for c in args.concurrency:
-                    for label, router in routers.items():
-                        before = router.cpu_s()
-                        result = wrk.run(
-                            router.url + CHAT,
-                            BODY,
-                            connections=c,
-                            seconds=args.seconds,
-                            cpu=place.load,
-                        )
-                        cpu = (router.cpu_s() - before) * 1000 / max(1, result.requests)
-                        samples[label, c].append((result, cpu))
-                        sent[label] += result.requests
+            samples, sent = interleaved(
+                routers,
+                CHAT,
+                BODY,
+                concurrency=args.concurrency,
+                rounds=args.rounds,
+                seconds=args.seconds,
+                cpu=place.load,
+            )
             time.sleep(6)  # the exporters' last batch (5 s schedule)
             arrived = per_router(ingestion)
         finally:

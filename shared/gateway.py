@@ -22,7 +22,7 @@ from shared.responses.service import Answered, ResponsesApi
 from shared.responses.store import make_store
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Label
-from shared.routing.eligibility import chat_needs
+from shared.routing.eligibility import Needs, chat_needs, taker
 from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models, unknown_model
 from shared.settings import Settings, Tier, load_settings
 from shared.streaming import relay
@@ -155,12 +155,14 @@ class Gateway:
         if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
             raw = with_model(raw, deployment)
         chat, body = parse_chat_request(raw)
-        decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))
+        needs = chat_needs(body)
+        decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER), needs)
         first = self.settings.tier(decision.tier)
+        eligible = taker(self.settings.tiers, needs)
         if chat.stream:
             # Always ask for usage upstream: the cost is ours to account, even if not shown.
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-            started = await self.upstream.stream(first, body, deadline)
+            started = await self.upstream.stream(first, body, deadline, eligible=eligible)
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             return StreamingResponse(
                 relay(started, include_usage, self._count_usage),
@@ -170,7 +172,7 @@ class Gateway:
                     "cache-control": "no-cache",
                 },
             )
-        answered = await self.upstream.complete(first, body, deadline)
+        answered = await self.upstream.complete(first, body, deadline, eligible=eligible)
         tier, answer = answered.tier, answered.body
         answer["model"] = tier.deployment
         cost = cost_usd(tier, answer.get("usage"))
@@ -180,14 +182,18 @@ class Gateway:
         return JsonResponse(answer, headers=headers)
 
     async def _decide(
-        self, chat: ChatRequest, body: dict[str, Any], session_header: str | None
+        self,
+        chat: ChatRequest,
+        body: dict[str, Any],
+        session_header: str | None,
+        needs: Needs | None = None,
     ) -> Decision:
         session = session_header or chat.user
         with self.tracer.start_as_current_span("router.decide") as span:
             # the Responses API passes its tools on `chat` and its translated messages in `body`
             tools = body.get("tools") or chat.tools
             decision = await self.policy.decide(
-                chat.model, body["messages"], tools, session, chat_needs(body)
+                chat.model, body["messages"], tools, session, needs or chat_needs(body)
             )
             span.set_attributes(
                 {

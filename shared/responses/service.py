@@ -30,6 +30,7 @@ from shared.responses.to_chat import (
     response_format,
     to_chat,
 )
+from shared.routing.eligibility import Needs, chat_needs, taker
 from shared.routing.policy import Decision
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
@@ -37,7 +38,7 @@ from shared.upstream.calls import Streamed, TransportError, Upstream
 from shared.upstream.models import cost_usd, token_usage
 from shared.upstream.resilience import fallback_chain
 
-Decide = Callable[[ChatRequest, dict[str, Any], str | None], Awaitable[Decision]]
+Decide = Callable[[ChatRequest, dict[str, Any], str | None, Needs], Awaitable[Decision]]
 UsageSink = Callable[[Tier, dict[str, Any], float], None]  # a stream's usage (chat's names)
 CostSink = Callable[[Tier, float], None]  # a JSON answer's cost (its tokens the seam counted)
 FINAL_EVENTS = ("response.completed", "response.incomplete")
@@ -147,11 +148,14 @@ class ResponsesApi:
         # Outputs must answer calls made before them, this turn's or the stored ones'.
         check_calls(history + request.items, offset=len(history))
         turn = _Turn(request, history + request.items)
-        decision = await self._decide(turn, session)
+        routed = decision_body(request, turn.items)
+        chat_needed = chat_needs(routed)
+        decision = await self._decide(turn, routed, chat_needed, session)
         first = self._eligible_first(turn, decision)
+        eligible = self._fallback_filter(turn, chat_needed)
         api, body, changes = self._plan(turn, first)
         if request.stream:
-            streamed = await self.upstream.stream(first, body, deadline, api)
+            streamed = await self.upstream.stream(first, body, deadline, api, eligible=eligible)
             tier = streamed.tier
             events = (
                 self._relay_responses(turn, streamed)
@@ -159,7 +163,7 @@ class ResponsesApi:
                 else self._relay_chat(turn, streamed)
             )
             return Answered(decision, tier, (*changes, *streamed.changes), events=events)
-        answered = await self.upstream.complete(first, body, deadline, api)
+        answered = await self.upstream.complete(first, body, deadline, api, eligible=eligible)
         tier = answered.tier
         if api is RESPONSES:
             response = self._reframed(turn, answered.body, tier)
@@ -195,18 +199,26 @@ class ResponsesApi:
             )
         return list(record.context)
 
-    async def _decide(self, turn: _Turn, session: str | None) -> Decision:
+    async def _decide(
+        self, turn: _Turn, body: dict[str, Any], needed: Needs, session: str | None
+    ) -> Decision:
         """Decided as chat completions are: on the request translated to a chat body (its
         messages, function tools and response format: what the policy and eligibility read)."""
         request = turn.request
-        body = decision_body(request, turn.items)
         chat = ChatRequest.model_construct(
             model=request.model,
             messages=[],
             tools=request.body.get("tools") or None,  # any kind of tool makes it a tool request
             user=request.user,
         )
-        return await self.decide(chat, body, session)
+        return await self.decide(chat, body, session, needed)
+
+    def _fallback_filter(self, turn: _Turn, chat_needed: Needs) -> Callable[[Tier], bool]:
+        """Which fallbacks can take this request: what its chat form needs (tools, schema...)
+        and, when it needs the Responses API itself (built-in tools), a tier that has it."""
+        takes_chat = taker(self.settings.tiers, chat_needed)
+        wanted = needs(turn.request)
+        return lambda tier: takes_chat(tier) and can_take(tier, wanted, turn.request)
 
     def _eligible_first(self, turn: _Turn, decision: Decision) -> Tier:
         """The decided tier, or when it can't run what the request needs, the first that can

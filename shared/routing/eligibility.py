@@ -8,7 +8,7 @@ adds needs of its own, such as built-in tools, and calls `choose` the same way).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,11 +89,17 @@ def price(tier: Tier) -> float:
     return tier.input_price_per_1m + tier.output_price_per_1m
 
 
+def taker(tiers: Sequence[Tier], needs: Needs) -> Callable[[Tier], bool]:
+    """Whether a tier of `tiers` can take a request with `needs`: the test `choose` applies,
+    also used on the fallback chain (a tools request never fails over to a tier without tools)."""
+    declared = frozenset().union(*(capabilities_of(t) for t in tiers))
+    return lambda tier: can_take(tier, needs, declared)
+
+
 def choose(tiers: Sequence[Tier], decided: Tier, needs: Needs) -> Choice:
     """The cheapest eligible tier at or above the decided tier's price; if none, the most
     capable (dearest) eligible tier below it; if no tier is eligible, the decided tier."""
-    declared = frozenset().union(*(capabilities_of(t) for t in tiers))
-    eligible = [t for t in tiers if can_take(t, needs, declared)]
+    eligible = list(filter(taker(tiers, needs), tiers))
     if decided in eligible:
         return Choice(decided, False)
     allowed = [t for t in eligible if price(t) >= price(decided)]

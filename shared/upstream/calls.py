@@ -78,6 +78,7 @@ class Upstream:
         api: UpstreamApi = CHAT,
         *,
         one_shot: bool = False,
+        eligible: Callable[[Tier], bool] | None = None,
     ) -> Answered:
         """A JSON answer from `first` or its fallbacks. `one_shot`: one attempt at `first` only
         (the classifier), still charged to and judged by the health book."""
@@ -89,16 +90,23 @@ class Upstream:
             api,
             policy=ONE_SHOT if one_shot else None,
             fallbacks=not one_shot,
+            eligible=eligible,
         )
         answer = outcome.result
         return Answered(outcome.tier, answer.body, answer.headers, outcome.changes)
 
     async def stream(
-        self, first: Tier, body: dict[str, Any], deadline: float, api: UpstreamApi = CHAT
+        self,
+        first: Tier,
+        body: dict[str, Any],
+        deadline: float,
+        api: UpstreamApi = CHAT,
+        *,
+        eligible: Callable[[Tier], bool] | None = None,
     ) -> Streamed:
         """An event stream whose first event has arrived; failover is free until then."""
         outcome = await self.resilience.call(
-            first, body, deadline, partial(self.attempts.stream, api), api
+            first, body, deadline, partial(self.attempts.stream, api), api, eligible=eligible
         )
         start = outcome.result
         return Streamed(

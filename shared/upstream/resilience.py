@@ -123,13 +123,17 @@ class Resilience:
         *,
         policy: RetryPolicy | None = None,
         fallbacks: bool = True,
+        eligible: Callable[[Tier], bool] | None = None,
     ) -> Outcome[T]:
-        """Run `attempt` down the fallback chain of `first` until one answers or time is up.
+        """Run `attempt` down the fallback chain of `first` until one answers or time is up;
+        `eligible` says which fallbacks can take this request at all (capabilities, APIs).
 
         Raises ApiError: the caller's own error passed through, or why nothing answered.
         """
         policy = policy or self.policy
         chain = fallback_chain(self.settings, first) if fallbacks else [first]
+        if eligible is not None:
+            chain = [first, *filter(eligible, chain[1:])]
         while True:
             outcome, seen = await self._down_the_chain(
                 first, chain, body, deadline, attempt, api, policy

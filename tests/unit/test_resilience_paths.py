@@ -165,6 +165,15 @@ async def test_retries_stop_at_max_attempts_then_the_chain_fails_over() -> None:
     assert "failover small->phi4" in outcome.changes
 
 
+async def test_the_chain_skips_fallbacks_that_cannot_take_the_request() -> None:
+    resilience, _, clock = make()
+    script = Script(clock, small=[server_error()] * 3)
+    outcome = await run(resilience, script, eligible=lambda tier: tier is not PHI4)
+    assert script.tiers() == ["small", "small", "small", "large"]  # phi4 never called
+    assert outcome.tier is LARGE
+    assert "failover small->large" in outcome.changes
+
+
 async def test_a_wait_longer_than_the_cap_fails_over_at_once() -> None:
     resilience, _, clock = make()
     script = Script(clock, small=[throttled(wait_ms=30_000)])
