@@ -2,7 +2,8 @@
 
 The emulator answers a tools request to Phi-4-mini with a 400 (tests/emulator/
 test_tool_calling.py); the router's eligibility sends every turn that needs tools to GPT-5, so a
-whole tool loop over the real openai client never meets that 400.
+whole tool loop over the real openai client never meets that 400. Only a pin to the small
+tier sends tools there, and gets that 400 back as the caller's error.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ WEATHER_TOOL: Any = {
         },
     },
 }
+ASK = [{"role": "user", "content": "Use the get_weather tool for Paris."}]
 
 
 def test_a_tool_loop_on_default_tiers_never_sends_tools_to_phi(
     router_url: str, emulator: Emulator
 ) -> None:
     client = openai.OpenAI(base_url=f"{router_url}/api/v1", api_key="unused", max_retries=0)
-    messages: list[Any] = [{"role": "user", "content": "Use the get_weather tool for Paris."}]
+    messages: list[Any] = list(ASK)
     raw = client.chat.completions.with_raw_response.create(
         model="auto", messages=messages, tools=[WEATHER_TOOL]
     )
@@ -69,8 +71,22 @@ def test_phi_refuses_what_eligibility_keeps_from_it(emulator: Emulator) -> None:
         headers={"api-key": "emulator-key"},
         json={
             "model": "Phi-4-mini",
-            "messages": [{"role": "user", "content": "Use the get_weather tool for Paris."}],
+            "messages": ASK,
             "tools": [WEATHER_TOOL],
         },
     )
     assert reply.status_code == 400, reply.text
+
+
+def test_a_pin_to_phi_with_tools_gets_foundrys_400_once(
+    router_url: str, emulator: Emulator
+) -> None:
+    # A pin is what the caller asked for and is not moved: Phi-4-mini's 400 reaches the caller
+    # as a clear 4xx in OpenAI's envelope, and a 400 is not retried nor failed over.
+    body = {"model": "small", "messages": ASK, "tools": [WEATHER_TOOL]}
+    reply = httpx.post(f"{router_url}/api/v1/chat/completions", json=body, timeout=30)
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert {"message", "type", "code", "param"} <= set(error)
+    assert "tool choice" in error["message"]
+    assert [(r["deployment"], r["status"]) for r in emulator.requests()] == [("Phi-4-mini", 400)]
