@@ -108,6 +108,19 @@ def router_url(start_router: StartRouter) -> str:
     return start_router()
 
 
+# A small tier that fails over to Phi-4, then GPT-5: the telemetry tests' chain.
+FAILOVER_TIERS = [
+    {
+        "name": "small",
+        "deployment": "Phi-4-mini",
+        "fallbacks": ["phi4"],
+        "input_price_per_1m": 0.075,
+        "output_price_per_1m": 0.3,
+    },
+    {"name": "phi4", "deployment": "Phi-4", "input_price_per_1m": 0.125},
+    {"name": "large", "deployment": "gpt-5", "capabilities": ["reasoning"]},
+]
+
 # The small tier that takes tools, as the README recommends for agents: Phi-4-mini on Foundry
 # takes none (the emulator refuses them), so a small tier given tools is gpt-5-nano, chat-only
 # here so the Responses API is translated for it as for Phi.

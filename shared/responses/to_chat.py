@@ -8,12 +8,12 @@ effort only for a reasoning model. What cannot be expressed is said in `changes`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from shared.api import ApiError
 from shared.responses.request import FUNCTION, PASS_THROUGH_ONLY, ResponsesRequest, invalid
 from shared.settings import Tier
+from shared.upstream.models import Shaped
 
 # Sampling and identity fields with the same name and meaning in both APIs.
 SAME_FIELDS = (
@@ -25,12 +25,6 @@ SAME_FIELDS = (
     "safety_identifier",
     "prompt_cache_key",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ChatBody:
-    body: dict[str, Any]
-    changes: tuple[str, ...] = ()
 
 
 def chat_messages(
@@ -161,7 +155,7 @@ def response_format(text: dict[str, Any]) -> dict[str, Any] | None:
 
 def to_chat(
     request: ResponsesRequest, items: list[dict[str, Any]], tier: Tier, strict: bool = True
-) -> ChatBody:
+) -> Shaped:
     """The chat-completions body for `tier` (history already expanded into `items`); not
     `strict`, what chat can't say is left out instead of refused."""
     body = request.body
@@ -206,4 +200,4 @@ def to_chat(
     if body.get("stream"):
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}
-    return ChatBody(out, tuple(changes))
+    return Shaped(out, tuple(changes))

@@ -21,20 +21,9 @@ import pytest
 
 from devtools.ingestion import Envelope, Ingestion, running
 from shared.sampling import RATIO_SETTING
-from tests.conftest import Emulator, StartRouter
+from tests.conftest import FAILOVER_TIERS, Emulator, StartRouter
 
 REPO = Path(__file__).resolve().parents[2]
-TIERS = [
-    {
-        "name": "small",
-        "deployment": "Phi-4-mini",
-        "fallbacks": ["phi4"],
-        "input_price_per_1m": 0.075,
-        "output_price_per_1m": 0.3,
-    },
-    {"name": "phi4", "deployment": "Phi-4", "input_price_per_1m": 0.125},
-    {"name": "large", "deployment": "gpt-5", "capabilities": ["reasoning"]},
-]
 CHAT = "/api/v1/chat/completions"
 REQUEST_NAME = f"POST {CHAT}"
 GENAI_TYPE = "GenAI | azure.ai.openai"
@@ -47,7 +36,7 @@ def exporter_env(ingestion: Ingestion, **extra: str) -> dict[str, str]:
         "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms: spans leave in 0.1 s, not 5 s
         "OTEL_METRIC_EXPORT_INTERVAL": "500",
         "OTEL_SERVICE_NAME": "hybrid-router-test",
-        "ROUTER_TIERS": json.dumps(TIERS),
+        "ROUTER_TIERS": json.dumps(FAILOVER_TIERS),
         "ROUTER_PRESET": "classifier",  # "auto" asks the classifier; pinned tiers never do
         "ROUTER_BACKOFF_BASE_S": "0.01",
         "ROUTER_MAX_ATTEMPTS": "2",

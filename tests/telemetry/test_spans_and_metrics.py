@@ -22,21 +22,10 @@ from starlette.routing import Route
 
 from shared.gateway import Gateway
 from shared.settings import load_settings
-from tests.conftest import EMULATOR_KEY, Emulator
+from tests.conftest import EMULATOR_KEY, FAILOVER_TIERS, Emulator
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
-TIERS = [
-    {
-        "name": "small",
-        "deployment": "Phi-4-mini",
-        "fallbacks": ["phi4"],
-        "input_price_per_1m": 0.075,
-        "output_price_per_1m": 0.3,
-    },
-    {"name": "phi4", "deployment": "Phi-4", "input_price_per_1m": 0.125},
-    {"name": "large", "deployment": "gpt-5", "capabilities": ["reasoning"]},
-]
 
 
 class Telemetry:
@@ -74,7 +63,7 @@ async def router_client(
         {
             "FOUNDRY_ENDPOINT": emulator.url,
             "FOUNDRY_API_KEY": EMULATOR_KEY,
-            "ROUTER_TIERS": json.dumps(TIERS),
+            "ROUTER_TIERS": json.dumps(FAILOVER_TIERS),
             "ROUTER_BACKOFF_BASE_S": "0.01",
             "ROUTER_MAX_ATTEMPTS": "2",
             **env,
