@@ -108,6 +108,20 @@ def router_url(start_router: StartRouter) -> str:
     return start_router()
 
 
+# One function tool, and an ask that clearly calls it (the tool-calling tests).
+WEATHER_TOOL: Any = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+WEATHER_ASK = [{"role": "user", "content": "Use the get_weather tool for Paris."}]
+
 # A small tier that fails over to Phi-4, then GPT-5: the telemetry tests' chain.
 FAILOVER_TIERS = [
     {

@@ -13,20 +13,8 @@ from typing import Any
 import httpx
 import openai
 
-from tests.conftest import Emulator
-
-WEATHER_TOOL: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-ASK = [{"role": "user", "content": "Use the get_weather tool for Paris."}]
+from tests.conftest import WEATHER_ASK as ASK
+from tests.conftest import WEATHER_TOOL, Emulator
 
 
 def test_a_tool_loop_on_default_tiers_never_sends_tools_to_phi(

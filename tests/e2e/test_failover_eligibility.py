@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import Emulator, StartRouter
+from tests.conftest import WEATHER_TOOL, Emulator, StartRouter
 
 TIERS = [
     # large falls back to small, which declares no tools (Phi-4-mini on Foundry takes none)
@@ -21,15 +21,6 @@ TIERS = [
         "capabilities": ["reasoning", "tools"],
         "fallbacks": ["small"],
     },
-]
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
 ]
 
 
@@ -47,7 +38,7 @@ def test_a_tools_request_does_not_fail_over_to_a_tier_without_tools(
     router_api: str, emulator: Emulator
 ) -> None:
     emulator.fault("gpt-5", "unavailable", times=None)
-    reply = ask(router_api, tools=TOOLS)
+    reply = ask(router_api, tools=[WEATHER_TOOL])
     assert reply.status_code >= 500, reply.text
     assert reply.json()["error"]["type"] == "api_error"
     assert emulator.requests("gpt-5")

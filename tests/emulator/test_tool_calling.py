@@ -8,21 +8,11 @@ import httpx
 import openai
 import pytest
 
+from tests.conftest import WEATHER_ASK as ASK
+from tests.conftest import WEATHER_TOOL
 from tests.emulator.helpers import API_KEY, KEY, chat, settings
 from tests.emulator.test_models_route import models_chat
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-ASK = [{"role": "user", "content": "Use the get_weather tool for Paris."}]
 OPENAI_ROUTE_ERROR = {
     "message": "Unsupported parameter: 'tools' is not supported with this model. This model "
     "does not support tool calling.",
