@@ -61,10 +61,13 @@ SUPPORT_BINS = 12
 # Error budgets of the local decisions, per preset: share of complex prompts the scorer may send
 # to small by itself, share of simple prompts it may send to large by itself. The bar is complex
 # recall >= 0.97 and >= 90% of simple on small; the budgets leave room for the classifier's own
-# mistakes in the band and for prompts not seen here.
+# mistakes in the band and for prompts not seen here. Balanced lets 2% of simple prompts go
+# large unasked (1% before agent turns): on the tune split's out-of-fold scores that raises
+# recall with every abstention sent small from 0.983 to 0.989 and the share decided locally from
+# 0.963 to 0.972, and leaves simple-to-small with every abstention sent large where it was.
 BUDGETS: dict[str, tuple[float, float]] = {
     "cost": (0.02, 0.002),
-    "balanced": (0.005, 0.01),
+    "balanced": (0.005, 0.02),
     "quality": (0.002, 0.03),
 }
 

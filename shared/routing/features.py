@@ -47,6 +47,8 @@ SIGNALS: tuple[str, ...] = (
     "task_verb",
     "sentences",
     "hard_ask",
+    "code_ask",
+    "formula",
 )
 # What the turn has to do in an agent loop (zero for a lone user message): how many tools it
 # may call, how long a policy it works under, the conversation so far, and the tool calls and
@@ -83,22 +85,24 @@ def _words(*lines: str) -> frozenset[str]:
 
 # Word lists are matched as sets over the tokens: far cheaper than one regex each.
 # General software vocabulary (not mined from the benchmark); plurals match through _stem.
+# Words with a common everyday sense are left out (go, list, table, class, model, swift,
+# rest, token, ...): asks for code are read by _CODE_ASK instead.
 _CODE_TERMS = _words(
-    "python java javascript typescript c# c++ rust golang go kotlin swift scala ruby php perl",
-    "haskell lua matlab r sql nosql regex api apis json yaml xml csv html css bash shell",
-    "powershell script function code program algorithm compile compiler debug docker container",
-    "kubernetes k8s react vue angular node nodejs django flask fastapi spring rails pandas numpy",
+    "python java javascript typescript c# c++ rust golang kotlin scala ruby php perl",
+    "haskell lua matlab sql nosql regex api apis json yaml xml csv html css bash shell",
+    "powershell script function code program algorithm compile compiler debug docker",
+    "kubernetes k8s react vue angular nodejs django flask fastapi rails pandas numpy",
     "scipy pytorch tensorflow keras sklearn jax huggingface transformer llm gpt embedding",
-    "git github linux unix windows macos ios android database postgres postgresql mysql sqlite",
-    "mongodb redis kafka spark hadoop query schema table column index join class method",
-    "variable array list dict tuple pointer struct enum interface module package dependency",
-    "implement implementation repository library framework server client frontend backend sdk",
-    "endpoint http https rest graphql grpc websocket oauth jwt token cli terminal command",
-    "binary hash thread async await callback recursion loop iterator compiler runtime syntax",
-    "exception bug stacktrace refactor unittest pytest deploy deployment pipeline ci cd aws",
+    "git github linux unix macos ios android database postgres postgresql mysql sqlite",
+    "mongodb redis kafka spark hadoop query schema column",
+    "variable array dict tuple pointer struct enum module dependency",
+    "implement implementation repository library framework frontend backend sdk",
+    "endpoint http https graphql grpc websocket oauth jwt cli terminal",
+    "binary hash async await callback recursion iterator runtime syntax",
+    "exception stacktrace refactor unittest pytest deploy deployment pipeline aws",
     "azure gcp lambda terraform ansible nginx apache vm cuda gpu cpu latency dataframe dataset",
-    "model training inference neural network regression classifier gradio streamlit notebook",
-    "jupyter vba excel macro formula plugin widget component toolbar fragment activity",
+    "inference neural regression classifier gradio streamlit notebook",
+    "jupyter vba excel macro formula plugin widget toolbar",
 )
 _MATH_TERMS = _words(
     "solve equation integral derivative probability prove theorem matrix polynomial remainder",
@@ -148,6 +152,35 @@ _HARD_ASK = re.compile(
     r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|help me\s+|let's\s+|let us\s+)?"
     rf"(?:{_HARD_VERBS})\b"
     rf"|\bhow (?:would|should|could|do|can) (?:you|i|we) (?:{_HARD_VERBS}|scale)\b"
+)
+# An ask for code ("write a bash script for ...", "give me kotlin code to ...", "... in rust"):
+# the mission sends code to the large tier however short the ask. General programming words,
+# not mined from the benchmarks; "app" and "swift" are left out (a bank's app, SWIFT transfers).
+_LANGUAGES = (
+    "python|javascript|typescript|java|c#|c\\+\\+|rust|golang|kotlin|scala|ruby|php|perl|haskell"
+    "|lua|matlab|octave|sql|bash|powershell|vba|julia|dart|elixir|verilog|vhdl|assembly"
+    "|pytorch|tensorflow|pandas|numpy|react|django|flask"
+)
+_CODE_NOUNS = (
+    "code|script|program|function|class|snippet|regex|regexp|query|algorithm|bot|module"
+    "|library|plugin|macro|parser|engine|api|cli|service|extension"
+)
+_CODE_ASK = re.compile(
+    rf"\b(?:write|give|show|create|make|generate|provide|build|implement|code)\b(?: me)?"
+    rf"[^.?!\n]{{0,50}}\b(?:{_CODE_NOUNS})s?\b"
+    rf"|\b(?:in|using|with|for) (?:{_LANGUAGES})(?![\w+#])"
+    rf"|\b(?:{_LANGUAGES}) (?:code|script|program|function|class)\b"
+)
+_CODE_ASK_WORDS = frozenset(
+    w.replace("\\", "") for w in (_LANGUAGES + "|" + _CODE_NOUNS).split("|")
+) | {"codes", "scripts", "programs", "functions", "classes", "queries", "bots", "apis"}
+# Mathematical notation: LaTeX commands, a $...$ formula, exponents, f(x) =, subscripts,
+# "mod 7", dy/dx, and the words of calculus and algebra that only maths uses. Calculations go
+# to the large tier however short ("What is (6^83 + 8^83) mod 49?"); "$20" is money, not maths.
+_FORMULA = re.compile(
+    r"\\[a-z]{2,}|\$[^$\n]{0,80}?[\\^_=][^$\n]{0,80}?\$|\w\^[\w({]"
+    r"|\b[a-z]\s*\([a-z](?:,\s*[a-z])*\)\s*=|[a-z0-9]_\{|\b(?:mod|modulo)\s+\d|\bd[a-z]/d[a-z]\b"
+    r"|\b(?:isomorphic|converge[sd]?|eigenvalues?|derivative|integral|lim)\b"
 )
 _DIGIT = re.compile(r"\d")
 _NUMBERED = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*\u2022])\s+\S")
@@ -383,6 +416,11 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
             lowered.count(". ") + lowered.count("? ") + lowered.count("! ") + lowered.count(".\n")
         ),
         "hard_ask": 1.0 if _HARD_ASK.search(lowered.lstrip()) else 0.0,
+        # the word scan first: most asks name no code word at all
+        "code_ask": 1.0
+        if any(w in _CODE_ASK_WORDS for w in words) and _CODE_ASK.search(lowered)
+        else 0.0,
+        "formula": 1.0 if _FORMULA.search(lowered) else 0.0,
     }
 
 

@@ -1,6 +1,7 @@
 """Product rules that bound the learned score: cases that must hold whatever the weights say
-(very long new input, an agent under a long policy, code, explicit multi-step asks and asks
-that open with the verb of a hard task go large, small talk goes small).
+(very long new input, an agent under a long policy, code or an ask for code, mathematical
+notation, explicit multi-step asks and asks that open with the verb of a hard task go large,
+small talk goes small).
 
 Tools, tool results and images are not rules any more: whether a tier can take them is
 eligibility (eligibility.py), and what an agent turn needs is read from its structure by the
@@ -49,8 +50,10 @@ def bound(view: RequestView, signals: Mapping[str, float]) -> Bound | None:
         return Bound("long input", floor=HARD_FLOOR)
     if view.tools and view.system_chars >= POLICY_CHARS:
         return Bound("policy", floor=SOFT_FLOOR)
-    if signals["code_fence"] or signals["stack_trace"]:
+    if signals["code_fence"] or signals["stack_trace"] or signals["code_ask"]:
         return Bound("code", floor=SOFT_FLOOR)
+    if signals["formula"]:
+        return Bound("math", floor=SOFT_FLOOR)
     if signals["multi_step"]:
         return Bound("multi-step", floor=SOFT_FLOOR)
     if signals["hard_ask"]:

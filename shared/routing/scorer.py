@@ -18,9 +18,23 @@ from shared.routing.features import request_features, view_request
 # Named signals grouped into the few reasons a router log line shows.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "greeting": ("greeting",),
-    "code": ("code_fence", "code_syntax", "stack_trace", "code_terms", "mixed_case"),
+    "code": (
+        "code_fence",
+        "code_syntax",
+        "stack_trace",
+        "code_terms",
+        "mixed_case",
+        "code_ask",
+    ),
     "multi-step": ("multi_step", "numbered_list"),
-    "math": ("numbers", "math_ops", "quantity_question", "money_or_percent", "math_terms"),
+    "math": (
+        "numbers",
+        "math_ops",
+        "quantity_question",
+        "money_or_percent",
+        "math_terms",
+        "formula",
+    ),
     "length": ("chars", "words", "lines", "sentences"),
     "task": ("task_verb",),
     "policy": ("policy_chars",),

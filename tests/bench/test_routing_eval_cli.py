@@ -71,7 +71,7 @@ def plain(text: str, label: str) -> Prompt:
 
 # Real scores (issue 6's scorer), against balanced's band [0.032, 0.335):
 CLEARLY_SMALL = plain("hi", "simple")  # 0.000
-IN_BAND = plain("How do I reverse a list in Python?", "simple")  # 0.149
+IN_BAND = plain("Compare Kafka and RabbitMQ for event sourcing", "simple")  # 0.077
 CLEARLY_LARGE = plain(  # 0.998
     "Plan a three-week migration of our monolith to microservices: list the services, the "
     "order of extraction, the data migration steps, the rollback plan for each step, and the "

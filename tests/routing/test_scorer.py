@@ -200,3 +200,22 @@ def test_every_turn_under_a_long_policy_with_tools_goes_large() -> None:
     assert score.signal == "policy"
     for mode in MODES:
         assert PRESETS[mode].decide(score.p_large) == "large"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Give kotlin code to create a local vpnservice", "code"),
+        ("Can you show me a transfer learning example with python code.", "code"),
+        ("What is (6^83 + 8^83) mod 49?", "math"),
+        ("Does $p(x) = x^5 + x - 1$ have any real roots?", "math"),
+    ],
+)
+def test_short_asks_for_code_or_calculation_go_large_with_or_without_tools(
+    text: str, signal: str
+) -> None:
+    for tools in (None, TOOLS):
+        score = score_request([user(text)], tools)
+        assert score.signal == signal, score
+        for mode in MODES:
+            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)

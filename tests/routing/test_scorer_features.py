@@ -82,6 +82,41 @@ def test_hard_asks_are_the_verb_of_a_hard_task_leading_the_ask() -> None:
         assert signals(text)["hard_ask"] == 0.0, text
 
 
+def test_code_asks_are_asks_for_code_or_code_in_a_language() -> None:
+    asks = [
+        "Write a bash script for automating rclone backups",
+        "give me kotlin code to create a local vpnservice",
+        "How can you remove duplicates from a list in Python?",
+        "sort a list in c++ please",
+        "write pcre regex for not containing C:",
+    ]
+    for text in asks:
+        assert signals(text)["code_ask"] == 1.0, text
+    everyday = [
+        "i forgot my code to get into the app.",
+        "can i do a transfer with swift",
+        "what's my verification code",
+        "give me a list of grocery stores",
+        "reserve a table for two",
+    ]
+    for text in everyday:
+        assert signals(text)["code_ask"] == 0.0, text
+
+
+def test_formulas_are_mathematical_notation_not_money() -> None:
+    maths = [
+        "What is (6^83 + 8^83) mod 49?",
+        "What is \\lim_{x \\to 0} (csc(x) - cot(x))?",
+        "Find $\\int_0^1 x dx$.",
+        "Let f(x) = 1 / (1 + x), what is f'(1)?",
+        "Are groups Z_4 * Z_2 and D_4 isomorphic?",
+    ]
+    for text in maths:
+        assert signals(text)["formula"] == 1.0, text
+    for text in ["I tried to get $100 but I just got $20", "what is 2 + 2", "set a timer for 5"]:
+        assert signals(text)["formula"] == 0.0, text
+
+
 def test_greetings() -> None:
     for text in ["hi", "Hello!", "thanks a lot", "thank you so much", "ok, bye", "good morning"]:
         assert is_greeting(text), text
