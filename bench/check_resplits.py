@@ -2,9 +2,10 @@
 
     python bench/check_resplits.py [--salts a b c d] [--out bench/routing/results/resplits.md]
 
-Each salt gives another deterministic split (bench/routing/data.py:split_of); the whole
-training procedure (bench/train_scorer.py:train) runs on its tune part, in memory, and the
-held-out part is scored with that model and its own presets. The shipped artifact is untouched.
+Each salt gives another deterministic split (bench/routing/data.py:split_of) of both
+benchmarks; the whole training procedure (bench/train_scorer.py: tune_traffic, train) runs on
+its tune part, in memory, and the held-out part of each benchmark is scored, whole requests with
+their tools, with that model and its own presets. The shipped artifact is untouched.
 This is the closest stand-in for "prompts you have not seen" that the development data allows.
 """
 
@@ -17,51 +18,48 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.routing import quality, traffic
-from bench.routing.data import DEFAULT_BENCH_DIR, Prompt, by_source, load
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, by_source, load
 from bench.routing.traffic import Routed
-from bench.train_scorer import train
+from bench.train_scorer import train, tune_traffic
 from shared.routing.presets import MODES, Thresholds
-from shared.routing.scorer import LocalScorer
+from shared.routing.scorer import LocalScorer, Score
 
 
 def routed(
-    prompts: list[Prompt], scores: list[float], t: Thresholds, abstain_to: str
+    prompts: list[Prompt], scores: list[Score], t: Thresholds, abstain_to: str
 ) -> list[Routed]:
     out = []
     for p, s in zip(prompts, scores, strict=True):
-        local = t.decide(s)
+        local = t.decide(s.p_large, s.abstain)
         tier = abstain_to if local == "abstain" else local
-        out.append(Routed(p.source, p.is_complex, tier, local != "abstain"))  # type: ignore[arg-type]
+        out.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))  # type: ignore[arg-type]
     return out
 
 
-def one_split(salt: str, bench_dir: Path) -> list[str]:
+def one_split(salt: str, bench_dir: Path, agent_dir: Path) -> list[str]:
     trained = train(
-        load(bench_dir / "traffic.jsonl", "tune", salt),
+        tune_traffic(bench_dir, agent_dir, salt),
         load(bench_dir / "quality.jsonl", "tune", salt),
         log=lambda _line: None,
     )
     scorer = LocalScorer(trained.model)
-
-    def p_large(prompt: Prompt) -> float:
-        return scorer.score([{"role": "user", "content": prompt.prompt}]).p_large
-
-    held_t = load(bench_dir / "traffic.jsonl", "heldout", salt)
-    held_q = load(bench_dir / "quality.jsonl", "heldout", salt)
-    t_scores = [p_large(p) for p in held_t]
     rows = []
-    for mode in MODES:
-        t = trained.presets[mode]
-        worst_simple = traffic.summarize(routed(held_t, t_scores, t, "large"))
-        worst_complex = traffic.summarize(routed(held_t, t_scores, t, "small"))
-        met = traffic.meets_bar(worst_simple) and traffic.meets_bar(worst_complex)
-        rows.append(
-            f"| {salt} | {mode} | {t.small_below} / {t.large_at_or_above} "
-            f"| {worst_simple.simple_to_small:.3f} | {worst_complex.complex_recall:.3f} "
-            f"| {worst_simple.local_share:.3f} "
-            f"| {'met' if met else 'missed'} |"
-        )
-    q_scores = {p.id: p_large(p) for p in held_q}
+    for name, directory in (("routing-bench", bench_dir), ("agent-bench", agent_dir)):
+        held_t = load(directory / "traffic.jsonl", "heldout", salt)
+        t_scores = [scorer.score(p.messages, p.tools) for p in held_t]
+        for mode in MODES:
+            t = trained.presets[mode]
+            worst_simple = traffic.summarize(routed(held_t, t_scores, t, "large"))
+            worst_complex = traffic.summarize(routed(held_t, t_scores, t, "small"))
+            met = traffic.meets_bar(worst_simple) and traffic.meets_bar(worst_complex)
+            rows.append(
+                f"| {salt} | {name} | {mode} | {t.small_below} / {t.large_at_or_above} "
+                f"| {worst_simple.simple_to_small:.3f} | {worst_simple.complex_recall:.3f} "
+                f"| {worst_complex.complex_recall:.3f} | {worst_simple.local_share:.3f} "
+                f"| {'met' if met else 'missed'} |"
+            )
+    held_q = load(bench_dir / "quality.jsonl", "heldout", salt)
+    q_scores = {p.id: scorer.score(p.messages).p_large for p in held_q}
     cpts = []
     for source, group in sorted(by_source(held_q).items()):
         c = quality.curve(
@@ -72,26 +70,31 @@ def one_split(salt: str, bench_dir: Path) -> list[str]:
         cpts.append(
             f"{source} {100 * quality.cpt(c, 0.5):.0f}% / {100 * quality.cpt(c, 0.95):.0f}%"
         )
-    rows.append(f"| {salt} | quality track, CPT(50%) / CPT(95%) | {'; '.join(cpts)} | | | | |")
+    cells = "; ".join(cpts)
+    rows.append(
+        f"| {salt} | routing-bench | quality track, CPT(50%) / CPT(95%) | {cells} | | | | | |"
+    )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--agent-dir", type=Path, default=DEFAULT_AGENT_DIR)
     parser.add_argument("--salts", nargs="+", default=["a", "b", "c", "d"])
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "routing" / "results" / "resplits.md"
     )
     args = parser.parse_args()
     lines = [
-        "| salt | preset | thresholds | simple to small (abstentions to large) "
-        "| complex recall (abstentions to small) | decided locally | bar either way |",
-        "|---|---|---|---:|---:|---:|---|",
+        "| salt | held-out | preset | thresholds | simple to small (abstentions to large) "
+        "| complex recall (abstentions to large) | complex recall (abstentions to small) "
+        "| decided locally | bar either way |",
+        "|---|---|---|---|---:|---:|---:|---:|---|",
     ]
     for salt in args.salts:
-        lines += one_split(salt, args.bench_dir)
-        print("\n".join(lines[-4:]), flush=True)
+        lines += one_split(salt, args.bench_dir, args.agent_dir)
+        print("\n".join(lines[-7:]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import shlex
 import sys
 import time
@@ -213,23 +214,26 @@ def evaluate_split(
     return results, curves, t_times
 
 
-def measure_latency(prompts: Sequence[Prompt], rounds: int = 3) -> Latency:
+def measure_latency(prompts: Sequence[Prompt], rounds: int = 5) -> Latency:
     """Warm timings of score_request on whole requests (tools and tool results included), one
     thread.
 
     Both wall-clock and this thread's CPU time: on a shared machine the wall clock also counts
-    time spent waiting for a core, the CPU time only the scorer's own work.
+    time spent waiting for a core, the CPU time only the scorer's own work. The CPU figure is
+    each request's least of `rounds` runs: a cycle stolen by a neighbour on a shared VM or a
+    collection of another request's garbage would otherwise land in the p99 of whichever
+    request it happened to hit.
     """
     for p in prompts[:200]:
         score_request(p.messages, p.tools)
     wall: list[float] = []
-    cpu: list[float] = []
+    cpu = [math.inf] * len(prompts)
     for _ in range(rounds):
-        for p in prompts:
+        for i, p in enumerate(prompts):
             start_cpu, start = time.thread_time_ns(), time.perf_counter_ns()
             score_request(p.messages, p.tools)
             wall.append((time.perf_counter_ns() - start) / 1e3)
-            cpu.append((time.thread_time_ns() - start_cpu) / 1e3)
+            cpu[i] = min(cpu[i], (time.thread_time_ns() - start_cpu) / 1e3)
     # a fixed pure-Python loop, to compare this machine's speed with another's
     start = time.thread_time_ns()
     for _ in range(1000):

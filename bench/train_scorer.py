@@ -267,6 +267,14 @@ def train(
     return Trained(trained, presets)
 
 
+def tune_traffic(bench_dir: Path, agent_dir: Path, salt: str = "") -> list[Prompt]:
+    """What the need head trains on: both benchmarks' tune rows, tool lists on a third of the
+    tool-less ones (bench/routing/augment.py)."""
+    routing = load(bench_dir / "traffic.jsonl", "tune", salt)
+    agent = load(agent_dir / "traffic.jsonl", "tune", salt)
+    return with_tool_lists([*routing, *agent])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
@@ -274,10 +282,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=model.ARTIFACT)
     args = parser.parse_args()
 
-    routing = load(args.bench_dir / "traffic.jsonl", "tune")
-    agent = load(args.agent_dir / "traffic.jsonl", "tune")
     trained = train(
-        with_tool_lists([*routing, *agent]), load(args.bench_dir / "quality.jsonl", "tune")
+        tune_traffic(args.bench_dir, args.agent_dir), load(args.bench_dir / "quality.jsonl", "tune")
     )
     args.out.write_text(json.dumps(trained.model.to_dict(), separators=(",", ":")) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")

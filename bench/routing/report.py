@@ -18,7 +18,7 @@ class Latency:
     p50_us: float  # wall clock
     p99_us: float
     max_us: float
-    cpu_p50_us: float  # the scoring thread's CPU time
+    cpu_p50_us: float  # the scoring thread's CPU time, each request's least of the rounds
     cpu_p99_us: float
     reference_us: float  # CPU time of sum(range(1000)) on this machine
 
@@ -133,8 +133,9 @@ def render(
     out += [
         "## Local scorer latency",
         "",
-        f"{latency.n} calls of `score_request` (the traffic prompts, three rounds, one thread, "
-        f"after a warm-up). CPU time: p50 {latency.cpu_p50_us:.0f} us, "
+        f"{latency.n} calls of `score_request` (the traffic prompts, five rounds, one thread, "
+        "after a warm-up). CPU time (each request's least of the five): "
+        f"p50 {latency.cpu_p50_us:.0f} us, "
         f"p99 {latency.cpu_p99_us:.0f} us. Wall clock: p50 {latency.p50_us:.0f} us, "
         f"p99 {latency.p99_us:.0f} us, max {latency.max_us:.0f} us. "
         f"Machine speed for reference: `sum(range(1000))` takes {latency.reference_us:.1f} us "

@@ -179,8 +179,12 @@ _CODE_ASK_WORDS = frozenset(
 # to the large tier however short ("What is (6^83 + 8^83) mod 49?"); "$20" is money, not maths.
 _FORMULA = re.compile(
     r"\\[a-z]{2,}|\$[^$\n]{0,80}?[\\^_=][^$\n]{0,80}?\$|\w\^[\w({]"
-    r"|\b[a-z]\s*\([a-z](?:,\s*[a-z])*\)\s*=|[a-z0-9]_\{|\b(?:mod|modulo)\s+\d|\bd[a-z]/d[a-z]\b"
-    r"|\b(?:isomorphic|converge[sd]?|eigenvalues?|derivative|integral|lim)\b"
+    r"|\b[a-z]\s*\([a-z](?:,\s*[a-z])*\)\s*=|[a-z0-9]_\{|\bmod(?:ulo)?\s+\d|\bd[a-z]/d[a-z]\b"
+)
+_FORMULA_HINTS = ("\\", "$", "^", "_{", ")=", ") =", "mod", "/d")
+_FORMULA_WORDS = frozenset(
+    ("isomorphic", "converge", "converges", "converged", "eigenvalue", "eigenvalues")
+    + ("derivative", "integral", "lim")
 )
 _DIGIT = re.compile(r"\d")
 _NUMBERED = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*\u2022])\s+\S")
@@ -420,7 +424,10 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "code_ask": 1.0
         if any(w in _CODE_ASK_WORDS for w in words) and _CODE_ASK.search(lowered)
         else 0.0,
-        "formula": 1.0 if _FORMULA.search(lowered) else 0.0,
+        "formula": 1.0
+        if any(w in _FORMULA_WORDS for w in words)
+        or (any(h in lowered for h in _FORMULA_HINTS) and _FORMULA.search(lowered))
+        else 0.0,
     }
 
 
