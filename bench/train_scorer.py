@@ -67,7 +67,7 @@ SUPPORT_BINS = 12
 # 0.963 to 0.972, and leaves simple-to-small with every abstention sent large where it was.
 BUDGETS: dict[str, tuple[float, float]] = {
     "cost": (0.02, 0.002),
-    "balanced": (0.005, 0.02),
+    "balanced": (0.005, 0.01),
     "quality": (0.002, 0.03),
 }
 

@@ -182,9 +182,8 @@ _FORMULA = re.compile(
     r"|\b[a-z]\s*\([a-z](?:,\s*[a-z])*\)\s*=|[a-z0-9]_\{|\bmod(?:ulo)?\s+\d|\bd[a-z]/d[a-z]\b"
 )
 _FORMULA_HINTS = ("\\", "$", "^", "_{", ")=", ") =", "mod", "/d")
-_FORMULA_WORDS = frozenset(
-    ("isomorphic", "converge", "converges", "converged", "eigenvalue", "eigenvalues")
-    + ("derivative", "integral", "lim")
+_FORMULA_WORDS = _words(
+    "isomorphic converge converges converged eigenvalue eigenvalues derivative integral lim"
 )
 _DIGIT = re.compile(r"\d")
 _NUMBERED = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*\u2022])\s+\S")
@@ -403,7 +402,9 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "mixed_case": _log_count(sum(1 for _ in _MIXED_CASE.finditer(text[:MAX_SCAN_CHARS]))),
         "multi_step": 1.0 if multi else 0.0,
         "numbered_list": _log_count(sum(1 for _ in _NUMBERED.finditer(lowered))),
-        "numbers": _log_count(sum(1 for w in words if w[0].isdigit())),
+        # beyond the first: one number is an order id, a time or a party size ("a table for 5
+        # at 8pm"); a calculation has several
+        "numbers": _log_count(max(sum(1 for w in words if w[0].isdigit()) - 1, 0)),
         "math_ops": _log_count(
             (sum(1 for _ in _MATH_OPS.finditer(lowered)) if has_digit else 0)
             + sum(lowered.count(s) for s in _MATH_SYMBOLS)

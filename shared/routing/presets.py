@@ -40,11 +40,11 @@ class Thresholds:
 PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
         # cost: the small tier unless the scorer is fairly sure the request is complex
-        "cost": Thresholds(small_below=0.328, large_at_or_above=0.841),
+        "cost": Thresholds(small_below=0.276, large_at_or_above=0.868),
         # balanced (default): complex recall >= 0.97 with >= 90% of simple prompts on small
-        "balanced": Thresholds(small_below=0.032, large_at_or_above=0.124),
+        "balanced": Thresholds(small_below=0.041, large_at_or_above=0.275),
         # quality: the large tier whenever in doubt
-        "quality": Thresholds(small_below=0.007, large_at_or_above=0.075),
+        "quality": Thresholds(small_below=0.008, large_at_or_above=0.08),
         # the seed's behaviour: the small model classifies every request, the scorer never
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }
