@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.api import ApiError
+from shared.settings import Tier
 
 Action = Literal["retry", "fail_over", "drop_param", "pass_through"]
 """retry: worth another try on the same deployment; fail_over: only another deployment can help;
@@ -45,6 +46,7 @@ class AttemptFailed(Exception):
     needs_larger_context: bool = False  # fail over only to a larger context window
     retry_when_last: bool = False  # a timeout: fail over, or retry if no deployment is left
     param: str | None = None  # for drop_param
+    dropped: tuple[str, ...] = ()  # parameters dropped on this deployment before this failure
 
     def __post_init__(self) -> None:
         super().__init__(self.error.message)
@@ -52,6 +54,25 @@ class AttemptFailed(Exception):
     @property
     def auth(self) -> bool:
         return self.error.code == "upstream_auth_failed"
+
+
+class DeploymentError(ApiError):
+    """An error one deployment gave, as the caller gets it (its own 4xx passed through, or the
+    last failure when nothing answered), with the tier that gave it and what was changed on the
+    way: the caller's x-router-* headers say who refused, as they say who answered."""
+
+    def __init__(self, error: ApiError, tier: Tier, changes: tuple[str, ...]) -> None:
+        super().__init__(
+            error.status,
+            error.message,
+            type=error.type,
+            code=error.code,
+            param=error.param,
+            headers=error.headers,
+            extra=error.extra,
+        )
+        self.tier = tier
+        self.changes = changes
 
 
 def from_status(
