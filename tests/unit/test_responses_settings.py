@@ -48,3 +48,20 @@ def test_memory_store_forgets_expired_and_oldest() -> None:
         return expired, oldest_gone, len(store.items)
 
     assert asyncio.run(run()) == (True, True, 2)
+
+
+def test_each_gateway_has_its_own_in_process_store() -> None:
+    """Two app instances (or two tests' routers) never share stored responses in process."""
+    from shared.gateway import Gateway
+
+    async def run() -> tuple[bool, bool]:
+        one, two = Gateway(load_settings(BASE)), Gateway(load_settings(BASE))
+        record = StoredResponse({"id": "resp_a"}, [], "d", time.time() + 60)
+        await one.responses_api.store.put("resp_a", record)
+        found = await one.responses_api.store.get("resp_a") == record
+        elsewhere = await two.responses_api.store.get("resp_a") is None
+        await one.aclose()
+        await two.aclose()
+        return found, elsewhere
+
+    assert asyncio.run(run()) == (True, True)
