@@ -161,6 +161,10 @@ def paths(models: tuple[str, ...]) -> dict[str, Any]:
                 "operationId": "listInputItems",
                 "summary": "The items a stored response was made from (its chain's too), "
                 "newest first unless `order=asc`; a cursor page.",
+                # `after` and `before` take an item id of this list (`last_id`, `first_id`); one
+                # that names none is a 404. Described, not listed: a made-up id can only 404.
+                "description": "Cursors: `after` and `before`, an item id of this list (the "
+                "page's `last_id` or `first_id`); an id that names no item of it is a 404.",
                 "parameters": [
                     {
                         "name": "limit",
@@ -168,8 +172,6 @@ def paths(models: tuple[str, ...]) -> dict[str, Any]:
                         "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
                     },
                     {"name": "order", "in": "query", "schema": {"enum": list(ORDERS)}},
-                    {"name": "after", "in": "query", "schema": {"type": "string"}},
-                    {"name": "before", "in": "query", "schema": {"type": "string"}},
                 ],
                 "responses": {
                     "200": _json(ITEM_LIST, "A page of input items."),
