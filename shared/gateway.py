@@ -252,6 +252,13 @@ class Gateway:
         return JsonResponse(await self.responses_api.retrieve(response_id))
 
     @guarded
+    async def input_items(self, request: Request) -> Response:
+        """GET /v1/responses/{id}/input_items."""
+        response_id = request.url.path.rstrip("/").rsplit("/", 2)[-2]
+        query = request.query_params.multi_items()
+        return JsonResponse(await self.responses_api.input_items(response_id, query))
+
+    @guarded
     async def route(self, request: Request) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
         decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))

@@ -42,8 +42,10 @@ FIELDS = frozenset(
 # Fields only a tier that speaks Responses can take: asked of a chat-only tier they are a 400.
 PASS_THROUGH_ONLY = frozenset({"background", "conversation", "prompt", "max_tool_calls"})
 ROLES = ("user", "assistant", "system", "developer")
-ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
+ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning", "item_reference")
 FUNCTION = "function"
+# {"type": "item_reference", "id": ...} names a stored item; the store resolves it (service.py).
+REFERENCE = "item_reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,11 @@ def input_items(value: Any) -> list[dict[str, Any]]:
 def _item(item: Any, where: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise invalid(where, f"Invalid value for '{where}': expected an object.", "invalid_type")
-    kind = item.get("type", "message" if "role" in item else None)
+    kind = item.get("type", "message" if "role" in item else REFERENCE if "id" in item else None)
+    if kind == REFERENCE:  # its `type` is optional in OpenAI's ItemReference
+        if not isinstance(item.get("id"), str) or not item["id"]:
+            raise missing(f"{where}.id")
+        return {"type": REFERENCE, "id": item["id"]}
     if kind == "message":
         if item.get("role") not in ROLES:
             raise invalid(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.api import MAX_OUTPUT_TOKENS
+from shared.responses.items import LIMIT_MAX, ORDERS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -34,6 +35,24 @@ RESPONSE = {
         "model": {"type": "string"},
         "output": {"type": "array", "items": {"type": "object"}},
         "usage": {"type": ["object", "null"]},
+    },
+}
+ITEM_LIST = {
+    "type": "object",
+    "required": ["object", "data", "first_id", "last_id", "has_more"],
+    "properties": {
+        "object": {"const": "list"},
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type"],
+                "properties": {"id": {"type": "string"}, "type": {"type": "string"}},
+            },
+        },
+        "first_id": {"type": ["string", "null"]},
+        "last_id": {"type": ["string", "null"]},
+        "has_more": {"type": "boolean"},
     },
 }
 MESSAGE = {
@@ -98,7 +117,7 @@ def paths(models: tuple[str, ...]) -> dict[str, Any]:
                                 "operationId": op,
                                 "parameters": {"response_id": "$response.body#/id"},
                             }
-                            for op in ("getResponse", "deleteResponse")
+                            for op in ("getResponse", "deleteResponse", "listInputItems")
                         },
                         "content": {
                             "application/json": {"schema": RESPONSE},
@@ -133,6 +152,31 @@ def paths(models: tuple[str, ...]) -> dict[str, Any]:
                 "responses": {
                     "200": _json({"type": "object", "required": ["id", "deleted"]}, "Deleted."),
                     **_errors(401, 404),
+                },
+            },
+        },
+        "/v1/responses/{response_id}/input_items": {
+            **stored,
+            "get": {
+                "operationId": "listInputItems",
+                "summary": "The items a stored response was made from (its chain's too), "
+                "newest first unless `order=asc`; a cursor page.",
+                # `after` and `before` take an item id of this list (`last_id`, `first_id`); one
+                # that names none is a 404. Described, not listed: a made-up id can only 404.
+                "description": "Cursors: `after` and `before`, an item id of this list (the "
+                "page's `last_id` or `first_id`); an id that names no item of it is a 404.",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
+                    },
+                    {"name": "order", "in": "query", "schema": {"enum": list(ORDERS)}},
+                ],
+                "responses": {
+                    "200": _json(ITEM_LIST, "A page of input items."),
+                    **_errors(400, 401),
+                    "404": _json(ERROR, "No such response, or a cursor that names no item."),
                 },
             },
         },
