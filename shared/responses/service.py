@@ -29,7 +29,7 @@ from shared.responses.request import (
     invalid,
 )
 from shared.responses.request import parse_responses_request as parse
-from shared.responses.store import ResponseStore, StoredResponse
+from shared.responses.store import NO_HISTORY, ResponseStore, StoredResponse, encode_items
 from shared.responses.to_chat import (
     chat_messages,
     chat_tools,
@@ -66,8 +66,10 @@ class Answered:
 @dataclass
 class _Turn:
     request: ResponsesRequest
+    history: StoredResponse  # the response it continues (NO_HISTORY: none)
     items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
     ids: list[str]  # each item's id (input_items lists them; not sent upstream)
+    size: int  # the conversation's bytes as the store encodes them
     response_id: str = field(default_factory=lambda: new_id("resp"))
 
 
@@ -154,9 +156,12 @@ class ResponsesApi:
         request = parse(raw)
         history = await self._history(request)
         given, given_ids = await self._resolved(request.items, history)
+        size = history.size + len(encode_items(given, given_ids))
+        if size > self.settings.responses_max_chain_bytes:
+            raise conversation_too_large(size, self.settings.responses_max_chain_bytes)
         # Outputs must answer calls made before them, this turn's or the stored ones'.
         check_calls(history.context + given, offset=len(history.context))
-        turn = _Turn(request, history.context + given, history.ids + given_ids)
+        turn = _Turn(request, history, history.context + given, history.ids + given_ids, size)
         routed = decision_body(request, turn.items)
         chat_needed = chat_needs(routed)
         decision = await self._decide(turn, routed, chat_needed, session)
@@ -199,7 +204,7 @@ class ResponsesApi:
         """The conversation `previous_response_id` continues (none: an empty one)."""
         previous = request.previous_response_id
         if previous is None:
-            return StoredResponse({}, [], "", 0.0, [])
+            return NO_HISTORY
         record = await self.store.get(previous)
         if record is None:
             raise invalid(
@@ -292,14 +297,16 @@ class ResponsesApi:
         if not turn.request.store or response.get("status") not in ("completed", "incomplete"):
             return
         output = list(response.get("output") or [])
+        output_ids = item_ids(output)
         record = StoredResponse(
             response,
             turn.items + output,
             tier.deployment,
             time.time() + self.store.ttl_s,
-            turn.ids + item_ids(output),
+            turn.ids + output_ids,
+            turn.size + len(encode_items(output, output_ids)),
         )
-        await self.store.put(turn.response_id, record)
+        await self.store.put(turn.response_id, record, turn.history)
 
     # ---- streams -------------------------------------------------------------------------
 
@@ -398,7 +405,7 @@ class ResponsesApi:
     # ---- retrieve, delete ----------------------------------------------------------------
 
     async def retrieve(self, response_id: str) -> dict[str, Any]:
-        record = await self.store.get(response_id)
+        record = await self.store.get(response_id, context=False)
         if record is None:
             raise not_found(response_id)
         return record.response
@@ -421,6 +428,18 @@ class ResponsesApi:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+def conversation_too_large(size: int, limit: int) -> ApiError:
+    """A conversation over the router's cap, in the words and code OpenAI uses for an input
+    over a model's context window (400 context_length_exceeded, param input); never cut."""
+    return invalid(
+        "input",
+        f"Your input exceeds the context window of this router: the conversation (the "
+        f"previous_response_id chain and this input) is {size} bytes, over its limit of "
+        f"{limit}. Start a new conversation, or send a shorter history as input.",
+        "context_length_exceeded",
+    )
 
 
 def not_found(response_id: str) -> ApiError:
