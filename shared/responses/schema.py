@@ -1,5 +1,9 @@
 """The OpenAPI description of the Responses endpoints (merged into shared/openapi.py's document).
 
+Its rules are request.py's (roles, the output-token range, the sampling bounds, which are chat's
+own from shared/api.py's pydantic model), so the document and the parser cannot drift; the
+shapes are written here, as the parser is hand-written rather than a pydantic model.
+
 The request schema is the part of the Responses API that any tier can take with no stored state
 (previous_response_id, store, tools and items beyond messages are in the API reference and the
 README), so that everything valid by this schema is answered 200 and stored, and GET and DELETE
@@ -12,6 +16,7 @@ from typing import Any
 
 from shared.api import MAX_OUTPUT_TOKENS
 from shared.responses.items import LIMIT_MAX, ORDERS
+from shared.responses.request import MIN_OUTPUT_TOKENS, ROLES, SAMPLING
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -60,7 +65,7 @@ MESSAGE = {
     "required": ["role", "content"],
     "properties": {
         "type": {"const": "message"},
-        "role": {"enum": ["user", "assistant", "system", "developer"]},
+        "role": {"enum": list(ROLES)},
         "content": {"type": "string"},
     },
 }
@@ -84,11 +89,13 @@ def request_schema(models: tuple[str, ...]) -> dict[str, Any]:
             "stream": {"type": ["boolean", "null"]},
             "max_output_tokens": {
                 "type": ["integer", "null"],
-                "minimum": 16,
+                "minimum": MIN_OUTPUT_TOKENS,
                 "maximum": MAX_OUTPUT_TOKENS,
             },
-            "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
-            "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            **{
+                name: {"type": ["number", "null"], "minimum": low, "maximum": high}
+                for name, (low, high) in SAMPLING.items()
+            },
             "user": {"type": ["string", "null"]},
         },
     }
