@@ -85,6 +85,22 @@ async def azure_v1_responses_stored(req: Request) -> Response:
     return await gateway.response(req)
 
 
+# What a stored response was made from (the openai SDK's client.responses.input_items.list).
+@http(route="v1/responses/{response_id}/input_items", methods=["GET"])
+async def responses_input_items(req: Request) -> Response:
+    return await gateway.input_items(req)
+
+
+@http(route="openai/v1/responses/{response_id}/input_items", methods=["GET"])
+async def azure_v1_responses_input_items(req: Request) -> Response:
+    return await gateway.input_items(req)
+
+
+@http(route="openai/responses/{response_id}/input_items", methods=["GET"])
+async def azure_responses_input_items(req: Request) -> Response:
+    return await gateway.input_items(req)
+
+
 @http(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
     return await gateway.models(req)

@@ -10,8 +10,14 @@
    `store: false`, so that the store is not in these numbers.
 3. The store round trip: the same translated request with `store: true` against a router whose
    state is in Azurite, beside `store: false` (a write per answer; a continued turn adds a read).
+4. A long `previous_response_id` chain in Azurite, three ways to lay it out side by side (issue
+   13's follow-up): the whole conversation in every response's blob (what the store did first),
+   each response's own items with the chain rebuilt by walking `previous_response_id` one read
+   per hop, and own items plus the ancestors' ids so the rebuild reads them all at once. Bytes
+   stored over the chain, and the rebuild and write at its end.
 
-Run: .venv/bin/python -m bench.responses [--seconds 4] [--rounds 3]
+Run: .venv/bin/python -m bench.responses [--seconds 4] [--rounds 3] [--chain-turns 50]
+     .venv/bin/python -m bench.responses --only-chain   # part 4 alone (no wrk needed)
 """
 
 from __future__ import annotations
@@ -291,14 +297,204 @@ def store_round_trip(args: argparse.Namespace, place: Layout, logs: Path) -> str
     )
 
 
+def _turn_items(turn: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One agent turn of typical size: a 300-character ask and a 1,500-character answer."""
+    ask = {"type": "message", "role": "user", "content": f"turn {turn}: " + "q" * 300}
+    answer = {
+        "id": f"msg_{turn:048x}",
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": "a" * 1500, "annotations": []}],
+    }
+    return ask, answer
+
+
+def _response(turn: int, answer: dict[str, Any], previous: str | None) -> dict[str, Any]:
+    """A Response object as the store keeps it (its fields around the output, ~0.7 kB)."""
+    return {
+        "id": f"resp_{turn:048x}",
+        "object": "response",
+        "created_at": 1,
+        "status": "completed",
+        "model": "Phi-4-mini",
+        "output": [answer],
+        "previous_response_id": previous,
+        "instructions": "You are a helpful assistant. Answer briefly.",
+        "usage": {"input_tokens": 100 * turn, "output_tokens": 400, "total_tokens": 0},
+        "tools": TOOLS,
+        "metadata": {},
+        "text": {"format": {"type": "text"}},
+    }
+
+
+CHAIN_LAYOUTS = (
+    "whole conversation per response (the first store)",
+    "own items, walk previous_response_id",
+    "own items + ancestor ids, parallel reads",
+    "store.py, the log from the first turn (ROUTER_RESPONSES_INLINE_BYTES=0)",
+    "store.py as built (whole up to 64 kB, then the log)",
+)
+BUILT = {CHAIN_LAYOUTS[3]: 0, CHAIN_LAYOUTS[4]: 64 * 1024}  # inline_bytes
+
+
+async def _chain_layouts(connection: str, turns: int, reads: int) -> str:
+    """The first three layouts written here with the storage SDK as the store would; the last
+    two are shared/responses/store.py's BlobStore itself (its put and get), with and without
+    the inline start."""
+    import asyncio
+
+    from azure.storage.blob.aio import BlobServiceClient
+
+    from shared.responses.store import NO_HISTORY, BlobStore, StoredResponse, encode_items
+
+    service = BlobServiceClient.from_connection_string(connection)
+    containers = {}
+    for index, name in enumerate(CHAIN_LAYOUTS):
+        containers[name] = service.get_container_client(f"chain-layout-{index}")
+        await containers[name].create_container()
+    built = {
+        name: BlobStore(
+            BlobServiceClient.from_connection_string(connection),
+            f"chain-layout-{CHAIN_LAYOUTS.index(name)}",
+            3600.0,
+            inline_bytes=inline,
+        )
+        for name, inline in BUILT.items()
+    }
+
+    async def read(name: str, blob: str) -> dict[str, Any]:
+        downloaded = await containers[name].download_blob(blob)
+        data: dict[str, Any] = orjson.loads(await downloaded.readall())
+        return data
+
+    async def rebuild(name: str, last: str) -> list[dict[str, Any]]:
+        """The conversation so far, as the next turn needs it, from the last response's id."""
+        if name in built:
+            kept = await built[name].get(last)
+            assert kept is not None
+            return kept.context
+        record = await read(name, last)
+        if name == CHAIN_LAYOUTS[0]:
+            return list(record["context"])
+        if name == CHAIN_LAYOUTS[1]:
+            records = [record]
+            while records[-1]["response"]["previous_response_id"]:
+                records.append(await read(name, records[-1]["response"]["previous_response_id"]))
+            records.reverse()
+        else:
+            records = [*await asyncio.gather(*(read(name, a) for a in record["chain"])), record]
+        return [i for r in records for i in (*r["input"], *r["response"]["output"])]
+
+    write_ms: dict[str, list[float]] = defaultdict(list)
+    context: list[dict[str, Any]] = []
+    ids: list[str] = []
+    parents = dict.fromkeys(built, NO_HISTORY)
+    for turn in range(turns):
+        ask, answer = _turn_items(turn)
+        response = _response(turn, answer, ids[-1] if ids else None)
+        context += [ask, answer]
+        blobs = {
+            CHAIN_LAYOUTS[0]: {"response": response, "context": context},
+            CHAIN_LAYOUTS[1]: {"response": response, "input": [ask]},
+            CHAIN_LAYOUTS[2]: {"response": response, "input": [ask], "chain": list(ids)},
+        }
+        for name, blob in blobs.items():
+            raw = orjson.dumps(blob)
+            started = time.perf_counter()
+            await containers[name].upload_blob(response["id"], raw, overwrite=True)
+            if turn >= turns - 5:  # the writes at the chain's end
+                write_ms[name].append((time.perf_counter() - started) * 1000)
+        for name, store in built.items():
+            parent = parents[name]
+            item_ids = [*parent.ids, f"msg_in{turn:044x}", answer["id"]]
+            record = StoredResponse(
+                response,
+                list(context),
+                "Phi-4-mini",
+                time.time() + 3600,
+                item_ids,
+                parent.size + len(encode_items([ask, answer], item_ids[-2:])),
+            )
+            started = time.perf_counter()
+            await store.put(response["id"], record, parent)
+            if turn >= turns - 5:
+                write_ms[name].append((time.perf_counter() - started) * 1000)
+            got = await store.get(response["id"])
+            assert got is not None
+            parents[name] = got
+        ids.append(response["id"])
+    rebuild_ms: dict[str, list[float]] = defaultdict(list)
+    for name in CHAIN_LAYOUTS:
+        assert await rebuild(name, ids[-1]) == context, name
+    for _ in range(reads):  # interleaved, so that the machine's noise falls on all of them
+        for name in CHAIN_LAYOUTS:
+            started = time.perf_counter()
+            await rebuild(name, ids[-1])
+            rebuild_ms[name].append((time.perf_counter() - started) * 1000)
+    stored = {}
+    for name, container in containers.items():
+        stored[name] = sum([blob.size async for blob in container.list_blobs()])
+        await container.delete_container()
+    await service.close()
+    for store in built.values():
+        await store.aclose()
+    conversation = len(orjson.dumps(context))
+    rows = [
+        [
+            name,
+            f"{stored[name] / 1024:,.0f}",
+            f"{stored[name] / conversation:.1f}x",
+            f"{median(rebuild_ms[name]):.2f}",
+            f"{sorted(rebuild_ms[name])[int(len(rebuild_ms[name]) * 0.9)]:.2f}",
+            f"{median(write_ms[name]):.2f}",
+        ]
+        for name in CHAIN_LAYOUTS
+    ]
+    return (
+        f"### a {turns}-turn previous_response_id chain in Azurite (loopback), {reads} rebuilds "
+        f"each, interleaved\n\nThe conversation itself: {conversation / 1024:,.0f} kB "
+        f"({2 * turns} items; a turn is a 300-character ask and a 1,500-character answer).\n\n"
+        + markdown(
+            [
+                "layout",
+                "stored kB (every blob)",
+                "x the conversation",
+                "rebuild at the end p50 ms",
+                "p90 ms",
+                "write at the end p50 ms",
+            ],
+            rows,
+        )
+    )
+
+
+def chain_layouts(turns: int, reads: int) -> str:
+    import asyncio
+
+    from devtools import azurite
+
+    storage = azurite.start()
+    try:
+        return asyncio.run(_chain_layouts(storage.connection_string, turns, reads))
+    finally:
+        storage.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=20_000)
     parser.add_argument("--no-pin", action="store_true")
-    parser.add_argument("--no-store", action="store_true", help="skip the Azurite part")
+    parser.add_argument("--no-store", action="store_true", help="skip the Azurite parts")
+    parser.add_argument("--chain-turns", type=int, default=50)
+    parser.add_argument("--chain-reads", type=int, default=30)
+    parser.add_argument("--only-chain", action="store_true", help="part 4 alone")
     args = parser.parse_args()
+    if args.only_chain:
+        print(chain_layouts(args.chain_turns, args.chain_reads), flush=True)
+        return
     print(translation(args.iterations) + "\n", flush=True)
     if not wrk.available():
         sys.exit("wrk is needed for the HTTP parts: apt-get install -y wrk")
@@ -312,6 +508,8 @@ def main() -> None:
         print(over_http(args, place, Path(tmp)) + "\n", flush=True)
         if not args.no_store:
             print(store_round_trip(args, place, Path(tmp)) + "\n", flush=True)
+    if not args.no_store:
+        print(chain_layouts(args.chain_turns, args.chain_reads), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -29,6 +31,7 @@ from shared.streaming import relay
 from shared.upstream.apis import CHAT
 from shared.upstream.calls import Upstream
 from shared.upstream.models import cost_usd
+from shared.upstream.outcomes import DeploymentError
 
 log = logging.getLogger("hybrid_router")
 JSON = "application/json"
@@ -42,8 +45,21 @@ class JsonResponse(Response):
         return orjson.dumps(content)
 
 
-def error_response(error: ApiError) -> JsonResponse:
-    return JsonResponse(error.body(), status_code=error.status, headers=error.headers)
+@dataclass
+class _Exchange:
+    """What one request has decided so far: an error after the decision says why that tier
+    was chosen, as an answer does (the Responses API decides inside its service, through
+    `Gateway._decide`, so the decision travels with the request, not through return values)."""
+
+    decision: Decision | None = None
+
+
+_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("router_exchange", default=None)
+
+
+def error_response(error: ApiError, decision: Decision | None = None) -> JsonResponse:
+    headers = {**error_headers(error, decision), **error.headers}
+    return JsonResponse(error.body(), status_code=error.status, headers=headers)
 
 
 def guarded(
@@ -70,15 +86,19 @@ def guarded(
         return response
 
     async def _answer(self: Gateway, request: Request) -> Response:
+        exchange = _Exchange()
+        token = _EXCHANGE.set(exchange)
         try:
             return await handler(self, request)
         except ApiError as error:
-            return error_response(error)
+            return error_response(error, exchange.decision)
         except Exception:
             log.exception("unhandled error in %s", handler.__name__)
             return error_response(
                 ApiError(500, "The router failed unexpectedly.", type="server_error")
             )
+        finally:
+            _EXCHANGE.reset(token)
 
     return run
 
@@ -210,6 +230,9 @@ class Gateway:
         self.instruments.decisions.add(
             1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
         )
+        exchange = _EXCHANGE.get()
+        if exchange is not None:
+            exchange.decision = decision
         return decision
 
     @guarded
@@ -227,6 +250,13 @@ class Gateway:
         if request.method == "DELETE":
             return JsonResponse(await self.responses_api.delete(response_id))
         return JsonResponse(await self.responses_api.retrieve(response_id))
+
+    @guarded
+    async def input_items(self, request: Request) -> Response:
+        """GET /v1/responses/{id}/input_items."""
+        response_id = request.url.path.rstrip("/").rsplit("/", 2)[-2]
+        query = request.query_params.multi_items()
+        return JsonResponse(await self.responses_api.input_items(response_id, query))
 
     @guarded
     async def route(self, request: Request) -> Response:
@@ -334,18 +364,31 @@ def model_object(name: str) -> dict[str, Any]:
 
 def answer_headers(decision: Decision, tier: Tier, changes: tuple[str, ...]) -> dict[str, str]:
     """The x-router-* headers: who answered, and why that tier was chosen."""
-    headers = {
-        "x-router-tier": tier.name,
-        "x-router-deployment": tier.deployment,
-        "x-router-reason": decision.reason,
-        "x-router-decided-by": decision.decided_by,
-    }
+    return {**tier_headers(tier, changes), **decision_headers(decision)}
+
+
+def error_headers(error: ApiError, decision: Decision | None) -> dict[str, str]:
+    """An error's x-router-* headers: the deployment that gave it, if one did, and why its tier
+    was chosen, if the request got that far (a bad body is refused before any decision)."""
+    headers = tier_headers(error.tier, error.changes) if isinstance(error, DeploymentError) else {}
+    if decision is not None:
+        headers.update(decision_headers(decision))
+    return headers
+
+
+def tier_headers(tier: Tier, changes: tuple[str, ...]) -> dict[str, str]:
+    headers = {"x-router-tier": tier.name, "x-router-deployment": tier.deployment}
+    if changes:
+        headers["x-router-adjusted"] = "; ".join(changes)
+    return headers
+
+
+def decision_headers(decision: Decision) -> dict[str, str]:
+    headers = {"x-router-reason": decision.reason, "x-router-decided-by": decision.decided_by}
     if decision.score is not None:
         headers["x-router-score"] = f"{decision.score:.3f}"
     if decision.classifier_ms is not None:
         headers["x-router-classifier-ms"] = f"{decision.classifier_ms:.1f}"
-    if changes:
-        headers["x-router-adjusted"] = "; ".join(changes)
     return headers
 
 

@@ -138,6 +138,13 @@ class Settings:
     responses_blob_url: str | None = None
     responses_container: str = "router-responses"
     responses_ttl_s: float = 30 * 24 * 3600.0
+    # What one conversation (a previous_response_id chain and the new input) may weigh, encoded:
+    # by default what one request body may carry inline, so that continuing by id is no way
+    # around ROUTER_MAX_BODY_BYTES.
+    responses_max_chain_bytes: int = 4 * 1024 * 1024
+    # Up to this size a conversation stays whole in each response's blob (one write, one read);
+    # past it, in one append blob per conversation (linear storage). bench/responses.py, part 4.
+    responses_inline_bytes: int = 64 * 1024
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -243,6 +250,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     from shared.routing.presets import PRESETS  # late: keeps settings free of routing at import
 
+    max_body = int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024))
+
     return Settings(
         tiers=tiers,
         small_tier=small,
@@ -260,7 +269,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         classifier_cache_size=int(reader.number("ROUTER_CLASSIFIER_CACHE_SIZE", 10_000, low=0)),
         session_ttl_s=reader.number("ROUTER_SESSION_TTL_S", 1800, low=0),
         session_max=int(reader.number("ROUTER_SESSION_MAX", 100_000, low=0)),
-        max_body_bytes=int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024)),
+        max_body_bytes=max_body,
         body_timeout_s=reader.number("ROUTER_BODY_TIMEOUT_S", 30, low=0.01),
         request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 220, low=0.1),
         connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.01),
@@ -279,6 +288,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         or None,
         responses_container=reader.text("ROUTER_RESPONSES_CONTAINER", "router-responses"),
         responses_ttl_s=reader.number("ROUTER_RESPONSES_TTL_S", 30 * 24 * 3600, low=1),
+        responses_max_chain_bytes=int(
+            reader.number("ROUTER_RESPONSES_MAX_CHAIN_BYTES", max_body, low=1024)
+        ),
+        responses_inline_bytes=int(reader.number("ROUTER_RESPONSES_INLINE_BYTES", 65536, low=0)),
     )
 
 

@@ -107,14 +107,14 @@ def run_delay(delay_ms: float, args: argparse.Namespace, logs: Path) -> str:
             started[gateway.name] = (gateway, proc, url)
         direct = Gateway(DIRECT, "/v1/chat/completions", model="fake")
         targets = [(direct, None, upstream.url + direct.path), *list(started.values())]
-        for gateway, proc, url in targets:  # warm up: JIT (node), pools, caches
-            measure(url, gateway, proc, 32, 1, place.load)
+        for gateway, running, url in targets:  # warm up: JIT (node), pools, caches
+            measure(url, gateway, running, 32, 1, place.load)
         samples: dict[tuple[str, int], list[Sample]] = defaultdict(list)
         for _ in range(args.rounds):
             for c in args.concurrency:
-                for gateway, proc, url in targets:
+                for gateway, running, url in targets:
                     samples[gateway.name, c].append(
-                        measure(url, gateway, proc, c, args.seconds, place.load)
+                        measure(url, gateway, running, c, args.seconds, place.load)
                     )
         rss = {name: proc.rss_mb() for name, (_, proc, _) in started.items()}
         return report(delay_ms, args, samples, [t[0].name for t in targets], rss)

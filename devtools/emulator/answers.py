@@ -67,7 +67,7 @@ class Answer:
 
 
 def _last(messages: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, Any] | None:
-    for m in reversed(messages):
+    for m in messages[::-1]:  # reversed() of a list is Any to mypy here
         if m.get("role") in roles:
             return m
     return None

@@ -387,6 +387,7 @@ class ChatEndpoint:
                 chunk["usage"] = None
             return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
+        deltas: list[dict[str, Any]]
         if reply.tool_calls:
             deltas = [{"tool_calls": [{"index": 0, **call}]} for call in reply.tool_calls]
         else:

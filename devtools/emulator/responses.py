@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -27,7 +26,7 @@ from devtools.emulator.chat import latency_for
 from devtools.emulator.config import DeploymentConfig
 from devtools.emulator.errors import ApiError
 from devtools.emulator.faults import Fault, RequestTraits
-from devtools.emulator.state import EmulatorState
+from devtools.emulator.state import EmulatorState, StoredResponse
 
 OPENAI_FAMILIES = ("gpt-", "o1", "o3", "o4", "codex")
 FAULTS = frozenset({"rate_limit", "server_error", "unavailable", "stream_cut"})
@@ -72,18 +71,11 @@ def not_found(response_id: str) -> ApiError:
     )
 
 
-class Stored:
-    __slots__ = ("context", "response")
-
-    def __init__(self, response: dict[str, Any], context: list[dict[str, Any]]) -> None:
-        self.response = response
-        self.context = context  # every item of the conversation so far, for the next turn
-
-
 class ResponsesApi:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        self.stored: OrderedDict[str, Stored] = OrderedDict()
+        # In the state, so that /control/reset forgets them too: no test sees another's.
+        self.stored = state.responses
 
     def routes(self) -> list[Route]:
         return [
@@ -288,7 +280,7 @@ class ResponsesApi:
         stats.prompt_tokens += prompt
         stats.completion_tokens += reply.completion_tokens
         if response["store"]:
-            self.stored[response["id"]] = Stored(response, context + output)
+            self.stored[response["id"]] = StoredResponse(response, context + output)
             while len(self.stored) > MAX_STORED:
                 self.stored.popitem(last=False)
         return _Turn(response)

@@ -1,8 +1,9 @@
-"""The emulator's mutable state: current settings, quotas, faults, tokens, records, counters."""
+"""The emulator's mutable state: settings, quotas, faults, tokens, records, counters, and the
+responses its Responses API stored."""
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from typing import Any
 
 from devtools.emulator.config import EmulatorConfig, apply_overrides
@@ -31,6 +32,16 @@ class DeploymentStats:
         }
 
 
+class StoredResponse:
+    """A response the emulator's /openai/v1/responses keeps (store: true), as Azure does."""
+
+    __slots__ = ("context", "response")
+
+    def __init__(self, response: dict[str, Any], context: list[dict[str, Any]]) -> None:
+        self.response = response
+        self.context = context  # every item of the conversation so far, for the next turn
+
+
 class EmulatorState:
     """Owned by one app; every handler runs on one event loop, so no locks are needed."""
 
@@ -42,6 +53,7 @@ class EmulatorState:
         self.quotas: dict[str, SlidingWindowQuota] = {}
         self.records: deque[dict[str, Any]] = deque(maxlen=config.max_recorded)
         self.stats: dict[str, DeploymentStats] = defaultdict(DeploymentStats)
+        self.responses: OrderedDict[str, StoredResponse] = OrderedDict()
         self._build_quotas()
 
     def _build_quotas(self) -> None:
@@ -52,8 +64,8 @@ class EmulatorState:
         }
 
     def reset(self) -> None:
-        """Back to the start-up config with no faults, usage, records or counters.
-        Issued tokens stay valid (see TokenIssuer)."""
+        """Back to the start-up config with no faults, usage, records, counters or stored
+        responses. Issued tokens stay valid (see TokenIssuer)."""
         self.config = self.initial
         self.faults.clear()
         self.tokens.lifetime_s = self.config.token_lifetime_s
@@ -61,6 +73,7 @@ class EmulatorState:
         self.tokens.requests.clear()
         self.records = deque(maxlen=self.config.max_recorded)
         self.stats.clear()
+        self.responses.clear()
         self._build_quotas()
 
     def update(self, overrides: dict[str, Any]) -> None:

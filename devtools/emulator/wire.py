@@ -19,7 +19,7 @@ SSE = b"text/event-stream; charset=utf-8"
 
 async def read_body(receive: Receive) -> bytes:
     message = await receive()
-    body = message.get("body", b"")
+    body: bytes = message.get("body", b"")
     if not message.get("more_body"):
         return body
     parts = [body]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api import MAX_OUTPUT_TOKENS, ApiError, missing, parse_json_object
+from shared.api import MAX_OUTPUT_TOKENS, ApiError, ChatRequest, missing, parse_json_object
+from shared.api import ROLES as CHAT_ROLES
 
 # Fields a chat-only tier can honour (translated in to_chat.py) or that the router handles itself.
 FIELDS = frozenset(
@@ -41,9 +42,25 @@ FIELDS = frozenset(
 )
 # Fields only a tier that speaks Responses can take: asked of a chat-only tier they are a 400.
 PASS_THROUGH_ONLY = frozenset({"background", "conversation", "prompt", "max_tool_calls"})
-ROLES = ("user", "assistant", "system", "developer")
-ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
+# Chat's roles, but a tool's answer is a function_call_output item here, not a message.
+ROLES = tuple(role for role in CHAT_ROLES if role != "tool")
+MIN_OUTPUT_TOKENS = 16  # Responses' own floor (chat's is 1)
+
+
+def _bounds(name: str) -> tuple[float, float]:
+    """A sampling field's range as chat completions declare it (shared/api.py): one meaning in
+    both APIs, so one place for it."""
+    metadata = ChatRequest.model_fields[name].metadata  # pydantic's Ge / Le constraints
+    low = next(m.ge for m in metadata if hasattr(m, "ge"))
+    high = next(m.le for m in metadata if hasattr(m, "le"))
+    return float(low), float(high)
+
+
+SAMPLING = {name: _bounds(name) for name in ("temperature", "top_p")}
+ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning", "item_reference")
 FUNCTION = "function"
+# {"type": "item_reference", "id": ...} names a stored item; the store resolves it (service.py).
+REFERENCE = "item_reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +139,11 @@ def input_items(value: Any) -> list[dict[str, Any]]:
 def _item(item: Any, where: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise invalid(where, f"Invalid value for '{where}': expected an object.", "invalid_type")
-    kind = item.get("type", "message" if "role" in item else None)
+    kind = item.get("type", "message" if "role" in item else REFERENCE if "id" in item else None)
+    if kind == REFERENCE:  # its `type` is optional in OpenAI's ItemReference
+        if not isinstance(item.get("id"), str) or not item["id"]:
+            raise missing(f"{where}.id")
+        return {"type": REFERENCE, "id": item["id"]}
     if kind == "message":
         if item.get("role") not in ROLES:
             raise invalid(
@@ -185,16 +206,15 @@ def _check_types(body: dict[str, Any]) -> None:
         ):
             raise invalid(name, f"Invalid type for '{name}'.", "invalid_type")
     limit = body.get("max_output_tokens")
-    if isinstance(limit, int) and not 16 <= limit <= MAX_OUTPUT_TOKENS:
+    if isinstance(limit, int) and not MIN_OUTPUT_TOKENS <= limit <= MAX_OUTPUT_TOKENS:
         raise invalid(
-            "max_output_tokens", f"'max_output_tokens' must be from 16 to {MAX_OUTPUT_TOKENS}."
+            "max_output_tokens",
+            f"'max_output_tokens' must be from {MIN_OUTPUT_TOKENS} to {MAX_OUTPUT_TOKENS}.",
         )
-    temperature = body.get("temperature")
-    if isinstance(temperature, int | float) and not 0 <= temperature <= 2:
-        raise invalid("temperature", "'temperature' must be between 0 and 2.")
-    top_p = body.get("top_p")
-    if isinstance(top_p, int | float) and not 0 <= top_p <= 1:
-        raise invalid("top_p", "'top_p' must be between 0 and 1.")
+    for name, (low, high) in SAMPLING.items():
+        value = body.get(name)
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise invalid(name, f"'{name}' must be between {low:g} and {high:g}.")
     if body.get("stream_options") is not None and not body.get("stream"):
         raise invalid(
             "stream_options",

@@ -1,5 +1,9 @@
 """The OpenAPI description of the Responses endpoints (merged into shared/openapi.py's document).
 
+Its rules are request.py's (roles, the output-token range, the sampling bounds, which are chat's
+own from shared/api.py's pydantic model), so the document and the parser cannot drift; the
+shapes are written here, as the parser is hand-written rather than a pydantic model.
+
 The request schema is the part of the Responses API that any tier can take with no stored state
 (previous_response_id, store, tools and items beyond messages are in the API reference and the
 README), so that everything valid by this schema is answered 200 and stored, and GET and DELETE
@@ -11,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.api import MAX_OUTPUT_TOKENS
+from shared.responses.items import LIMIT_MAX, ORDERS
+from shared.responses.request import MIN_OUTPUT_TOKENS, ROLES, SAMPLING
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -36,12 +42,30 @@ RESPONSE = {
         "usage": {"type": ["object", "null"]},
     },
 }
+ITEM_LIST = {
+    "type": "object",
+    "required": ["object", "data", "first_id", "last_id", "has_more"],
+    "properties": {
+        "object": {"const": "list"},
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type"],
+                "properties": {"id": {"type": "string"}, "type": {"type": "string"}},
+            },
+        },
+        "first_id": {"type": ["string", "null"]},
+        "last_id": {"type": ["string", "null"]},
+        "has_more": {"type": "boolean"},
+    },
+}
 MESSAGE = {
     "type": "object",
     "required": ["role", "content"],
     "properties": {
         "type": {"const": "message"},
-        "role": {"enum": ["user", "assistant", "system", "developer"]},
+        "role": {"enum": list(ROLES)},
         "content": {"type": "string"},
     },
 }
@@ -65,11 +89,13 @@ def request_schema(models: tuple[str, ...]) -> dict[str, Any]:
             "stream": {"type": ["boolean", "null"]},
             "max_output_tokens": {
                 "type": ["integer", "null"],
-                "minimum": 16,
+                "minimum": MIN_OUTPUT_TOKENS,
                 "maximum": MAX_OUTPUT_TOKENS,
             },
-            "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
-            "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            **{
+                name: {"type": ["number", "null"], "minimum": low, "maximum": high}
+                for name, (low, high) in SAMPLING.items()
+            },
             "user": {"type": ["string", "null"]},
         },
     }
@@ -98,7 +124,7 @@ def paths(models: tuple[str, ...]) -> dict[str, Any]:
                                 "operationId": op,
                                 "parameters": {"response_id": "$response.body#/id"},
                             }
-                            for op in ("getResponse", "deleteResponse")
+                            for op in ("getResponse", "deleteResponse", "listInputItems")
                         },
                         "content": {
                             "application/json": {"schema": RESPONSE},
@@ -133,6 +159,31 @@ def paths(models: tuple[str, ...]) -> dict[str, Any]:
                 "responses": {
                     "200": _json({"type": "object", "required": ["id", "deleted"]}, "Deleted."),
                     **_errors(401, 404),
+                },
+            },
+        },
+        "/v1/responses/{response_id}/input_items": {
+            **stored,
+            "get": {
+                "operationId": "listInputItems",
+                "summary": "The items a stored response was made from (its chain's too), "
+                "newest first unless `order=asc`; a cursor page.",
+                # `after` and `before` take an item id of this list (`last_id`, `first_id`); one
+                # that names none is a 404. Described, not listed: a made-up id can only 404.
+                "description": "Cursors: `after` and `before`, an item id of this list (the "
+                "page's `last_id` or `first_id`); an id that names no item of it is a 404.",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
+                    },
+                    {"name": "order", "in": "query", "schema": {"enum": list(ORDERS)}},
+                ],
+                "responses": {
+                    "200": _json(ITEM_LIST, "A page of input items."),
+                    **_errors(400, 401),
+                    "404": _json(ERROR, "No such response, or a cursor that names no item."),
                 },
             },
         },

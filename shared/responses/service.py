@@ -11,7 +11,7 @@ honour them ineligible.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +19,17 @@ import orjson
 
 from shared.api import ApiError, ChatRequest
 from shared.responses.events import ChatToResponses, sse
+from shared.responses.items import item_ids, listed, page
 from shared.responses.objects import new_id, now, response_from_chat
-from shared.responses.request import FUNCTION, PASS_THROUGH_ONLY, ResponsesRequest, invalid
+from shared.responses.request import (
+    FUNCTION,
+    PASS_THROUGH_ONLY,
+    REFERENCE,
+    ResponsesRequest,
+    invalid,
+)
 from shared.responses.request import parse_responses_request as parse
-from shared.responses.store import ResponseStore, StoredResponse
+from shared.responses.store import NO_HISTORY, ResponseStore, StoredResponse, encode_items
 from shared.responses.to_chat import (
     chat_messages,
     chat_tools,
@@ -59,7 +66,10 @@ class Answered:
 @dataclass
 class _Turn:
     request: ResponsesRequest
+    history: StoredResponse  # the response it continues (NO_HISTORY: none)
     items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
+    ids: list[str]  # each item's id (input_items lists them; not sent upstream)
+    size: int  # the conversation's bytes as the store encodes them
     response_id: str = field(default_factory=lambda: new_id("resp"))
 
 
@@ -145,9 +155,13 @@ class ResponsesApi:
     async def create(self, raw: bytes, session: str | None, deadline: float) -> Answered:
         request = parse(raw)
         history = await self._history(request)
+        given, given_ids = await self._resolved(request.items, history)
+        size = history.size + len(encode_items(given, given_ids))
+        if size > self.settings.responses_max_chain_bytes:
+            raise conversation_too_large(size, self.settings.responses_max_chain_bytes)
         # Outputs must answer calls made before them, this turn's or the stored ones'.
-        check_calls(history + request.items, offset=len(history))
-        turn = _Turn(request, history + request.items)
+        check_calls(history.context + given, offset=len(history.context))
+        turn = _Turn(request, history, history.context + given, history.ids + given_ids, size)
         routed = decision_body(request, turn.items)
         chat_needed = chat_needs(routed)
         decision = await self._decide(turn, routed, chat_needed, session)
@@ -186,10 +200,11 @@ class ResponsesApi:
         chat = to_chat(turn.request, turn.items, first)
         return CHAT, chat.body, chat.changes
 
-    async def _history(self, request: ResponsesRequest) -> list[dict[str, Any]]:
+    async def _history(self, request: ResponsesRequest) -> StoredResponse:
+        """The conversation `previous_response_id` continues (none: an empty one)."""
         previous = request.previous_response_id
         if previous is None:
-            return []
+            return NO_HISTORY
         record = await self.store.get(previous)
         if record is None:
             raise invalid(
@@ -197,7 +212,33 @@ class ResponsesApi:
                 f"Previous response with id '{previous}' not found.",
                 "previous_response_not_found",
             )
-        return list(record.context)
+        return record
+
+    async def _resolved(
+        self, items: list[dict[str, Any]], history: StoredResponse
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The caller's input with each item_reference replaced by the stored item it names
+        (upstream never sees a reference: it is asked with store false), and every item's id.
+        A reference names an output item of any stored response, or an item of the chain it
+        continues only once: OpenAI refuses the same item twice ("Duplicate item found")."""
+        resolved, ids = list(items), item_ids(items)
+        for index, item in enumerate(items):
+            if item["type"] != REFERENCE:
+                continue
+            where = f"input[{index}]"
+            if history.item(item["id"]) is not None:
+                raise invalid(
+                    where,
+                    f"Duplicate item found with id {item['id']}: the response named in "
+                    "previous_response_id has it already. Remove it from input and try again.",
+                )
+            holder = await self.store.holder(item["id"])
+            record = await self.store.get(holder) if holder else None
+            found = record.item(item["id"]) if record else None
+            if found is None:
+                raise invalid(f"{where}.id", f"Item with id '{item['id']}' not found.")
+            resolved[index] = found
+        return resolved, ids
 
     async def _decide(
         self, turn: _Turn, body: dict[str, Any], needed: Needs, session: str | None
@@ -255,13 +296,17 @@ class ResponsesApi:
         """Store a finished turn (nothing when store is false, nothing half-way)."""
         if not turn.request.store or response.get("status") not in ("completed", "incomplete"):
             return
+        output = list(response.get("output") or [])
+        output_ids = item_ids(output)
         record = StoredResponse(
             response,
-            turn.items + list(response.get("output") or []),
+            turn.items + output,
             tier.deployment,
             time.time() + self.store.ttl_s,
+            turn.ids + output_ids,
+            turn.size + len(encode_items(output, output_ids)),
         )
-        await self.store.put(turn.response_id, record)
+        await self.store.put(turn.response_id, record, turn.history)
 
     # ---- streams -------------------------------------------------------------------------
 
@@ -360,10 +405,21 @@ class ResponsesApi:
     # ---- retrieve, delete ----------------------------------------------------------------
 
     async def retrieve(self, response_id: str) -> dict[str, Any]:
-        record = await self.store.get(response_id)
+        record = await self.store.get(response_id, context=False)
         if record is None:
             raise not_found(response_id)
         return record.response
+
+    async def input_items(
+        self, response_id: str, query: Iterable[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """GET /v1/responses/{id}/input_items: what this response was made from (items.py)."""
+        record = await self.store.get(response_id)
+        if record is None:
+            raise not_found(response_id)
+        made_from = len(record.context) - len(record.output_ids)
+        pairs = zip(record.context[:made_from], record.ids[:made_from], strict=True)
+        return page([listed(item, item_id) for item, item_id in pairs], query)
 
     async def delete(self, response_id: str) -> dict[str, Any]:
         if not await self.store.delete(response_id):
@@ -372,6 +428,18 @@ class ResponsesApi:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+def conversation_too_large(size: int, limit: int) -> ApiError:
+    """A conversation over the router's cap, in the words and code OpenAI uses for an input
+    over a model's context window (400 context_length_exceeded, param input); never cut."""
+    return invalid(
+        "input",
+        f"Your input exceeds the context window of this router: the conversation (the "
+        f"previous_response_id chain and this input) is {size} bytes, over its limit of "
+        f"{limit}. Start a new conversation, or send a shorter history as input.",
+        "context_length_exceeded",
+    )
 
 
 def not_found(response_id: str) -> ApiError:

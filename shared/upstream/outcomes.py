@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.api import ApiError
+from shared.settings import Tier
+from shared.upstream.error_body import read_error
 
 Action = Literal["retry", "fail_over", "drop_param", "pass_through"]
 """retry: worth another try on the same deployment; fail_over: only another deployment can help;
@@ -30,8 +32,6 @@ REJECTED_PARAM_CODES = frozenset({"unsupported_parameter", "unsupported_value"})
 UNDROPPABLE = frozenset({"messages", "input", "model", "stream"})
 # Headers that tell a client when to come back; passed on with a 429.
 RETRY_HEADERS = ("retry-after", "retry-after-ms", "x-ms-retry-after-ms")
-# Fields of Azure's error object that carry no secret and help the caller (content filter details).
-KEPT_FIELDS = ("innererror", "status")
 
 
 @dataclass(eq=False)
@@ -45,6 +45,7 @@ class AttemptFailed(Exception):
     needs_larger_context: bool = False  # fail over only to a larger context window
     retry_when_last: bool = False  # a timeout: fail over, or retry if no deployment is left
     param: str | None = None  # for drop_param
+    dropped: tuple[str, ...] = ()  # parameters dropped on this deployment before this failure
 
     def __post_init__(self) -> None:
         super().__init__(self.error.message)
@@ -52,6 +53,25 @@ class AttemptFailed(Exception):
     @property
     def auth(self) -> bool:
         return self.error.code == "upstream_auth_failed"
+
+
+class DeploymentError(ApiError):
+    """An error one deployment gave, as the caller gets it (its own 4xx passed through, or the
+    last failure when nothing answered), with the tier that gave it and what was changed on the
+    way: the caller's x-router-* headers say who refused, as they say who answered."""
+
+    def __init__(self, error: ApiError, tier: Tier, changes: tuple[str, ...]) -> None:
+        super().__init__(
+            error.status,
+            error.message,
+            type=error.type,
+            code=error.code,
+            param=error.param,
+            headers=error.headers,
+            extra=error.extra,
+        )
+        self.tier = tier
+        self.changes = changes
 
 
 def from_status(
@@ -112,13 +132,12 @@ def empty_stream() -> AttemptFailed:
 
 
 def caller_error(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> ApiError:
-    """The error the caller sees for an upstream status: its own 4xx keep their code, the rest
-    becomes a 5xx that names what failed."""
-    given = body.get("error")
-    error: dict[str, Any] = given if isinstance(given, dict) else {}
-    message = str(error.get("message") or f"The model deployment answered HTTP {status}.")
-    code = None if error.get("code") is None else str(error["code"])
-    param = error.get("param") if isinstance(error.get("param"), str) else None
+    """The error the caller sees for an upstream status, in OpenAI's envelope whatever the
+    upstream's shape (error_body.py): its own 4xx keep their status and code, the rest becomes a
+    5xx that names what failed."""
+    error = read_error(body)
+    message = error.message or f"The model deployment answered HTTP {status}."
+    code = error.code
     if status in (401, 403):
         return ApiError(
             502,
@@ -135,9 +154,10 @@ def caller_error(status: int, body: dict[str, Any], headers: Mapping[str, str]) 
             429, message, type="rate_limit_error", code=code or "rate_limit_exceeded", headers=kept
         )
     if 400 <= status < 500:
-        extra = {k: error[k] for k in KEPT_FIELDS if k in error}
-        kind = str(error.get("type") or "invalid_request_error")
-        return ApiError(status, message, type=kind, code=code, param=param, extra=extra)
+        # Azure OpenAI's content-filter results: part of its envelope, read by its clients.
+        extra = {"innererror": error.innererror} if error.innererror is not None else {}
+        kind = error.type or "invalid_request_error"
+        return ApiError(status, message, type=kind, code=code, param=error.param, extra=extra)
     return ApiError(
         502,
         f"The model deployment failed (HTTP {status}): {message}",

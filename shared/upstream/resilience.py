@@ -14,7 +14,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -26,7 +26,7 @@ from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, UpstreamApi
 from shared.upstream.attempts import AttemptInfo
 from shared.upstream.health import Blocked, HealthBook
-from shared.upstream.outcomes import AttemptFailed, remaining_tokens
+from shared.upstream.outcomes import AttemptFailed, DeploymentError, remaining_tokens
 
 
 class HasHeaders(Protocol):
@@ -85,7 +85,17 @@ class _Pass:
 
     last: AttemptFailed | None = None
     last_tier: Tier | None = None
+    last_changes: tuple[str, ...] = ()
     blocked: list[Blocked] = field(default_factory=list)
+
+
+def _changes(
+    first: Tier, tier: Tier, shaped: tuple[str, ...], dropped: Sequence[str]
+) -> tuple[str, ...]:
+    """What was changed on the way to `tier`, for x-router-adjusted: shaping, dropped
+    parameters, failover."""
+    changes = (*shaped, *dropped)
+    return changes if tier is first else (*changes, f"failover {first.name}->{tier.name}")
 
 
 def _failure(state: RetryCallState) -> AttemptFailed:
@@ -183,16 +193,14 @@ class Resilience:
                     tier, shaped.body, tokens, deadline, attempt, policy, alone
                 )
             except AttemptFailed as failed:
+                changes = _changes(first, tier, shaped.changes, failed.dropped)
                 if failed.action == "pass_through":
-                    raise failed.error from None
-                seen.last, seen.last_tier = failed, tier
+                    raise DeploymentError(failed.error, tier, changes) from None
+                seen.last, seen.last_tier, seen.last_changes = failed, tier, changes
                 if failed.needs_larger_context:
                     min_context = max(min_context, tier.context_window)
             else:
-                changes = (*shaped.changes, *dropped)
-                if tier is not first:
-                    changes = (*changes, f"failover {first.name}->{tier.name}")
-                return Outcome(tier, result, changes), seen
+                return Outcome(tier, result, _changes(first, tier, shaped.changes, dropped)), seen
             if self.clock() >= deadline:
                 break
         return None, seen
@@ -214,6 +222,7 @@ class Resilience:
                 result = await self._retry_on(tier, body, tokens, deadline, attempt, policy, alone)
             except AttemptFailed as failed:
                 if failed.action != "drop_param" or failed.param not in body:
+                    failed.dropped = tuple(dropped)
                     raise
                 # A parameter this model refuses: drop it (and say so), ask again afresh.
                 body = {k: v for k, v in body.items() if k != failed.param}
@@ -329,7 +338,8 @@ class Resilience:
         if last is not None and self.clock() >= deadline and seen.last_tier is not None:
             oplog.request_budget_exhausted(seen.last_tier.name, last.status, last.code)
         if last is not None and last.status != 429:
-            return last
+            assert seen.last_tier is not None  # set together with seen.last
+            return DeploymentError(last, seen.last_tier, seen.last_changes)
         waits = [b.wait_s for b in blocked]
         if seen.last is not None and seen.last.wait_s is not None:
             waits.append(seen.last.wait_s)  # whichever header said it (ms or s)

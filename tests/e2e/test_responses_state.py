@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from shared.responses.store import BlobStore, StoredResponse, make_store
+from shared.responses.store import NO_HISTORY, BlobStore, StoredResponse, make_store
 from shared.settings import load_settings
 from tests.conftest import StartRouter
 
@@ -74,8 +74,8 @@ def test_blob_store_expires_and_deletes(azurite: str) -> None:
         assert isinstance(store, BlobStore)
         live = StoredResponse({"id": "resp_live"}, [], "gpt-5", time.time() + 60)
         old = StoredResponse({"id": "resp_old"}, [], "gpt-5", time.time() - 1)
-        await store.put("resp_live", live)
-        await store.put("resp_old", old)
+        await store.put("resp_live", live, NO_HISTORY)
+        await store.put("resp_old", old, NO_HISTORY)
         found = await store.get("resp_live") == live
         expired = await store.get("resp_old") is None
         gone = not await store.delete("resp_old")  # the expired read deleted it already

@@ -32,6 +32,8 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_MAX_RETRY_WAIT_S": "10 s",
     "ROUTER_BREAKER_FAILURES": "5",
     "ROUTER_BREAKER_COOLDOWN_S": "30 s",
+    "ROUTER_RESPONSES_MAX_CHAIN_BYTES": "ROUTER_MAX_BODY_BYTES: a chain is no way around it",
+    "ROUTER_RESPONSES_INLINE_BYTES": "64 KiB: one blob per turn for short conversations",
 }
 # Local work only: keys and the seed's per-model endpoints never reach Azure.
 LOCAL_ONLY = {

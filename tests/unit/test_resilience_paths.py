@@ -20,7 +20,7 @@ from shared.settings import Settings, Tier
 from shared.upstream import outcomes
 from shared.upstream.attempts import AttemptInfo
 from shared.upstream.health import BreakerPolicy, HealthBook
-from shared.upstream.outcomes import AttemptFailed
+from shared.upstream.outcomes import AttemptFailed, DeploymentError
 from shared.upstream.resilience import ONE_SHOT, Outcome, Resilience, RetryPolicy
 
 ENDPOINT = "https://acct.openai.azure.com"
@@ -227,6 +227,27 @@ async def test_a_caller_error_passes_through_untried() -> None:
     assert raised.value.status == 400
     assert raised.value.code == "content_filter"
     assert script.tiers() == ["small"]
+
+
+async def test_a_passed_through_error_names_the_deployment_and_the_way_there() -> None:
+    # small fails three times, phi4 drops the seed it refuses, then its content filter says no:
+    # the caller's x-router-* headers name phi4 and everything changed on the way.
+    resilience, _, clock = make()
+    script = Script(clock, small=[server_error()] * 3, phi4=[rejected("seed"), content_filter()])
+    with pytest.raises(DeploymentError) as raised:
+        await resilience.call(SMALL, {**BODY, "seed": 1}, clock() + 100, script)
+    assert (raised.value.status, raised.value.code) == (400, "content_filter")
+    assert raised.value.tier is PHI4
+    assert raised.value.changes == ("dropped seed (rejected by Phi-4)", "failover small->phi4")
+
+
+async def test_the_last_error_when_nothing_answered_names_its_deployment() -> None:
+    resilience, _, clock = make(ALONE, breaker=BreakerPolicy(10, 30))
+    script = Script(clock, alone=[server_error(500)] * 3)
+    with pytest.raises(DeploymentError) as raised:
+        await run(resilience, script, first=ALONE)
+    assert (raised.value.status, raised.value.code) == (502, "upstream_error")
+    assert (raised.value.tier, raised.value.changes) == (ALONE, ())
 
 
 async def test_a_refused_parameter_is_dropped_and_said() -> None:

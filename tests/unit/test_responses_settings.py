@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from shared.responses.store import BlobStore, MemoryStore, StoredResponse, make_store
+from shared.responses.store import NO_HISTORY, BlobStore, MemoryStore, StoredResponse, make_store
 from shared.settings import ConfigError, load_settings
 
 BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com", "FOUNDRY_API_KEY": "k"}
@@ -40,11 +40,39 @@ def test_memory_store_forgets_expired_and_oldest() -> None:
     async def run() -> tuple[bool, bool, int]:
         store = MemoryStore(ttl_s=60, max_items=2)
         now = time.time()
-        await store.put("resp_a", StoredResponse({}, [], "d", now - 1))
+        await store.put("resp_a", StoredResponse({}, [], "d", now - 1), NO_HISTORY)
         expired = await store.get("resp_a") is None
         for name in ("resp_b", "resp_c", "resp_d"):
-            await store.put(name, StoredResponse({}, [], "d", now + 60))
+            await store.put(name, StoredResponse({}, [], "d", now + 60), NO_HISTORY)
         oldest_gone = await store.get("resp_b") is None
         return expired, oldest_gone, len(store.items)
 
     assert asyncio.run(run()) == (True, True, 2)
+
+
+def test_each_gateway_has_its_own_in_process_store() -> None:
+    """Two app instances (or two tests' routers) never share stored responses in process."""
+    from shared.gateway import Gateway
+
+    async def run() -> tuple[bool, bool]:
+        one, two = Gateway(load_settings(BASE)), Gateway(load_settings(BASE))
+        record = StoredResponse({"id": "resp_a"}, [], "d", time.time() + 60)
+        await one.responses_api.store.put("resp_a", record, NO_HISTORY)
+        found = await one.responses_api.store.get("resp_a") == record
+        elsewhere = await two.responses_api.store.get("resp_a") is None
+        await one.aclose()
+        await two.aclose()
+        return found, elsewhere
+
+    assert asyncio.run(run()) == (True, True)
+
+
+def test_chain_cap_defaults_to_the_body_limit_and_stops_start_up_when_bad() -> None:
+    assert load_settings(BASE).responses_max_chain_bytes == 4 * 1024 * 1024
+    body = {**BASE, "ROUTER_MAX_BODY_BYTES": "8192"}
+    assert load_settings(body).responses_max_chain_bytes == 8192  # follows the body limit
+    own = {**body, "ROUTER_RESPONSES_MAX_CHAIN_BYTES": "65536"}
+    assert load_settings(own).responses_max_chain_bytes == 65536
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, "ROUTER_RESPONSES_MAX_CHAIN_BYTES": "ten"})
+    assert caught.value.setting == "ROUTER_RESPONSES_MAX_CHAIN_BYTES"
