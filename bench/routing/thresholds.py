@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-import numpy as np
-from scipy.stats import beta
+from itertools import pairwise
 
 from shared.routing.presets import Thresholds
 
@@ -26,14 +24,52 @@ def quantile(scores: Sequence[float], q: float) -> float:
     single prompt (0.026 or 0.032 between two trainings that differ in one feature); weighting
     the neighbouring scores as well keeps the band where the tail is, not where one row is.
     q = 0 and q = 1 are the extremes: a budget of nothing means nothing beyond the last score."""
-    x = np.sort(np.asarray(scores, dtype=float))
+    x = sorted(scores)
     if q <= 0.0:
-        return float(x[0])
+        return x[0]
     if q >= 1.0:
-        return float(x[-1])
+        return x[-1]
     n = len(x)
-    edges = beta.cdf(np.arange(n + 1) / n, (n + 1) * q, (n + 1) * (1 - q))
-    return float(np.diff(edges) @ x)
+    a, b = (n + 1) * q, (n + 1) * (1 - q)
+    edges = [beta_cdf(i / n, a, b) for i in range(n + 1)]
+    return sum((hi - lo) * v for (lo, hi), v in zip(pairwise(edges), x, strict=True))
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """The regularised incomplete beta function I_x(a, b), by its continued fraction (Numerical
+    Recipes' betacf, modified Lentz): pure Python, so the tests need no scipy."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = a * math.log(x) + b * math.log1p(-x) - math.log(a) - _log_beta(a, b)
+    if x < (a + 1) / (a + b + 2):
+        return math.exp(log_front) * _continued_fraction(x, a, b)
+    return 1.0 - math.exp(log_front + math.log(a) - math.log(b)) * _continued_fraction(1 - x, b, a)
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def _continued_fraction(x: float, a: float, b: float, steps: int = 300) -> float:
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, steps + 1):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-12:
+            break
+    return h
 
 
 def choose(

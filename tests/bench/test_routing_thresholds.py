@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from bench.routing.thresholds import choose, quantile
+from bench.routing.thresholds import beta_cdf, choose, quantile
 
 # 100 simple prompts scoring 0.00 .. 0.99 / 10, 100 complex ones scoring 0.5 .. 0.995
 SIMPLE = [i / 1000 for i in range(100)]
@@ -51,3 +51,13 @@ def test_quantile_weights_the_neighbours_of_the_order_statistic() -> None:
     tail = [0.1] * 10 + [0.5] * 990
     shifted = [0.0, *tail[1:]]
     assert 0.0 < quantile(tail, 0.005) - quantile(shifted, 0.005) < 0.05
+
+
+def test_beta_cdf_matches_its_closed_forms() -> None:
+    for x in (0.001, 0.2, 0.5, 0.77, 0.999):
+        assert abs(beta_cdf(x, 1, 1) - x) < 1e-12
+        assert abs(beta_cdf(x, 7.5, 1) - x**7.5) < 1e-12
+        assert abs(beta_cdf(x, 1, 3000) - (1 - (1 - x) ** 3000)) < 1e-12
+        assert abs(beta_cdf(x, 4, 9) + beta_cdf(1 - x, 9, 4) - 1) < 1e-12  # symmetry
+    assert beta_cdf(0.0, 2, 2) == 0.0
+    assert beta_cdf(1.0, 2, 2) == 1.0
