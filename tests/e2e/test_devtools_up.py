@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -85,12 +86,18 @@ def up_url() -> Iterator[str]:
         assert found, "devtools up printed no router URL"
         yield found[0]
     finally:
-        process.send_signal(signal.SIGINT)
+        # Ctrl-C, as a user stops it. A suite started in the background by a script has SIGINT
+        # ignored, and `up` inherits that: there SIGTERM, which `up` handles the same way.
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        process.send_signal(signal.SIGTERM if ignored else signal.SIGINT)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            process.kill()  # its servers outlive it: the check below fails
             process.wait(5)
+    # `up` stopped what it started: nothing answers at its router's URL any more.
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{found[0]}/api/health", timeout=5)
 
 
 PROMPT = "Extract the person: Ada Lovelace, 36, writes English and French."
