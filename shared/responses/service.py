@@ -220,7 +220,8 @@ class ResponsesApi:
         """The caller's input with each item_reference replaced by the stored item it names
         (upstream never sees a reference: it is asked with store false), and every item's id.
         A reference names an output item of any stored response, or an item of the chain it
-        continues only once: OpenAI refuses the same item twice ("Duplicate item found")."""
+        continues only once: OpenAI refuses the same item twice ("Duplicate item found with id
+        ...", its 400 as quoted in https://github.com/vercel/ai/pull/15492)."""
         resolved, ids = list(items), item_ids(items)
         for index, item in enumerate(items):
             if item["type"] != REFERENCE:

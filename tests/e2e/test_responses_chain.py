@@ -52,22 +52,26 @@ def test_a_long_chain_stores_each_turn_once(
     )
     sdk = openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused", max_retries=0)
     previous = None
+    halfway = 0
     for turn in range(TURNS):
         reply = sdk.responses.create(
             model="small", input=f"turn {turn}: " + "x" * 200, previous_response_id=previous
         )
         previous = reply.id
+        if turn == TURNS // 2 - 1:
+            halfway = sum(asyncio.run(_stored_bytes(azurite, container)).values())
     # The last turn was sent the whole conversation: every ask and answer before it.
     sent = emulator.requests("Phi-4-mini")[-1]["body"]["messages"]
     assert len(sent) == 2 * TURNS - 1
     assert sent[0]["content"].startswith("turn 0:")
     blobs = asyncio.run(_stored_bytes(azurite, container))
+    # Twice the turns, about twice the bytes (2.0 here; the whole conversation in every
+    # response's blob, the first layout, stores 3.6 times as much, measured).
+    assert sum(blobs.values()) / halfway < 2.5
     logs = {name: size for name, size in blobs.items() if name.startswith("logs/")}
     assert len(logs) == 1  # one conversation, one log
-    conversation = next(iter(logs.values()))
-    # Responses and index blobs are small and one per turn; the whole conversation in every
-    # response's blob (the first layout) would be about TURNS / 2 = 15 times the conversation.
-    assert sum(blobs.values()) < 3 * conversation
+    # A response's blob and its index blob are small beside the log: ~2.7x the conversation.
+    assert sum(blobs.values()) < 4 * next(iter(logs.values()))
     listed = list(sdk.responses.input_items.list(previous, order="asc", limit=100))
     assert len(listed) == 2 * TURNS - 1
 
