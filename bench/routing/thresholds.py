@@ -10,11 +10,13 @@ from shared.routing.presets import Thresholds
 
 
 def _round_down(x: float, digits: int = 3) -> float:
-    return math.floor(x * 10**digits) / 10**digits
+    scale = 10.0**digits
+    return math.floor(x * scale) / scale
 
 
 def _round_up(x: float, digits: int = 3) -> float:
-    return math.ceil(x * 10**digits) / 10**digits
+    scale = 10.0**digits
+    return math.ceil(x * scale) / scale
 
 
 def quantile(scores: Sequence[float], q: float) -> float:
