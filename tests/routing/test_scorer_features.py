@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import zlib
 
+import pytest
+
 from shared.routing import features
 from shared.routing.features import (
     SIGNALS,
@@ -75,46 +77,51 @@ def test_a_lone_message_has_no_agent_structure() -> None:
         assert values[name] == 0.0
 
 
-def test_hard_asks_are_the_verb_of_a_hard_task_leading_the_ask() -> None:
-    for text in ["Plan a migration", "Could you design a schema?", "please prove it", "Derive x"]:
-        assert signals(text)["hard_ask"] == 1.0, text
-    for text in ["create a reminder", "I want to plan a trip", "the plan is fine", "explain pH"]:
-        assert signals(text)["hard_ask"] == 0.0, text
+# Each rule signal: asks it must read, and everyday asks it must leave alone.
+RULE_SIGNALS = {
+    # the verb of a hard task leading the ask
+    "hard_ask": (
+        ["Plan a migration", "Could you design a schema?", "please prove it", "Derive x"],
+        ["create a reminder", "I want to plan a trip", "the plan is fine", "explain pH"],
+    ),
+    # an ask for code, or code in a language
+    "code_ask": (
+        [
+            "Write a bash script for automating rclone backups",
+            "give me kotlin code to create a local vpnservice",
+            "How can you remove duplicates from a list in Python?",
+            "sort a list in c++ please",
+            "write pcre regex for not containing C:",
+        ],
+        [
+            "i forgot my code to get into the app.",
+            "can i do a transfer with swift",
+            "what's my verification code",
+            "give me a list of grocery stores",
+            "reserve a table for two",
+        ],
+    ),
+    # mathematical notation, not money
+    "formula": (
+        [
+            "What is (6^83 + 8^83) mod 49?",
+            "What is \\lim_{x \\to 0} (csc(x) - cot(x))?",
+            "Find $\\int_0^1 x dx$.",
+            "Let f(x) = 1 / (1 + x), what is f'(1)?",
+            "Are groups Z_4 * Z_2 and D_4 isomorphic?",
+        ],
+        ["I tried to get $100 but I just got $20", "what is 2 + 2", "set a timer for 5"],
+    ),
+}
 
 
-def test_code_asks_are_asks_for_code_or_code_in_a_language() -> None:
-    asks = [
-        "Write a bash script for automating rclone backups",
-        "give me kotlin code to create a local vpnservice",
-        "How can you remove duplicates from a list in Python?",
-        "sort a list in c++ please",
-        "write pcre regex for not containing C:",
-    ]
-    for text in asks:
-        assert signals(text)["code_ask"] == 1.0, text
-    everyday = [
-        "i forgot my code to get into the app.",
-        "can i do a transfer with swift",
-        "what's my verification code",
-        "give me a list of grocery stores",
-        "reserve a table for two",
-    ]
-    for text in everyday:
-        assert signals(text)["code_ask"] == 0.0, text
-
-
-def test_formulas_are_mathematical_notation_not_money() -> None:
-    maths = [
-        "What is (6^83 + 8^83) mod 49?",
-        "What is \\lim_{x \\to 0} (csc(x) - cot(x))?",
-        "Find $\\int_0^1 x dx$.",
-        "Let f(x) = 1 / (1 + x), what is f'(1)?",
-        "Are groups Z_4 * Z_2 and D_4 isomorphic?",
-    ]
-    for text in maths:
-        assert signals(text)["formula"] == 1.0, text
-    for text in ["I tried to get $100 but I just got $20", "what is 2 + 2", "set a timer for 5"]:
-        assert signals(text)["formula"] == 0.0, text
+@pytest.mark.parametrize("name", sorted(RULE_SIGNALS))
+def test_rule_signals_read_their_asks_and_leave_everyday_ones(name: str) -> None:
+    fires, stays_off = RULE_SIGNALS[name]
+    for text in fires:
+        assert signals(text)[name] == 1.0, text
+    for text in stays_off:
+        assert signals(text)[name] == 0.0, text
 
 
 def test_greetings() -> None:
