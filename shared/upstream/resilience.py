@@ -79,6 +79,17 @@ def fallback_chain(settings: Settings, first: Tier) -> list[Tier]:
     return chain
 
 
+@dataclass(frozen=True, slots=True)
+class _Call(Generic[T]):
+    """What every step of one `Resilience.call` shares."""
+
+    first: Tier
+    deadline: float
+    attempt: Attempt[T]
+    api: UpstreamApi
+    policy: RetryPolicy
+
+
 @dataclass
 class _Pass:
     """What one pass down the chain learnt."""
@@ -140,18 +151,16 @@ class Resilience:
 
         Raises ApiError: the caller's own error passed through, or why nothing answered.
         """
-        policy = policy or self.policy
+        call = _Call(first, deadline, attempt, api, policy or self.policy)
         chain = fallback_chain(self.settings, first) if fallbacks else [first]
         if eligible is not None:
             chain = [first, *filter(eligible, chain[1:])]
         while True:
-            outcome, seen = await self._down_the_chain(
-                first, chain, body, deadline, attempt, api, policy
-            )
+            outcome, seen = await self._down_the_chain(call, chain, body)
             if outcome is not None:
                 return outcome
             blocked = seen.blocked
-            pause = self._pause_before_again(seen.last, blocked, deadline, policy)
+            pause = self._pause_before_again(seen.last, blocked, deadline, call.policy)
             if pause is None:
                 raise self._give_up(seen, deadline)
             oplog.cooldown_wait(pause, ",".join(sorted({b.reason for b in blocked})))
@@ -161,14 +170,7 @@ class Resilience:
         return tier.context_window > min_context and self.health.blocked(tier.name) is None
 
     async def _down_the_chain(
-        self,
-        first: Tier,
-        chain: list[Tier],
-        body: dict[str, Any],
-        deadline: float,
-        attempt: Attempt[T],
-        api: UpstreamApi,
-        policy: RetryPolicy,
+        self, call: _Call[T], chain: list[Tier], body: dict[str, Any]
     ) -> tuple[Outcome[T] | None, _Pass]:
         """One pass over the chain: an answer, or the last failure and who was skipped."""
         seen = _Pass()
@@ -176,8 +178,8 @@ class Resilience:
         for index, tier in enumerate(chain):
             if tier.context_window <= min_context:
                 continue
-            shaped = api.shape(body, tier)
-            tokens = api.estimate_tokens(shaped.body)
+            shaped = call.api.shape(body, tier)
+            tokens = call.api.estimate_tokens(shaped.body)
             why = self.health.blocked(tier.name, tokens)
             if why is not None:
                 seen.blocked.append(why)
@@ -189,37 +191,29 @@ class Resilience:
                 oplog.failover(seen.last_tier.name, tier.name, reason)
             alone = not any(self._open(t, min_context) for t in chain[index + 1 :])
             try:
-                result, dropped = await self._on_tier(
-                    tier, shaped.body, tokens, deadline, attempt, policy, alone
-                )
+                result, dropped = await self._on_tier(call, tier, shaped.body, tokens, alone)
             except AttemptFailed as failed:
-                changes = _changes(first, tier, shaped.changes, failed.dropped)
+                changes = _changes(call.first, tier, shaped.changes, failed.dropped)
                 if failed.action == "pass_through":
                     raise DeploymentError(failed.error, tier, changes) from None
                 seen.last, seen.last_tier, seen.last_changes = failed, tier, changes
                 if failed.needs_larger_context:
                     min_context = max(min_context, tier.context_window)
             else:
-                return Outcome(tier, result, _changes(first, tier, shaped.changes, dropped)), seen
-            if self.clock() >= deadline:
+                changes = _changes(call.first, tier, shaped.changes, dropped)
+                return Outcome(tier, result, changes), seen
+            if self.clock() >= call.deadline:
                 break
         return None, seen
 
     async def _on_tier(
-        self,
-        tier: Tier,
-        body: dict[str, Any],
-        tokens: int,
-        deadline: float,
-        attempt: Attempt[T],
-        policy: RetryPolicy,
-        alone: bool,
+        self, call: _Call[T], tier: Tier, body: dict[str, Any], tokens: int, alone: bool
     ) -> tuple[T, list[str]]:
         """Try one deployment until it answers or its turn is over (AttemptFailed)."""
         dropped: list[str] = []
         while True:
             try:
-                result = await self._retry_on(tier, body, tokens, deadline, attempt, policy, alone)
+                result = await self._retry_on(call, tier, body, tokens, alone)
             except AttemptFailed as failed:
                 if failed.action != "drop_param" or failed.param not in body:
                     failed.dropped = tuple(dropped)
@@ -231,17 +225,11 @@ class Resilience:
             return result, dropped
 
     async def _retry_on(
-        self,
-        tier: Tier,
-        body: dict[str, Any],
-        tokens: int,
-        deadline: float,
-        attempt: Attempt[T],
-        policy: RetryPolicy,
-        alone: bool,
+        self, call: _Call[T], tier: Tier, body: dict[str, Any], tokens: int, alone: bool
     ) -> T:
         """tenacity drives the tries on one deployment; when, how long and whether to wait are
         ours (Retry-After first, then backoff; never past the cap, the deadline or a breaker)."""
+        policy, deadline = call.policy, call.deadline
 
         def again(exc: BaseException) -> bool:
             return isinstance(exc, AttemptFailed) and (
@@ -283,7 +271,7 @@ class Resilience:
             with try_:
                 state = try_.retry_state
                 info = AttemptInfo(state.attempt_number, state.upcoming_sleep, deadline)
-                return await self._attempt_once(tier, body, tokens, attempt, info)
+                return await self._attempt_once(tier, body, tokens, call.attempt, info)
         raise AssertionError("tenacity ended without a result")  # pragma: no cover
 
     async def _attempt_once(
