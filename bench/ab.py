@@ -20,8 +20,7 @@ import orjson
 
 from bench.common import procs
 from bench.common.layout import layout
-from bench.common.rounds import interleaved
-from bench.common.stats import median
+from bench.common.rounds import interleaved, medians
 from bench.common.table import markdown, ratio
 
 BODY = orjson.dumps({"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
@@ -76,20 +75,19 @@ def main() -> None:
             upstream.stop()
     rows = []
     for c in args.concurrency:
-        base = median([r.rps for r, _ in samples[labels[0], c]])
+        base = medians(samples[labels[0], c]).rps
         for label in labels:
-            runs = samples[label, c]
-            rps = median([r.rps for r, _ in runs])
+            m = medians(samples[label, c])
             rows.append(
                 [
                     label,
                     c,
-                    f"{median([r.p50_ms for r, _ in runs]):.2f}",
-                    f"{median([r.p99_ms for r, _ in runs]):.2f}",
-                    f"{rps:,.0f}",
-                    ratio(rps, base),
-                    f"{median([m for _, m in runs]):.2f}",
-                    sum(r.errors for r, _ in runs),
+                    f"{m.p50_ms:.2f}",
+                    f"{m.p99_ms:.2f}",
+                    f"{m.rps:,.0f}",
+                    ratio(m.rps, base),
+                    f"{m.cpu_ms:.2f}",
+                    m.errors,
                 ]
             )
     print(

@@ -19,8 +19,7 @@ from pathlib import Path
 from bench.ab import BODY, CHAT
 from bench.common import procs
 from bench.common.layout import layout
-from bench.common.rounds import interleaved
-from bench.common.stats import median
+from bench.common.rounds import interleaved, medians
 from bench.common.table import markdown, ratio
 from devtools.ingestion import Ingestion, running
 
@@ -85,18 +84,17 @@ def main() -> None:
             upstream.stop()
     rows = []
     for c in args.concurrency:
-        base = median([r.rps for r, _ in samples[next(iter(routers)), c]])
+        base = medians(samples[next(iter(routers)), c]).rps
         for label in routers:
-            runs = samples[label, c]
-            rps = median([r.rps for r, _ in runs])
+            m = medians(samples[label, c])
             rows.append(
                 [
                     label,
                     c,
-                    f"{median([r.p50_ms for r, _ in runs]):.2f}",
-                    f"{rps:,.0f}",
-                    ratio(rps, base),
-                    f"{median([m for _, m in runs]):.2f}",
+                    f"{m.p50_ms:.2f}",
+                    f"{m.rps:,.0f}",
+                    ratio(m.rps, base),
+                    f"{m.cpu_ms:.2f}",
                     f"{arrived.get(slug(label), 0) / max(1, sent[label]):.2f}",
                 ]
             )

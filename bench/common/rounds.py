@@ -5,10 +5,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from bench.common import procs, wrk
+from bench.common.stats import median
 
 Sample = tuple[wrk.LoadResult, float]  # wrk's result, and the router's CPU ms per request
+
+
+@dataclass(frozen=True, slots=True)
+class Medians:
+    """One router at one concurrency, over its rounds: medians, and errors summed."""
+
+    p50_ms: float
+    p99_ms: float
+    rps: float
+    cpu_ms: float
+    errors: int
+
+
+def medians(runs: Sequence[Sample]) -> Medians:
+    return Medians(
+        p50_ms=median([r.p50_ms for r, _ in runs]),
+        p99_ms=median([r.p99_ms for r, _ in runs]),
+        rps=median([r.rps for r, _ in runs]),
+        cpu_ms=median([m for _, m in runs]),
+        errors=sum(r.errors for r, _ in runs),
+    )
 
 
 def interleaved(
