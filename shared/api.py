@@ -12,6 +12,9 @@ Role = Literal["system", "developer", "user", "assistant", "tool"]
 ROLES: tuple[Role, ...] = get_args(Role)
 # The largest answer any supported model gives (GPT-5: 128k output tokens).
 MAX_OUTPUT_TOKENS = 128_000
+# The deepest body taken: orjson writes back at most 254 levels (forwarding, storing, answering)
+# and the router wraps parts of a request in a few more (translated tools, stored items).
+MAX_DEPTH = 128
 
 
 class ApiError(Exception):
@@ -194,7 +197,26 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
+    # Fewer brackets than the limit cannot nest deeper (the usual body): then no walk.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
+        raise ApiError(
+            400,
+            f"The request body nests objects and arrays more than {MAX_DEPTH} levels deep.",
+            code="invalid_json",
+        )
     return body
+
+
+def _deeper_than(body: dict[str, Any], limit: int) -> bool:
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(body, limit - 1)]
+    while stack:
+        value, room = stack.pop()
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, dict | list):
+                if room == 0:
+                    return True
+                stack.append((child, room - 1))
+    return False
 
 
 def validation_error(exc: ValidationError) -> ApiError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 
 from tests.conftest import StartRouter
@@ -62,3 +63,19 @@ def test_body_over_the_limit_is_413(start_router: StartRouter) -> None:
 
     response = httpx.post(f"{url}/api/v1/chat/completions", content=chunks())
     assert_openai_error(response, 413)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
+        ("/route", {"messages": [{"role": "user", "content": "hi"}]}),
+        ("/v1/responses", {"input": "hi"}),
+    ],
+)
+def test_too_deep_json_is_a_400(router: httpx.Client, path: str, body: dict[str, object]) -> None:
+    # 254 levels below a field: deeper than any JSON writer the router uses can write back.
+    deep = b"[" * 254 + b"]" * 254
+    raw = b'{"model": "auto", "metadata": {"x": ' + deep + b"}, " + orjson.dumps(body)[1:]
+    error = assert_openai_error(router.post(path, content=raw), 400)
+    assert error["code"] == "invalid_json"

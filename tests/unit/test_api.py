@@ -1,6 +1,13 @@
 import pytest
 
-from shared.api import ApiError, content_text, last_user_text, parse_chat_request
+from shared.api import (
+    MAX_DEPTH,
+    ApiError,
+    content_text,
+    last_user_text,
+    parse_chat_request,
+    parse_json_object,
+)
 
 OK_MESSAGES = '[{"role": "user", "content": "hi"}]'
 
@@ -103,3 +110,16 @@ def test_text_of_messages() -> None:
     ]
     assert last_user_text(messages) == "a\nb"
     assert last_user_text([{"role": "system", "content": "s"}]) == ""
+
+
+def nested(levels: int) -> bytes:
+    """A JSON object whose deepest value sits `levels` objects and arrays down."""
+    return b'{"a": ' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+
+
+def test_nesting_is_taken_to_the_limit_and_refused_beyond() -> None:
+    assert parse_json_object(nested(MAX_DEPTH))
+    assert parse_json_object(b'{"wide": [' + b"[], " * 10 * MAX_DEPTH + b"[]]}")
+    with pytest.raises(ApiError) as caught:
+        parse_json_object(nested(MAX_DEPTH + 1))
+    assert (caught.value.status, caught.value.code) == (400, "invalid_json")
