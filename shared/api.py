@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:  # the policy reads this module: the decision is named here for types only
+    from shared.routing.policy import Decision
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -39,6 +42,8 @@ class ApiError(Exception):
         self.param = param
         self.headers = headers or {}
         self.extra = extra or {}  # e.g. Azure's content-filter `innererror`, kept for the caller
+        # Why the request's tier was chosen, when the error came after the decision.
+        self.decision: Decision | None = None
 
     def body(self) -> dict[str, Any]:
         body = error_body(self.message, type=self.type, code=self.code, param=self.param)

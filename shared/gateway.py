@@ -1,4 +1,5 @@
-"""One request end to end: parse, decide, shape, call, respond."""
+"""The HTTP adapters: each endpoint reads and parses its request, hands it to its service
+(shared/services/, shared/responses/service.py) and renders what comes back."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,19 +17,17 @@ from starlette.responses import Response, StreamingResponse
 
 from shared import openapi
 from shared import telemetry as t
-from shared.api import ApiError, ChatRequest, content_text, parse_chat_request
+from shared.api import ApiError, parse_chat_request
 from shared.edge import RouteTable, deployment_in_path, with_model
-from shared.responses.service import Answered, ResponsesApi
+from shared.responses.request import parse_responses_request
+from shared.responses.service import ResponsesService
 from shared.responses.store import make_store
-from shared.routing.cache import TtlCache
-from shared.routing.classifier import Classifier, Label
-from shared.routing.eligibility import Needs, chat_needs, taker
-from shared.routing.policy import AUTO, Decision, RoutingPolicy, accepted_models, unknown_model
+from shared.routing.policy import AUTO, Decision, accepted_models, unknown_model
+from shared.services.chat import ChatService
+from shared.services.decide import Decider
+from shared.services.outcome import Outcome
 from shared.settings import Settings, Tier, load_settings
-from shared.streaming import relay
-from shared.upstream.apis import CHAT
 from shared.upstream.calls import Upstream
-from shared.upstream.models import cost_usd
 from shared.upstream.outcomes import DeploymentError
 
 log = logging.getLogger("hybrid_router")
@@ -45,20 +42,8 @@ class JsonResponse(Response):
         return orjson.dumps(content)
 
 
-@dataclass
-class _Exchange:
-    """What one request has decided so far: an error after the decision says why that tier
-    was chosen, as an answer does (the Responses API decides inside its service, through
-    `Gateway._decide`, so the decision travels with the request, not through return values)."""
-
-    decision: Decision | None = None
-
-
-_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("router_exchange", default=None)
-
-
-def error_response(error: ApiError, decision: Decision | None = None) -> JsonResponse:
-    headers = {**error_headers(error, decision), **error.headers}
+def error_response(error: ApiError) -> JsonResponse:
+    headers = {**error_headers(error, error.decision), **error.headers}
     return JsonResponse(error.body(), status_code=error.status, headers=headers)
 
 
@@ -86,19 +71,15 @@ def guarded(
         return response
 
     async def _answer(self: Gateway, request: Request) -> Response:
-        exchange = _Exchange()
-        token = _EXCHANGE.set(exchange)
         try:
             return await handler(self, request)
         except ApiError as error:
-            return error_response(error, exchange.decision)
+            return error_response(error)
         except Exception:
             log.exception("unhandled error in %s", handler.__name__)
             return error_response(
                 ApiError(500, "The router failed unexpectedly.", type="server_error")
             )
-        finally:
-            _EXCHANGE.reset(token)
 
     return run
 
@@ -138,26 +119,10 @@ class Gateway:
         self.instruments = t.Instruments(meter_provider)
         self.tracer = t.tracer(tracer_provider)
         self.upstream = Upstream(settings, self.tracer, self.instruments)
-        classifier_tier = settings.tier(settings.classifier_tier)
-        cache: TtlCache[Label] = TtlCache(
-            settings.classifier_cache_ttl_s, settings.classifier_cache_size
-        )
-        self.policy = RoutingPolicy(
-            settings,
-            Classifier(
-                lambda body: self._ask(classifier_tier, body),
-                settings.classifier_timeout_s,
-                cache,
-            ),
-            TtlCache(settings.session_ttl_s, settings.session_max),
-        )
-        self.responses_api = ResponsesApi(
-            settings,
-            make_store(settings),
-            self._decide,
-            self.upstream,
-            self._count_usage,
-            self._count_cost,
+        self.decider = Decider(settings, self.upstream, self.tracer, self.instruments)
+        self.chat_service = ChatService(settings, self.decider, self.upstream)
+        self.responses_service = ResponsesService(
+            settings, make_store(settings), self.decider, self.upstream
         )
 
     @classmethod
@@ -175,93 +140,37 @@ class Gateway:
         if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
             raw = with_model(raw, deployment)
         chat, body = parse_chat_request(raw)
-        needs = chat_needs(body)
-        decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER), needs)
-        first = self.settings.tier(decision.tier)
-        eligible = taker(self.settings.tiers, needs)
-        if chat.stream:
-            # Always ask for usage upstream: the cost is ours to account, even if not shown.
-            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-            started = await self.upstream.stream(first, body, deadline, eligible=eligible)
-            include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
-            return StreamingResponse(
-                relay(started, include_usage, self._count_usage),
-                media_type="text/event-stream",
-                headers={
-                    **answer_headers(decision, started.tier, started.changes),
-                    "cache-control": "no-cache",
-                },
-            )
-        answered = await self.upstream.complete(first, body, deadline, eligible=eligible)
-        tier, answer = answered.tier, answered.body
-        answer["model"] = tier.deployment
-        cost = cost_usd(tier, answer.get("usage"))
-        self.instruments.cost.add(cost, {t.TIER: tier.name})
-        headers = answer_headers(decision, tier, answered.changes)
-        headers["x-router-cost-usd"] = f"{cost:.8f}"
-        return JsonResponse(answer, headers=headers)
-
-    async def _decide(
-        self,
-        chat: ChatRequest,
-        body: dict[str, Any],
-        session_header: str | None,
-        needs: Needs | None = None,
-    ) -> Decision:
-        session = session_header or chat.user
-        with self.tracer.start_as_current_span("router.decide") as span:
-            # the Responses API passes its tools on `chat` and its translated messages in `body`
-            tools = body.get("tools") or chat.tools
-            decision = await self.policy.decide(
-                chat.model, body["messages"], tools, session, needs or chat_needs(body)
-            )
-            span.set_attributes(
-                {
-                    t.TIER: decision.tier,
-                    t.DECIDED_BY: decision.decided_by,
-                    t.REASON: decision.reason,
-                    t.CACHE_HIT: decision.decided_by == "cache",
-                }
-            )
-            if decision.score is not None:
-                span.set_attribute(t.SCORE, decision.score)
-            if decision.classifier_ms is not None:
-                span.set_attribute(t.CLASSIFIER_MS, decision.classifier_ms)
-        self.instruments.decisions.add(
-            1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
-        )
-        exchange = _EXCHANGE.get()
-        if exchange is not None:
-            exchange.decision = decision
-        return decision
+        session = request.headers.get(SESSION_HEADER)
+        return rendered(await self.chat_service.create(chat, body, session, deadline))
 
     @guarded
     async def responses(self, request: Request) -> Response:
-        """POST /v1/responses: the work is shared/responses'; here only the HTTP answer."""
+        """POST /v1/responses."""
         deadline = time.monotonic() + self.settings.request_timeout_s
-        raw = await self._read_body(request)
+        parsed = parse_responses_request(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
-        return responses_answer(await self.responses_api.create(raw, session, deadline))
+        return rendered(await self.responses_service.create(parsed, session, deadline))
 
     @guarded
     async def response(self, request: Request) -> Response:
         """GET or DELETE /v1/responses/{id}."""
         response_id = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         if request.method == "DELETE":
-            return JsonResponse(await self.responses_api.delete(response_id))
-        return JsonResponse(await self.responses_api.retrieve(response_id))
+            return JsonResponse(await self.responses_service.delete(response_id))
+        return JsonResponse(await self.responses_service.retrieve(response_id))
 
     @guarded
     async def input_items(self, request: Request) -> Response:
         """GET /v1/responses/{id}/input_items."""
         response_id = request.url.path.rstrip("/").rsplit("/", 2)[-2]
         query = request.query_params.multi_items()
-        return JsonResponse(await self.responses_api.input_items(response_id, query))
+        return JsonResponse(await self.responses_service.input_items(response_id, query))
 
     @guarded
     async def route(self, request: Request) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
-        decision = await self._decide(chat, body, request.headers.get(SESSION_HEADER))
+        session = request.headers.get(SESSION_HEADER)
+        decision = await self.chat_service.decide(chat, body, session)
         tier = self.settings.tier(decision.tier)
         return JsonResponse(
             {
@@ -328,34 +237,19 @@ class Gateway:
             raise body_timed_out(self.settings.body_timeout_s) from None
         return b"".join(chunks)
 
-    async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
-        """The classifier's call: one attempt through the health book (its budget, cooldown and
-        breaker, like any other call); any failure means the safe default."""
-        deadline = time.monotonic() + self.settings.classifier_timeout_s
-        reply = await self.upstream.complete(tier, body, deadline, one_shot=True)
-        self.instruments.cost.add(cost_usd(tier, reply.body.get("usage")), {t.TIER: tier.name})
-        choices = reply.body.get("choices") or [{}]
-        return content_text((choices[0].get("message") or {}).get("content"))
-
-    def _count_cost(self, tier: Tier, cost: float) -> None:
-        self.instruments.cost.add(cost, {t.TIER: tier.name})
-
-    def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
-        self.instruments.cost.add(cost, {t.TIER: tier.name})
-        self.upstream.record_usage(CHAT, tier, usage)
-
     async def aclose(self) -> None:
         await self.upstream.aclose()
-        await self.responses_api.aclose()
+        await self.responses_service.aclose()
 
 
-def responses_answer(answered: Answered) -> Response:
-    headers = answer_headers(answered.decision, answered.tier, answered.changes)
-    if answered.events is not None:
+def rendered(outcome: Outcome) -> Response:
+    """An answer with its x-router-* headers: an event stream, or JSON with its cost."""
+    headers = answer_headers(outcome.decision, outcome.tier, outcome.changes)
+    if outcome.events is not None:
         headers["cache-control"] = "no-cache"
-        return StreamingResponse(answered.events, media_type="text/event-stream", headers=headers)
-    headers["x-router-cost-usd"] = f"{answered.cost:.8f}"
-    return JsonResponse(answered.body, headers=headers)
+        return StreamingResponse(outcome.events, media_type="text/event-stream", headers=headers)
+    headers["x-router-cost-usd"] = f"{outcome.cost:.8f}"
+    return JsonResponse(outcome.body, headers=headers)
 
 
 def model_object(name: str) -> dict[str, Any]:

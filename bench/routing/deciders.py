@@ -33,7 +33,7 @@ class RouterPolicy:
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self.policy: RoutingPolicy = gateway.policy
+        self.policy: RoutingPolicy = gateway.decider.policy
 
     async def aclose(self) -> None:
         await self.gateway.aclose()

@@ -11,13 +11,13 @@ honour them ineligible.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from shared.api import ApiError, ChatRequest
+from shared.api import ApiError
 from shared.responses.events import ChatToResponses, sse
 from shared.responses.items import item_ids, listed, page
 from shared.responses.objects import new_id, now, response_from_chat
@@ -28,7 +28,6 @@ from shared.responses.request import (
     ResponsesRequest,
     invalid,
 )
-from shared.responses.request import parse_responses_request as parse
 from shared.responses.store import NO_HISTORY, ResponseStore, StoredResponse, encode_items
 from shared.responses.to_chat import (
     chat_messages,
@@ -39,28 +38,15 @@ from shared.responses.to_chat import (
 )
 from shared.routing.eligibility import Needs, chat_needs, taker
 from shared.routing.policy import Decision
+from shared.services.decide import Decider, RouteRequest
+from shared.services.outcome import Outcome, carrying
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
 from shared.upstream.calls import Streamed, TransportError, Upstream
 from shared.upstream.models import cost_usd, token_usage
 from shared.upstream.resilience import fallback_chain
 
-Decide = Callable[[ChatRequest, dict[str, Any], str | None, Needs], Awaitable[Decision]]
-UsageSink = Callable[[Tier, dict[str, Any], float], None]  # a stream's usage (chat's names)
-CostSink = Callable[[Tier, float], None]  # a JSON answer's cost (its tokens the seam counted)
 FINAL_EVENTS = ("response.completed", "response.incomplete")
-
-
-@dataclass
-class Answered:
-    """What the gateway renders: a JSON Response or an event stream, and who answered."""
-
-    decision: Decision
-    tier: Tier
-    changes: tuple[str, ...]
-    body: dict[str, Any] | None = None
-    events: AsyncIterator[bytes] | None = None
-    cost: float = 0.0
 
 
 @dataclass
@@ -73,12 +59,13 @@ class _Turn:
     response_id: str = field(default_factory=lambda: new_id("resp"))
 
 
-def needs(request: ResponsesRequest) -> tuple[str, ...]:
+def responses_needs(request: ResponsesRequest) -> tuple[str, ...]:
     """What a tier must have for this request beyond chat: built-in tools, Responses fields."""
     return (*request.builtin_tools, *sorted(PASS_THROUGH_ONLY & set(request.body)))
 
 
-def can_take(tier: Tier, wanted: tuple[str, ...], request: ResponsesRequest) -> bool:
+def runs_responses_needs(tier: Tier, wanted: tuple[str, ...], request: ResponsesRequest) -> bool:
+    """Whether `tier` can take what `responses_needs` lists (the Responses API, the tools)."""
     if not wanted:
         return True
     if not tier.speaks_responses:
@@ -101,8 +88,21 @@ def no_tier_for(request: ResponsesRequest, wanted: tuple[str, ...]) -> ApiError:
     )
 
 
-def decision_body(request: ResponsesRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The chat-completions body the routing decision reads, whatever tier then answers."""
+def route_request(
+    request: ResponsesRequest, items: list[dict[str, Any]], session: str | None
+) -> RouteRequest:
+    """Decided as chat completions are: on the request's chat form (its messages, function tools
+    and response format: what the policy and eligibility read), whatever tier then answers."""
+    chat = chat_form(request, items)
+    # Any kind of tool makes it a tool request: the chat form's functions, else built-in ones.
+    tools = chat.get("tools") or request.body.get("tools") or None
+    return RouteRequest(
+        request.model, chat["messages"], tools, session or request.user, chat_needs(chat)
+    )
+
+
+def chat_form(request: ResponsesRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chat-completions body the routing decision reads."""
     body: dict[str, Any] = {
         "messages": chat_messages(items, request.body.get("instructions"), strict=False)
     }
@@ -133,27 +133,20 @@ def passthrough_body(turn: _Turn) -> tuple[dict[str, Any], tuple[str, ...]]:
     return body, ()
 
 
-class ResponsesApi:
+class ResponsesService:
     def __init__(
-        self,
-        settings: Settings,
-        store: ResponseStore,
-        decide: Decide,
-        upstream: Upstream,
-        on_usage: UsageSink,
-        on_cost: CostSink,
+        self, settings: Settings, store: ResponseStore, decider: Decider, upstream: Upstream
     ) -> None:
         self.settings = settings
         self.store = store
-        self.decide = decide
+        self.decider = decider
         self.upstream = upstream
-        self.on_usage = on_usage
-        self.on_cost = on_cost
 
     # ---- create --------------------------------------------------------------------------
 
-    async def create(self, raw: bytes, session: str | None, deadline: float) -> Answered:
-        request = parse(raw)
+    async def create(
+        self, request: ResponsesRequest, session: str | None, deadline: float
+    ) -> Outcome:
         history = await self._history(request)
         given, given_ids = await self._resolved(request.items, history)
         size = history.size + len(encode_items(given, given_ids))
@@ -162,9 +155,15 @@ class ResponsesApi:
         # Outputs must answer calls made before them, this turn's or the stored ones'.
         check_calls(history.context + given, offset=len(history.context))
         turn = _Turn(request, history, history.context + given, history.ids + given_ids, size)
-        routed = decision_body(request, turn.items)
-        chat_needed = chat_needs(routed)
-        decision = await self._decide(turn, routed, chat_needed, session)
+        route = route_request(request, turn.items, session)
+        decision = await self.decider.decide(route)
+        with carrying(decision):
+            return await self._answer(turn, decision, route.needs, deadline)
+
+    async def _answer(
+        self, turn: _Turn, decision: Decision, chat_needed: Needs, deadline: float
+    ) -> Outcome:
+        request = turn.request
         first = self._eligible_first(turn, decision)
         eligible = self._fallback_filter(turn, chat_needed)
         api, body, changes = self._plan(turn, first)
@@ -176,7 +175,7 @@ class ResponsesApi:
                 if api is RESPONSES
                 else self._relay_chat(turn, streamed)
             )
-            return Answered(decision, tier, (*changes, *streamed.changes), events=events)
+            return Outcome(decision, tier, (*changes, *streamed.changes), events=events)
         answered = await self.upstream.complete(first, body, deadline, api, eligible=eligible)
         tier = answered.tier
         if api is RESPONSES:
@@ -184,9 +183,9 @@ class ResponsesApi:
         else:
             response = response_from_chat(request, turn.response_id, answered.body, tier.deployment)
         cost = cost_usd(tier, token_usage(response.get("usage")))
-        self.on_cost(tier, cost)
+        self.upstream.record_cost(tier, cost)
         await self._keep(turn, response, tier)
-        return Answered(decision, tier, (*changes, *answered.changes), body=response, cost=cost)
+        return Outcome(decision, tier, (*changes, *answered.changes), body=response, cost=cost)
 
     def _plan(
         self, turn: _Turn, first: Tier
@@ -194,7 +193,7 @@ class ResponsesApi:
         """Pass through when the first tier and every fallback after it speak Responses (or the
         request needs them to); otherwise chat completions, which every tier speaks."""
         chain = fallback_chain(self.settings, first)
-        if needs(turn.request) or all(t.speaks_responses for t in chain):
+        if responses_needs(turn.request) or all(t.speaks_responses for t in chain):
             body, changes = passthrough_body(turn)
             return RESPONSES, body, changes
         chat = to_chat(turn.request, turn.items, first)
@@ -241,33 +240,19 @@ class ResponsesApi:
             resolved[index] = found
         return resolved, ids
 
-    async def _decide(
-        self, turn: _Turn, body: dict[str, Any], needed: Needs, session: str | None
-    ) -> Decision:
-        """Decided as chat completions are: on the request translated to a chat body (its
-        messages, function tools and response format: what the policy and eligibility read)."""
-        request = turn.request
-        chat = ChatRequest.model_construct(
-            model=request.model,
-            messages=[],
-            tools=request.body.get("tools") or None,  # any kind of tool makes it a tool request
-            user=request.user,
-        )
-        return await self.decide(chat, body, session, needed)
-
     def _fallback_filter(self, turn: _Turn, chat_needed: Needs) -> Callable[[Tier], bool]:
         """Which fallbacks can take this request: what its chat form needs (tools, schema...)
         and, when it needs the Responses API itself (built-in tools), a tier that has it."""
         takes_chat = taker(self.settings.tiers, chat_needed)
-        wanted = needs(turn.request)
-        return lambda tier: takes_chat(tier) and can_take(tier, wanted, turn.request)
+        wanted = responses_needs(turn.request)
+        return lambda tier: takes_chat(tier) and runs_responses_needs(tier, wanted, turn.request)
 
     def _eligible_first(self, turn: _Turn, decision: Decision) -> Tier:
         """The decided tier, or when it can't run what the request needs, the first that can
         (the large tier first); a pin that can't is the caller's to change."""
-        wanted = needs(turn.request)
+        wanted = responses_needs(turn.request)
         tier = self.settings.tier(decision.tier)
-        if can_take(tier, wanted, turn.request):
+        if runs_responses_needs(tier, wanted, turn.request):
             return tier
         if decision.decided_by == "pin":
             raise ApiError(
@@ -279,7 +264,7 @@ class ResponsesApi:
             )
         order = sorted(self.settings.tiers, key=lambda t: t.name != self.settings.large_tier)
         for candidate in order:
-            if can_take(candidate, wanted, turn.request):
+            if runs_responses_needs(candidate, wanted, turn.request):
                 return candidate
         raise no_tier_for(turn.request, wanted)
 
@@ -331,7 +316,7 @@ class ResponsesApi:
                 if usage:  # priced here, so the completed event carries usage.cost_usd
                     cost = cost_usd(tier, usage)
                     usage["cost_usd"] = round(cost, 8)
-                    self.on_usage(tier, usage, cost)
+                    self._count_usage(tier, usage, cost)
                 for event in stream.chunk(chunk):
                     yield event
             if stream.finish_reason is None:
@@ -401,7 +386,11 @@ class ResponsesApi:
             cost = cost_usd(tier, usage)
             if isinstance(response.get("usage"), dict):
                 response["usage"]["cost_usd"] = round(cost, 8)
-            self.on_usage(tier, usage, cost)
+            self._count_usage(tier, usage, cost)
+
+    def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
+        self.upstream.record_cost(tier, cost)
+        self.upstream.record_usage(CHAT, tier, usage)
 
     # ---- retrieve, delete ----------------------------------------------------------------
 

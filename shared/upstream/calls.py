@@ -59,6 +59,7 @@ class Upstream:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self.instruments = instruments
         self.client = client or FoundryClient(make_auth(settings), settings.connect_timeout_s)
         self.health = HealthBook(
             {tier.name: tier.tpm for tier in settings.tiers},
@@ -116,6 +117,9 @@ class Upstream:
     def record_usage(self, api: UpstreamApi, tier: Tier, usage: Mapping[str, Any]) -> None:
         """Token metrics for a stream's usage block, which arrives after the attempt."""
         self.attempts.record_usage(api, tier, usage)
+
+    def record_cost(self, tier: Tier, cost: float) -> None:
+        self.instruments.cost.add(cost, {t.TIER: tier.name})
 
     async def aclose(self) -> None:
         await self.client.aclose()

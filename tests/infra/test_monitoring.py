@@ -131,8 +131,8 @@ def request_span_name() -> str:
 
 
 def span_names() -> set[str]:
-    gateway = (REPO / "shared" / "gateway.py").read_text()
-    names = set(re.findall(r'start_as_current_span\("([^"]+)"\)', gateway))
+    decider = (REPO / "shared" / "services" / "decide.py").read_text()
+    names = set(re.findall(r'start_as_current_span\("([^"]+)"\)', decider))
     assert "router.decide" in names
     return names | {request_span_name()}
 

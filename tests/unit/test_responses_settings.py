@@ -57,9 +57,9 @@ def test_each_gateway_has_its_own_in_process_store() -> None:
     async def run() -> tuple[bool, bool]:
         one, two = Gateway(load_settings(BASE)), Gateway(load_settings(BASE))
         record = StoredResponse({"id": "resp_a"}, [], "d", time.time() + 60)
-        await one.responses_api.store.put("resp_a", record, NO_HISTORY)
-        found = await one.responses_api.store.get("resp_a") == record
-        elsewhere = await two.responses_api.store.get("resp_a") is None
+        await one.responses_service.store.put("resp_a", record, NO_HISTORY)
+        found = await one.responses_service.store.get("resp_a") == record
+        elsewhere = await two.responses_service.store.get("resp_a") is None
         await one.aclose()
         await two.aclose()
         return found, elsewhere

@@ -1,0 +1,75 @@
+"""POST /v1/chat/completions: decide, call the seam, and relay or return the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.api import ChatRequest
+from shared.routing.eligibility import chat_needs, taker
+from shared.routing.policy import Decision
+from shared.services.decide import Decider, RouteRequest
+from shared.services.outcome import Outcome, carrying
+from shared.settings import Settings, Tier
+from shared.streaming import relay
+from shared.upstream.apis import CHAT
+from shared.upstream.calls import Upstream
+from shared.upstream.models import cost_usd
+
+
+def route_request(chat: ChatRequest, body: dict[str, Any], session: str | None) -> RouteRequest:
+    """What the decision reads of a chat body: its messages and tools as sent."""
+    return RouteRequest(
+        chat.model,
+        body["messages"],
+        body.get("tools") or None,
+        session or chat.user,
+        chat_needs(body),
+    )
+
+
+class ChatService:
+    def __init__(self, settings: Settings, decider: Decider, upstream: Upstream) -> None:
+        self.settings = settings
+        self.decider = decider
+        self.upstream = upstream
+
+    async def decide(
+        self, chat: ChatRequest, body: dict[str, Any], session: str | None
+    ) -> Decision:
+        return await self.decider.decide(route_request(chat, body, session))
+
+    async def create(
+        self, chat: ChatRequest, body: dict[str, Any], session: str | None, deadline: float
+    ) -> Outcome:
+        route = route_request(chat, body, session)
+        decision = await self.decider.decide(route)
+        with carrying(decision):
+            return await self._answer(chat, body, decision, route, deadline)
+
+    async def _answer(
+        self,
+        chat: ChatRequest,
+        body: dict[str, Any],
+        decision: Decision,
+        route: RouteRequest,
+        deadline: float,
+    ) -> Outcome:
+        first = self.settings.tier(decision.tier)
+        eligible = taker(self.settings.tiers, route.needs)
+        if chat.stream:
+            # Always ask for usage upstream: the cost is ours to account, even if not shown.
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+            started = await self.upstream.stream(first, body, deadline, eligible=eligible)
+            include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
+            events = relay(started, include_usage, self._count_usage)
+            return Outcome(decision, started.tier, started.changes, events=events)
+        answered = await self.upstream.complete(first, body, deadline, eligible=eligible)
+        tier, answer = answered.tier, answered.body
+        answer["model"] = tier.deployment
+        cost = cost_usd(tier, answer.get("usage"))
+        self.upstream.record_cost(tier, cost)
+        return Outcome(decision, tier, answered.changes, body=answer, cost=cost)
+
+    def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
+        self.upstream.record_cost(tier, cost)
+        self.upstream.record_usage(CHAT, tier, usage)

@@ -1,0 +1,87 @@
+"""The routing decision for either API: what it reads (`RouteRequest`), and the decider that
+runs the policy with its span and metric."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.trace import Tracer
+
+from shared import telemetry as t
+from shared.api import content_text
+from shared.routing.cache import TtlCache
+from shared.routing.classifier import Classifier, Label
+from shared.routing.eligibility import Needs
+from shared.routing.policy import Decision, RoutingPolicy
+from shared.settings import Settings, Tier
+from shared.upstream.calls import Upstream
+from shared.upstream.models import cost_usd
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRequest:
+    """What the decision reads, whichever API the request came by: each API builds it from its
+    own body (chat: as sent; Responses: its input as chat turns)."""
+
+    model: str  # "auto", or the tier or deployment pinned
+    messages: Sequence[Mapping[str, Any]]  # the conversation as chat messages
+    tools: Sequence[Any] | None  # the tools offered (any kind makes it a tool request)
+    session: str | None  # the x-router-session header, else the caller's `user`
+    needs: Needs  # what the tier that answers must take (eligibility.py)
+
+
+class Decider:
+    def __init__(
+        self, settings: Settings, upstream: Upstream, tracer: Tracer, instruments: t.Instruments
+    ) -> None:
+        self.settings = settings
+        self.upstream = upstream
+        self.tracer = tracer
+        self.instruments = instruments
+        classifier_tier = settings.tier(settings.classifier_tier)
+        cache: TtlCache[Label] = TtlCache(
+            settings.classifier_cache_ttl_s, settings.classifier_cache_size
+        )
+        self.policy = RoutingPolicy(
+            settings,
+            Classifier(
+                lambda body: self._ask(classifier_tier, body),
+                settings.classifier_timeout_s,
+                cache,
+            ),
+            TtlCache(settings.session_ttl_s, settings.session_max),
+        )
+
+    async def decide(self, route: RouteRequest) -> Decision:
+        with self.tracer.start_as_current_span("router.decide") as span:
+            decision = await self.policy.decide(
+                route.model, route.messages, route.tools, route.session, route.needs
+            )
+            span.set_attributes(
+                {
+                    t.TIER: decision.tier,
+                    t.DECIDED_BY: decision.decided_by,
+                    t.REASON: decision.reason,
+                    t.CACHE_HIT: decision.decided_by == "cache",
+                }
+            )
+            if decision.score is not None:
+                span.set_attribute(t.SCORE, decision.score)
+            if decision.classifier_ms is not None:
+                span.set_attribute(t.CLASSIFIER_MS, decision.classifier_ms)
+        self.instruments.decisions.add(
+            1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
+        )
+        return decision
+
+    async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
+        """The classifier's call: one attempt through the health book (its budget, cooldown and
+        breaker, like any other call); any failure means the safe default."""
+        deadline = time.monotonic() + self.settings.classifier_timeout_s
+        reply = await self.upstream.complete(tier, body, deadline, one_shot=True)
+        self.upstream.record_cost(tier, cost_usd(tier, reply.body.get("usage")))
+        choices = reply.body.get("choices") or [{}]
+        return content_text((choices[0].get("message") or {}).get("content"))
