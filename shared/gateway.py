@@ -27,6 +27,7 @@ from shared.services.chat import ChatService
 from shared.services.decide import Decider
 from shared.services.outcome import Outcome
 from shared.settings import Settings, Tier, load_settings
+from shared.state.wiring import make_state
 from shared.upstream.calls import Upstream
 from shared.upstream.outcomes import DeploymentError
 
@@ -118,8 +119,17 @@ class Gateway:
         self.routes = RouteTable(())  # function_app sets its table once every route is defined
         self.instruments = t.Instruments(meter_provider)
         self.tracer = t.tracer(tracer_provider)
-        self.upstream = Upstream(settings, self.tracer, self.instruments)
-        self.decider = Decider(settings, self.upstream, self.tracer, self.instruments)
+        # Budgets, breakers, sessions and verdicts: this instance's, or every instance's.
+        self.state = make_state(settings)
+        self.upstream = Upstream(settings, self.tracer, self.instruments, health=self.state.health)
+        self.decider = Decider(
+            settings,
+            self.upstream,
+            self.tracer,
+            self.instruments,
+            sessions=self.state.sessions,
+            verdicts=self.state.verdicts,
+        )
         self.chat_service = ChatService(settings, self.decider, self.upstream)
         self.responses_service = ResponsesService(
             settings, make_store(settings), self.decider, self.upstream
@@ -207,6 +217,7 @@ class Gateway:
             {
                 "status": "ok",
                 **self.settings.summary(),
+                "shared_state": self.state.mode,
                 "deployments": self.upstream.health.snapshot(),
             }
         )
@@ -240,6 +251,7 @@ class Gateway:
     async def aclose(self) -> None:
         await self.upstream.aclose()
         await self.responses_service.aclose()
+        await self.state.aclose()
 
 
 def rendered(outcome: Outcome) -> Response:

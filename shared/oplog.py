@@ -1,7 +1,8 @@
 """Operator logs: one structured record per event an operator acts on, through Python logging.
 
 Events: a failover, a wait for a 429 or a cooldown, a breaker opening, half-opening or closing,
-a token budget or the request's time budget running out, and Foundry refusing our credential.
+a token budget or the request's time budget running out, Foundry refusing our credential, and
+the shared state in Redis becoming unavailable or coming back.
 Each record has a readable message (`event key=value ...`, for a console or the Functions host's
 log stream) and the same fields as attributes under `router.*` (`extra=`), which the
 Azure Monitor OpenTelemetry log exporter turns into customDimensions of a trace. Fields are
@@ -27,6 +28,7 @@ log = logging.getLogger("hybrid_router.ops")
 log.setLevel(logging.INFO)  # records are made even where the root logger says WARNING
 
 BreakerState = Literal["open", "half-open", "closed"]
+SharedState = Literal["connected", "unavailable", "restored"]
 Field = str | int | float | None
 
 
@@ -83,6 +85,15 @@ def request_budget_exhausted(tier: str, status: int, code: str | None) -> None:
 
 def upstream_auth_failed(tier: str, deployment: str, status: int | None) -> None:
     _emit(logging.ERROR, "upstream_auth_failed", tier=tier, deployment=deployment, status=status)
+
+
+def shared_state(
+    state: SharedState, reason: str | None = None, per_instance_s: float | None = None
+) -> None:
+    """Redis answered for the first time, stopped answering (the router goes on with
+    per-instance state; `reason` is the error's class name), or answers again."""
+    level = logging.WARNING if state == "unavailable" else logging.INFO
+    _emit(level, "shared_state", state=state, reason=reason, per_instance_s=per_instance_s)
 
 
 def to_console() -> None:

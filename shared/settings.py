@@ -145,6 +145,11 @@ class Settings:
     # Up to this size a conversation stays whole in each response's blob (one write, one read);
     # past it, in one append blob per conversation (linear storage). bench/responses.py, part 4.
     responses_inline_bytes: int = 64 * 1024
+    # State shared by every instance (shared/state/): budgets, breakers, sessions, verdicts in
+    # Redis (redis://host:port, rediss:// with Entra in Azure); unset: each instance its own.
+    redis_url: str | None = field(default=None, repr=False)
+    # The most a request waits on Redis before it goes on with per-instance state.
+    redis_timeout_s: float = 0.1
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -167,6 +172,7 @@ class Settings:
             "small_tier": self.small_tier,
             "large_tier": self.large_tier,
             "default_tier": self.default_tier,
+            "shared_state": "redis" if self.redis_url else "per-instance",
             "tiers": [
                 {
                     "name": t.name,
@@ -292,7 +298,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             reader.number("ROUTER_RESPONSES_MAX_CHAIN_BYTES", max_body, low=1024)
         ),
         responses_inline_bytes=int(reader.number("ROUTER_RESPONSES_INLINE_BYTES", 65536, low=0)),
+        redis_url=_redis_url(reader.text("ROUTER_REDIS_URL", "")),
+        redis_timeout_s=reader.number("ROUTER_REDIS_TIMEOUT_MS", 100, low=1) / 1000,
     )
+
+
+def _redis_url(url: str) -> str | None:
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("ROUTER_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
+    return url or None
 
 
 class _Reader:

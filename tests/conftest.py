@@ -69,6 +69,27 @@ def azurite() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real redis-server (Debian's package, devtools/redis.py) on a free loopback port, for
+    the shared state; tests that stop it use `own_redis` instead."""
+    from devtools import redis
+
+    server = redis.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[Any]:
+    """A redis-server of this test's own, which it may stop, flush and start again."""
+    from devtools import redis
+
+    server = redis.start()
+    yield server
+    server.close()
+
+
 StartRouter = Callable[..., str]
 # Router URL -> the lines its process printed so far (its operator logs among them).
 ROUTER_OUTPUT: dict[str, list[str]] = {}

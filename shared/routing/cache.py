@@ -1,4 +1,5 @@
-"""A small in-memory TTL + LRU cache for classifier verdicts."""
+"""A small in-memory TTL + LRU cache: this instance's classifier verdicts and sessions
+(a shared/state/memory.py `Memory`; SharedMemory puts Redis behind one)."""
 
 from __future__ import annotations
 
@@ -30,13 +31,20 @@ class TtlCache(Generic[V]):
         self._items.move_to_end(key)
         return value
 
-    def put(self, key: str, value: V) -> None:
+    def put(self, key: str, value: V, ttl_s: float | None = None) -> None:
+        """Keep `value` for `ttl_s` (default: the cache's own time to live)."""
         if self.max_size <= 0 or self.ttl_s <= 0:
             return
-        self._items[key] = (self.clock() + self.ttl_s, value)
+        self._items[key] = (self.clock() + min(self.ttl_s, ttl_s or self.ttl_s), value)
         self._items.move_to_end(key)
         while len(self._items) > self.max_size:
             self._items.popitem(last=False)
+
+    async def recall(self, key: str) -> V | None:
+        return self.get(key)
+
+    def remember(self, key: str, value: V) -> None:
+        self.put(key, value)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.routing.cache import TtlCache
 from shared.routing.features import RequestView
+from shared.state.memory import Memory
 
 Label = Literal["simple", "complex"]
+LABELS: tuple[Label, ...] = ("simple", "complex")
 VerdictSource = Literal["classifier", "cache", "timeout", "error", "unparsed"]
 
 SYSTEM_PROMPT = (
@@ -86,14 +87,14 @@ Ask = Callable[[dict[str, Any]], Awaitable[str]]
 
 
 class Classifier:
-    def __init__(self, ask: Ask, timeout_s: float, cache: TtlCache[Label]) -> None:
+    def __init__(self, ask: Ask, timeout_s: float, cache: Memory) -> None:
         self.ask = ask
         self.timeout_s = timeout_s
         self.cache = cache
 
     async def classify(self, text: str) -> Verdict:
         key = cache_key(text)
-        cached = self.cache.get(key)
+        cached = _label(await self.cache.recall(key))
         if cached is not None:
             return Verdict(cached, "cache", 0.0)
         started = time.perf_counter()
@@ -107,8 +108,16 @@ class Classifier:
         label = parse_label(answer)
         if label is None:
             return Verdict(None, "unparsed", _ms_since(started))
-        self.cache.put(key, label)
+        self.cache.remember(key, label)
         return Verdict(label, "classifier", _ms_since(started))
+
+
+def _label(cached: str | None) -> Label | None:
+    """A remembered label, if it is one (a shared cache holds what any version wrote)."""
+    for label in LABELS:
+        if cached == label:
+            return label
+    return None
 
 
 def _ms_since(started: float) -> float:

@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 from shared.api import ApiError
 from shared.routing import eligibility
-from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier, Verdict, describe_turn
 from shared.routing.eligibility import Needs
 from shared.routing.features import view_request
 from shared.routing.presets import PRESETS
 from shared.routing.scorer import Score, score_request
 from shared.settings import Settings
+from shared.state.memory import Memory
 
 DecidedBy = Literal["pin", "session", "scorer", "classifier", "cache", "default"]
 AUTO = "auto"
@@ -128,7 +128,7 @@ def unknown_model(settings: Settings, model: str) -> ApiError:
 
 
 class RoutingPolicy:
-    def __init__(self, settings: Settings, classifier: Classifier, sessions: TtlCache[str]) -> None:
+    def __init__(self, settings: Settings, classifier: Classifier, sessions: Memory) -> None:
         self.settings = settings
         self.classifier = classifier
         self.sessions = sessions
@@ -143,7 +143,7 @@ class RoutingPolicy:
     ) -> Decision:
         """`needs` (eligibility.chat_needs, or the Responses API's own) picks the tier that
         can take the request; without it the decision's tier is used as is."""
-        remembered = self.sessions.get(session) if session else None
+        remembered = await self.sessions.recall(session) if session else None
         local = decide_locally(self.settings, model, messages, tools, remembered)
         if isinstance(local, Decision):
             decision = local
@@ -153,5 +153,5 @@ class RoutingPolicy:
         decision = eligible(self.settings, decision, needs)
         # Escalate-only: a session that reached the large tier is not sent back down.
         if session and decision.decided_by != "pin" and remembered != self.settings.large_tier:
-            self.sessions.put(session, decision.tier)
+            self.sessions.remember(session, decision.tier)
         return decision

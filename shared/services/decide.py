@@ -13,10 +13,11 @@ from opentelemetry.trace import Tracer
 from shared import telemetry as t
 from shared.api import content_text
 from shared.routing.cache import TtlCache
-from shared.routing.classifier import Classifier, Label
+from shared.routing.classifier import Classifier
 from shared.routing.eligibility import Needs
 from shared.routing.policy import Decision, RoutingPolicy
 from shared.settings import Settings, Tier
+from shared.state.memory import Memory
 from shared.upstream.calls import Upstream
 from shared.upstream.models import cost_usd
 
@@ -35,14 +36,22 @@ class RouteRequest:
 
 class Decider:
     def __init__(
-        self, settings: Settings, upstream: Upstream, tracer: Tracer, instruments: t.Instruments
+        self,
+        settings: Settings,
+        upstream: Upstream,
+        tracer: Tracer,
+        instruments: t.Instruments,
+        *,
+        sessions: Memory | None = None,
+        verdicts: Memory | None = None,
     ) -> None:
+        """`sessions`, `verdicts`: this instance's own unless given (shared/state/wiring.py)."""
         self.settings = settings
         self.upstream = upstream
         self.tracer = tracer
         self.instruments = instruments
         classifier_tier = settings.tier(settings.classifier_tier)
-        cache: TtlCache[Label] = TtlCache(
+        own_verdicts: TtlCache[str] = TtlCache(
             settings.classifier_cache_ttl_s, settings.classifier_cache_size
         )
         self.policy = RoutingPolicy(
@@ -50,9 +59,9 @@ class Decider:
             Classifier(
                 lambda body: self._ask(classifier_tier, body),
                 settings.classifier_timeout_s,
-                cache,
+                verdicts or own_verdicts,
             ),
-            TtlCache(settings.session_ttl_s, settings.session_max),
+            sessions or TtlCache(settings.session_ttl_s, settings.session_max),
         )
 
     async def decide(self, route: RouteRequest) -> Decision:

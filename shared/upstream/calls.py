@@ -25,7 +25,7 @@ from shared.upstream.apis import CHAT, UpstreamApi
 from shared.upstream.attempts import Attempts, StreamStart
 from shared.upstream.auth import make_auth
 from shared.upstream.client import FoundryClient, TransportError
-from shared.upstream.health import BreakerPolicy, HealthBook
+from shared.upstream.health import BreakerPolicy, Health, HealthBook
 from shared.upstream.resilience import ONE_SHOT, Resilience, RetryPolicy
 
 __all__ = ["Answered", "Streamed", "TransportError", "Upstream"]
@@ -56,12 +56,14 @@ class Upstream:
         instruments: t.Instruments,
         *,
         client: FoundryClient | None = None,
+        health: Health | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`health`: this instance's own book unless given (shared/state/wiring.py)."""
         self.instruments = instruments
         self.client = client or FoundryClient(make_auth(settings), settings.connect_timeout_s)
-        self.health = HealthBook(
+        self.health: Health = health or HealthBook(
             {tier.name: tier.tpm for tier in settings.tiers},
             BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
             clock,

@@ -1,6 +1,8 @@
-"""Per-deployment health: Retry-After cooldowns, a circuit breaker and a token budget.
+"""Per-deployment health: Retry-After cooldowns, a circuit breaker, token and request budgets.
 
-Pure bookkeeping over an injected clock: no I/O, so every rule is tested without mocks.
+`Health` is what retries and failover ask (resilience.py); `HealthBook` is this instance's own
+book, pure bookkeeping over an injected clock: no I/O, so every rule is tested without mocks.
+shared/state/health.py keeps the same rules in Redis, for every instance of the app at once.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from shared import oplog
 from shared.api import content_text
@@ -20,6 +22,14 @@ WINDOW_S = 60.0  # Azure's TPM quotas are per minute
 LOW_REMAINING_HOLD_S = 5.0
 # Azure's estimator counts max_tokens against the quota; absent, it assumes this many.
 DEFAULT_OUTPUT_ESTIMATE = 1000
+# Azure OpenAI grants 6 requests per minute for every 1,000 tokens per minute of quota:
+# https://learn.microsoft.com/azure/ai-foundry/openai/how-to/quota#understanding-rate-limits
+RPM_PER_1000_TPM = 6
+
+
+def requests_per_minute(tpm: int | None) -> int | None:
+    """The request budget that comes with a token quota (None: no quota, no budget)."""
+    return None if not tpm else max(1, tpm * RPM_PER_1000_TPM // 1000)
 
 
 def estimate_tokens(body: Mapping[str, Any]) -> int:
@@ -63,6 +73,40 @@ class Blocked:
     wait_s: float
 
 
+VerdictKind = Literal["succeeded", "answered", "fault", "throttled", "released"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How an attempt ended, for the book: see HealthBook's method of the same name."""
+
+    kind: VerdictKind
+    retry_after_s: float | None = None  # throttled: the deployment's Retry-After
+    remaining_tokens: int | None = None  # succeeded: its x-ratelimit-remaining-tokens
+    needed: int = 0  # succeeded: what the request was estimated to need
+
+
+class Health(Protocol):
+    """What retries and failover ask of a deployment's health, per instance or shared."""
+
+    def blocked(self, name: str, tokens: int = 0) -> Blocked | None:
+        """A quick look (no I/O): None when `name` looks callable for `tokens`."""
+
+    async def admit(self, name: str, tokens: int, *, check: bool = True) -> Blocked | None:
+        """An attempt wants to go out: charge the budgets and, if the breaker is half-open,
+        take its one probe. `check`: refuse (and charge nothing) when blocked; a retry on the
+        same deployment is charged without one, as its first try was let by."""
+
+    async def settle(self, name: str, verdict: Verdict) -> None:
+        """How the attempt ended."""
+
+    def release(self, name: str) -> None:
+        """An attempt ended without a verdict (cancelled): free its probe; never waits."""
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """For /api/health."""
+
+
 class HealthBook:
     def __init__(
         self,
@@ -103,16 +147,50 @@ class HealthBook:
         spent = state.spent
         while spent and spent[0][0] <= now - WINDOW_S:
             spent.popleft()
-        used = sum(t for _, t in spent)
-        if used + tokens <= quota or not spent:
+        if not spent:
             return 0.0  # an empty window always admits one request, however large
+        wait = 0.0
+        rpm = requests_per_minute(quota)
+        if rpm is not None and len(spent) + 1 > rpm:
+            # The request budget frees up when enough of the oldest requests leave the window.
+            wait = spent[len(spent) - rpm][0] + WINDOW_S - now
+        used = sum(t for _, t in spent)
+        if used + tokens <= quota:
+            return wait
         # Wait until enough of the window has expired to fit this request.
         freed = 0
         for at, spent_tokens in spent:
             freed += spent_tokens
             if used - freed + tokens <= quota:
-                return at + WINDOW_S - now
+                return max(wait, at + WINDOW_S - now)
         return WINDOW_S
+
+    async def admit(self, name: str, tokens: int, *, check: bool = True) -> Blocked | None:
+        if check:
+            why = self.blocked(name, tokens)
+            if why is not None:
+                return why
+        self.start(name, tokens)
+        return None
+
+    async def settle(self, name: str, verdict: Verdict) -> None:
+        self.apply(name, verdict)
+
+    def release(self, name: str) -> None:
+        self.released(name)
+
+    def apply(self, name: str, verdict: Verdict) -> None:
+        kind = verdict.kind
+        if kind == "succeeded":
+            self.succeeded(name, verdict.remaining_tokens, verdict.needed)
+        elif kind == "answered":
+            self.answered(name)
+        elif kind == "fault":
+            self.failed(name)
+        elif kind == "throttled":
+            self.throttled(name, verdict.retry_after_s)
+        else:
+            self.released(name)
 
     def start(self, name: str, tokens: int) -> None:
         """An attempt is going out: charge the budget; a half-open breaker lets only this one by."""

@@ -25,7 +25,7 @@ from shared.api import ApiError
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, UpstreamApi
 from shared.upstream.attempts import AttemptInfo
-from shared.upstream.health import Blocked, HealthBook
+from shared.upstream.health import Blocked, Health, Verdict
 from shared.upstream.outcomes import AttemptFailed, DeploymentError, remaining_tokens
 
 
@@ -109,6 +109,15 @@ def _changes(
     return changes if tier is first else (*changes, f"failover {first.name}->{tier.name}")
 
 
+class Refused(Exception):
+    """The health book turned an attempt away as it went out (the budget another request, or
+    another instance, spent meanwhile; a probe another took): the deployment is skipped."""
+
+    def __init__(self, blocked: Blocked) -> None:
+        super().__init__(blocked.reason)
+        self.blocked = blocked
+
+
 def _failure(state: RetryCallState) -> AttemptFailed:
     """The AttemptFailed that ended this try (tenacity retries nothing else here)."""
     exc = state.outcome.exception() if state.outcome is not None else None
@@ -116,11 +125,27 @@ def _failure(state: RetryCallState) -> AttemptFailed:
     return exc
 
 
+def _skip(seen: _Pass, tier: Tier, why: Blocked, tokens: int) -> None:
+    seen.blocked.append(why)
+    if why.reason == "budget":
+        oplog.token_budget_exhausted(tier.name, why.wait_s, tokens)
+
+
+def _verdict(failed: AttemptFailed) -> Verdict:
+    if failed.health == "fault":
+        return Verdict("fault")
+    if failed.health == "throttled":
+        return Verdict("throttled", failed.wait_s)
+    if failed.health == "answered":
+        return Verdict("answered")
+    return Verdict("released")
+
+
 class Resilience:
     def __init__(
         self,
         settings: Settings,
-        health: HealthBook,
+        health: Health,
         policy: RetryPolicy,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -182,9 +207,7 @@ class Resilience:
             tokens = call.api.estimate_tokens(shaped.body)
             why = self.health.blocked(tier.name, tokens)
             if why is not None:
-                seen.blocked.append(why)
-                if why.reason == "budget":
-                    oplog.token_budget_exhausted(tier.name, why.wait_s, tokens)
+                _skip(seen, tier, why, tokens)
                 continue
             if seen.last is not None and seen.last_tier is not None:
                 reason = seen.last.error.code or str(seen.last.error.status)
@@ -192,6 +215,9 @@ class Resilience:
             alone = not any(self._open(t, min_context) for t in chain[index + 1 :])
             try:
                 result, dropped = await self._on_tier(call, tier, shaped.body, tokens, alone)
+            except Refused as refused:
+                _skip(seen, tier, refused.blocked, tokens)
+                continue
             except AttemptFailed as failed:
                 changes = _changes(call.first, tier, shaped.changes, failed.dropped)
                 if failed.action == "pass_through":
@@ -278,27 +304,20 @@ class Resilience:
         self, tier: Tier, body: dict[str, Any], tokens: int, attempt: Attempt[T], info: AttemptInfo
     ) -> T:
         """One attempt, and its verdict in the health book whatever its end."""
-        self.health.start(tier.name, tokens)
+        refused = await self.health.admit(tier.name, tokens, check=info.number == 1)
+        if refused is not None:
+            raise Refused(refused)
         try:
             result = await attempt(tier, body, info)
         except AttemptFailed as failed:
-            self._report(tier, failed)
+            await self.health.settle(tier.name, _verdict(failed))
             raise
         except BaseException:
-            self.health.released(tier.name)  # cancelled or broken: no verdict, but no probe
+            self.health.release(tier.name)  # cancelled or broken: no verdict, but no probe
             raise
-        self.health.succeeded(tier.name, remaining_tokens(result.headers), tokens)
+        left = remaining_tokens(result.headers)
+        await self.health.settle(tier.name, Verdict("succeeded", None, left, tokens))
         return result
-
-    def _report(self, tier: Tier, failed: AttemptFailed) -> None:
-        if failed.health == "fault":
-            self.health.failed(tier.name)
-        elif failed.health == "throttled":
-            self.health.throttled(tier.name, failed.wait_s)
-        elif failed.health == "answered":
-            self.health.answered(tier.name)
-        else:
-            self.health.released(tier.name)
 
     def _pause_before_again(
         self,

@@ -1,0 +1,93 @@
+"""Remembered strings with a time to live, shared by every instance: escalated sessions and the
+classifier's verdicts.
+
+`Memory` is what the routing policy and the classifier use; `TtlCache` (this instance's own)
+and `SharedMemory` (Redis, with this instance's cache in front) both are one.
+
+Reads: a value this instance holds and that cannot change is answered locally (a verdict; a
+session on the large tier, which is escalate-only); anything else is one GET. Writes go out in the
+background. So a verdict is eventually consistent (two instances may ask the classifier the same
+new question at the same moment) and a session is exact as soon as its decision's write has
+landed, well before its next turn. Keys are hashed: a session id or an ask's text never reaches
+Redis as such.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from shared.routing.cache import TtlCache
+from shared.state.link import RedisLink, Unavailable
+
+# Set unless the key holds the value that must stay (a session's large tier: escalate-only,
+# whichever instance decided later); one script, so no other write comes in between.
+PUT = """
+if ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+class Memory(Protocol):
+    async def recall(self, key: str) -> str | None: ...
+
+    def remember(self, key: str, value: str) -> None: ...
+
+
+def redis_key(namespace: str, key: str) -> str:
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return f"router:{namespace}:{digest}"
+
+
+class SharedMemory:
+    def __init__(
+        self,
+        link: RedisLink,
+        namespace: str,
+        local: TtlCache[str],
+        *,
+        final: Callable[[str], bool] = lambda _: True,
+        sticky: str | None = None,
+    ) -> None:
+        """`final`: a local value that needs no asking; `sticky`: a value never overwritten."""
+        self.link = link
+        self.namespace = namespace
+        self.local = local
+        self.final = final
+        self.sticky = sticky
+        self._put = link.client.register_script(PUT)
+
+    async def recall(self, key: str) -> str | None:
+        known = self.local.get(key)
+        if (known is not None and self.final(known)) or not self.link.up:
+            return known
+        name = redis_key(self.namespace, key)
+        try:
+            value, ttl_ms = await self.link.run(lambda r: _get_with_ttl(r, name))
+        except Unavailable:
+            return known
+        if value is None:
+            return known  # flushed or expired there: what this instance knows still holds
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        self.local.put(key, text, ttl_s=ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else None)
+        return text
+
+    def remember(self, key: str, value: str) -> None:
+        self.local.put(key, value)
+        if self.local.ttl_s <= 0 or self.local.max_size <= 0:
+            return  # remembering is turned off
+        ttl_ms = max(1, int(self.local.ttl_s * 1000))
+        name = redis_key(self.namespace, key)
+        args = [value, ttl_ms, self.sticky or ""]
+        self.link.spawn(lambda _r: self._put(keys=[name], args=args))
+
+
+async def _get_with_ttl(client: Any, name: str) -> tuple[Any, Any]:
+    """The value and its milliseconds to live, in one round trip."""
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.get(name)
+        pipe.pttl(name)
+        value, ttl_ms = await pipe.execute()
+    return value, ttl_ms
