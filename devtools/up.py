@@ -7,10 +7,11 @@ import errno
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 
-from devtools import azurite
+from devtools import azurite, redis
 from devtools.process import ServerProcess, start_server
 
 ROUTER_PORT = 7071
@@ -35,6 +36,9 @@ def up(argv: list[str]) -> int:
     parser.add_argument(
         "--no-azurite", action="store_true", help="keep Responses state in the router process"
     )
+    parser.add_argument(
+        "--no-redis", action="store_true", help="keep budgets, breakers and sessions per process"
+    )
     args = parser.parse_args(argv)
     wanted = [("--port", args.port)]
     if not args.no_emulator:
@@ -47,8 +51,14 @@ def up(argv: list[str]) -> int:
 
     servers: list[ServerProcess] = []
     storage: azurite.Azurite | None = None
+    shared: redis.RedisServer | None = None
     try:
         env: dict[str, str] = {}
+        if not args.no_redis:
+            # Budgets, breakers, sessions and verdicts shared as in Azure (Azure Managed Redis).
+            shared = start_redis()
+            if shared is not None:
+                env["ROUTER_REDIS_URL"] = shared.url
         if not args.no_azurite:
             # The Responses API's state store (previous_response_id), as in Azure: blob storage.
             storage = azurite.start()
@@ -67,6 +77,8 @@ def up(argv: list[str]) -> int:
         print(banner(router.url, servers[0].url if len(servers) > 1 else None), flush=True)
         if storage is not None:
             print(f"azurite:  blob service on port {storage.port} (Responses state)", flush=True)
+        if shared is not None:
+            print(f"redis:    {shared.url} (shared state: budgets, breakers, sessions)", flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         while not stopped.is_set() and all(s.process.poll() is None for s in servers):
@@ -78,7 +90,18 @@ def up(argv: list[str]) -> int:
             server.stop()
         if storage is not None:
             storage.stop()
+        if shared is not None:
+            shared.close()
     return 0
+
+
+def start_redis() -> redis.RedisServer | None:
+    """redis-server on a free port, or None with one line saying why the router runs without."""
+    try:
+        return redis.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"redis:    not started ({exc}); state stays per process", flush=True)
+        return None
 
 
 def port_problem(port: int, host: str = "127.0.0.1") -> str | None:

@@ -43,7 +43,7 @@ class TtlCache(Generic[V]):
     async def recall(self, key: str) -> V | None:
         return self.get(key)
 
-    def remember(self, key: str, value: V) -> None:
+    async def remember(self, key: str, value: V) -> None:
         self.put(key, value)
 
     def __len__(self) -> int:

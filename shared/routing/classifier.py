@@ -108,7 +108,7 @@ class Classifier:
         label = parse_label(answer)
         if label is None:
             return Verdict(None, "unparsed", _ms_since(started))
-        self.cache.remember(key, label)
+        await self.cache.remember(key, label)
         return Verdict(label, "classifier", _ms_since(started))
 
 

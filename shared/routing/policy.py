@@ -153,5 +153,5 @@ class RoutingPolicy:
         decision = eligible(self.settings, decision, needs)
         # Escalate-only: a session that reached the large tier is not sent back down.
         if session and decision.decided_by != "pin" and remembered != self.settings.large_tier:
-            self.sessions.remember(session, decision.tier)
+            await self.sessions.remember(session, decision.tier)
         return decision

@@ -67,7 +67,7 @@ class RedisLink:
     def state(self) -> str:
         """For /api/health: "redis" (shared), "per-instance" (Redis unavailable) or
         "connecting" (not yet answered)."""
-        if self._up:
+        if self.up:  # and, when not, a check in the background
             return "redis"
         return "per-instance" if self._down_since is not None else "connecting"
 

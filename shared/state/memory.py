@@ -6,14 +6,15 @@ and `SharedMemory` (Redis, with this instance's cache in front) both are one.
 
 Reads: a value this instance holds and that cannot change is answered locally (a verdict; a
 session on the large tier, which is escalate-only); anything else is one GET. Writes go out in the
-background. So a verdict is eventually consistent (two instances may ask the classifier the same
-new question at the same moment) and a session is exact as soon as its decision's write has
-landed, well before its next turn. Keys are hashed: a session id or an ask's text never reaches
-Redis as such.
+background, but an escalation, which is awaited. So a verdict is eventually consistent (two
+instances may ask the classifier the same new question at the same moment: both ask) and a
+session's escalation is exact: written before its answer leaves, read by the next turn anywhere.
+Keys are hashed: a session id or an ask's text never reaches Redis as such.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -33,7 +34,7 @@ return 1
 class Memory(Protocol):
     async def recall(self, key: str) -> str | None: ...
 
-    def remember(self, key: str, value: str) -> None: ...
+    async def remember(self, key: str, value: str) -> None: ...
 
 
 def redis_key(namespace: str, key: str) -> str:
@@ -74,14 +75,20 @@ class SharedMemory:
         self.local.put(key, text, ttl_s=ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else None)
         return text
 
-    def remember(self, key: str, value: str) -> None:
+    async def remember(self, key: str, value: str) -> None:
+        """Written in the background, but for the sticky value (an escalation: rare, and the
+        next turn, wherever it lands, must see it), which is awaited within the bound."""
         self.local.put(key, value)
         if self.local.ttl_s <= 0 or self.local.max_size <= 0:
             return  # remembering is turned off
         ttl_ms = max(1, int(self.local.ttl_s * 1000))
         name = redis_key(self.namespace, key)
         args = [value, ttl_ms, self.sticky or ""]
-        self.link.spawn(lambda _r: self._put(keys=[name], args=args))
+        if value != self.sticky:
+            self.link.spawn(lambda _r: self._put(keys=[name], args=args))
+            return
+        with contextlib.suppress(Unavailable):
+            await self.link.run(lambda _r: self._put(keys=[name], args=args))
 
 
 async def _get_with_ttl(client: Any, name: str) -> tuple[Any, Any]:

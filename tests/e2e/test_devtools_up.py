@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -98,6 +99,16 @@ def up_url() -> Iterator[str]:
     # `up` stopped what it started: nothing answers at its router's URL any more.
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{found[0]}/api/health", timeout=5)
+
+
+def test_up_shares_state_through_the_redis_it_started(up_url: str) -> None:
+    states = []
+    for _ in range(100):  # the router connects in the background, on its first look
+        states.append(httpx.get(f"{up_url}/api/health").json()["shared_state"])
+        if states[-1] == "redis":
+            break
+        time.sleep(0.1)
+    assert states[-1] == "redis", states
 
 
 PROMPT = "Extract the person: Ada Lovelace, 36, writes English and French."

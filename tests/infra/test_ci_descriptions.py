@@ -14,6 +14,7 @@ CI_RUN = REPO / ".ci" / "run"
 # Each command of .ci/run (its first words) and what a description must say of it.
 STEPS = {
     "python3 -m devtools.azurite": "Azurite",
+    "python3 -m devtools.redis": "redis-server",
     "python3 -m devtools test": "tests",
     ".venv/bin/ruff check": "ruff check",
     ".venv/bin/ruff format": "ruff format --check",
