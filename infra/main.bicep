@@ -130,6 +130,12 @@ param httpPerInstanceConcurrency int = 32
 @description('Days the router keeps a stored Responses API response (store / previous_response_id).')
 param responsesTtlDays int = 30
 
+// Off by default: an Azure Managed Redis instance is billed by the hour whether traffic flows or
+// not, while one instance of the app needs no shared state. Turn it on when the app runs on more
+// than one instance (docs/deployment.md, "Shared state").
+@description('Share token budgets, breakers, sessions and classifier verdicts across instances in Azure Managed Redis.')
+param enableSharedState bool = false
+
 // ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +265,17 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module redis 'modules/redis.bicep' = if (enableSharedState) {
+  name: 'redis'
+  scope: rg
+  params: {
+    name: 'redis-${resourceToken}'
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module foundry 'modules/foundry.bicep' = {
   name: 'foundry'
   scope: rg
@@ -308,6 +325,8 @@ var appSettings = {
   // the identity's Storage Blob Data Owner role granted below for the host: no new role.
   ROUTER_RESPONSES_CONTAINER: responsesContainerName
   ROUTER_RESPONSES_TTL_S: string(responsesTtlDays * 86400)
+  // Shared state across instances: Azure Managed Redis with the app's identity, or none ('').
+  ROUTER_REDIS_URL: enableSharedState ? redis.outputs.url : ''
 }
 
 module functionApp 'modules/function-app.bicep' = {
@@ -431,3 +450,4 @@ output ROUTER_TIERS string = appSettings.ROUTER_TIERS
 output ROUTER_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MONITORING_WORKBOOK_ID string = workbook.outputs.id
 output MONITORING_WORKBOOK_NAME string = workbook.outputs.name
+output ROUTER_REDIS_URL string = enableSharedState ? redis.outputs.url : ''
