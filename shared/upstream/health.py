@@ -23,7 +23,7 @@ LOW_REMAINING_HOLD_S = 5.0
 # Azure's estimator counts max_tokens against the quota; absent, it assumes this many.
 DEFAULT_OUTPUT_ESTIMATE = 1000
 # Azure OpenAI grants 6 requests per minute for every 1,000 tokens per minute of quota:
-# https://learn.microsoft.com/azure/ai-foundry/openai/how-to/quota#understanding-rate-limits
+# https://learn.microsoft.com/azure/ai-services/openai/how-to/quota (6 RPM per 1000 TPM)
 RPM_PER_1000_TPM = 6
 
 
