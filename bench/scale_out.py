@@ -1,9 +1,12 @@
 """Scale out: what sharing state in Redis (ROUTER_REDIS_URL) costs one request, and what it buys
 several instances of the app.
 
-1. Hot path: one router without Redis, one with it, and the same with a session header (its
-   tier is looked up: the second round trip), in interleaved wrk rounds at concurrency 1 and 32
-   against the fast fake upstream; redis-server pinned beside the load generator.
+1. Hot path, in process: the state steps of one request (admission, a success's verdict, and a
+   session look-up) with the instance's own state and with Redis, timed directly: what Redis
+   adds, without HTTP's noise. Then end to end: one router without Redis, one with it, and
+   the same with a session header (its tier is looked up: the second round trip), in
+   interleaved wrk rounds at concurrency 1 and 32 against the fast fake upstream;
+   redis-server pinned beside the load generator.
 2. Several instances: N routers (default 4) on the emulator, every request sent to the next one
    in turn (round-robin), once each instance with its own state and once sharing one Redis:
    a. token budget: `--requests` chat requests pinned to the small tier, whose deployment has a
@@ -35,6 +38,7 @@ from typing import Any
 import httpx
 import orjson
 import redis as redis_client
+import redis.asyncio as aioredis
 
 from bench.common import procs, servers, wrk
 from bench.common.layout import Layout, layout
@@ -148,6 +152,98 @@ def rounds(
     return samples
 
 
+# ---- 1b. the same, in process ------------------------------------------------------------------
+
+
+async def state_steps(
+    redis_url: str, session: bool, shared: bool, calls: int, c: int
+) -> list[float]:
+    """The router's state steps of one request, timed in process (ms each): a session look-up
+    (when `session`), admission (budget script) and a success's verdict; `calls` of them, `c` at
+    once. What Redis adds to a request without the noise of HTTP on a shared machine."""
+    from shared.routing.cache import TtlCache
+    from shared.state.health import SharedHealth
+    from shared.state.link import RedisLink
+    from shared.state.memory import Memory, SharedMemory
+    from shared.upstream.health import BreakerPolicy, Health, HealthBook, Verdict
+
+    book = HealthBook({"small": 1_000_000_000}, BreakerPolicy())
+    local: TtlCache[str] = TtlCache(1800, 100_000)
+    health: Health = book
+    sessions: Memory = local
+    link: RedisLink | None = None
+    if shared:
+        link = RedisLink(aioredis.from_url(redis_url), timeout_s=1.0)
+        for _ in range(500):  # its first connection is made in the background
+            if link.up:
+                break
+            await asyncio.sleep(0.01)
+        health = SharedHealth(link, book, {"small": 20.0})
+        sessions = SharedMemory(link, "session", local, final=lambda t: t == "large")
+    timings: list[float] = []
+
+    async def one(index: int) -> None:
+        started = time.perf_counter()
+        if session:
+            await sessions.recall(f"bench-{index % 100}")
+        await health.admit("small", 300)
+        await health.settle("small", Verdict("succeeded", remaining_tokens=None, needed=300))
+        timings.append((time.perf_counter() - started) * 1000)
+
+    async def worker(offset: int) -> None:
+        for index in range(offset, calls, c):
+            await one(index)
+
+    cpu = time.process_time()
+    await asyncio.gather(*(worker(k) for k in range(c)))
+    timings.append((time.process_time() - cpu) * 1000 / calls)  # last: CPU ms per request
+    if link is not None:
+        await link.aclose()
+    return timings
+
+
+def in_process(args: argparse.Namespace, redis_url: str) -> str:
+    rows = []
+    for c in args.concurrency:
+        for session in (False, True):
+            runs: dict[bool, list[list[float]]] = {False: [], True: []}
+            for _ in range(args.rounds):  # interleaved: drift falls on both alike
+                for shared in (False, True):
+                    runs[shared].append(
+                        asyncio.run(state_steps(redis_url, session, shared, args.calls, c))
+                    )
+            cpu = {s: median([r.pop() for r in runs[s]]) for s in runs}
+            p50 = {s: median([pct(r, 0.5) for r in runs[s]]) for s in runs}
+            p99 = {s: median([pct(r, 0.99) for r in runs[s]]) for s in runs}
+            rows.append(
+                [
+                    "session + admission + verdict" if session else "admission + verdict",
+                    c,
+                    f"{p50[False]:.3f} / {p99[False]:.3f}",
+                    f"{p50[True]:.3f} / {p99[True]:.3f}",
+                    f"{p50[True] - p50[False]:+.3f} / {p99[True] - p99[False]:+.3f}",
+                    f"{cpu[True] - cpu[False]:+.3f}",
+                ]
+            )
+    head = [
+        "state steps of one request",
+        "c",
+        "own p50 / p99 ms",
+        "Redis p50 / p99 ms",
+        "added",
+        "added CPU ms/req",
+    ]
+    return (
+        f"### Per request, in process (median of {args.rounds} interleaved runs of {args.calls} "
+        "requests; redis-server on loopback)\n\n" + markdown(head, rows)
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
 # ---- 2. several instances ----------------------------------------------------------------------
 
 
@@ -251,9 +347,8 @@ def measure(emulator: procs.Proc, urls: list[str], args: argparse.Namespace) -> 
     servers.control(emulator, "/control/settings", {"deployments": {**quota, **lifted}})
     side = Side()
     body = {"model": "small", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 300}
-    latencies, statuses, models = asyncio.run(
-        round_robin(urls, [(CHAT, body)] * args.requests, args.clients)
-    )
+    work = [(index, CHAT, body) for index in range(args.requests)]  # the next one in turn
+    latencies, statuses, models = asyncio.run(round_robin(urls, work, args.clients))
     side.answered_by = Counter(models)
     side.failed = sum(1 for s in statuses if s >= 400)
     ordered = sorted(latencies)
@@ -264,12 +359,14 @@ def measure(emulator: procs.Proc, urls: list[str], args: argparse.Namespace) -> 
     servers.control(emulator, "/control/reset", {})
     servers.control(emulator, "/control/settings", {"deployments": lifted})
     before = calls(emulator, "Phi-4")
+    # The r-th repeat of ask n goes to instance n + r: each ask comes to every instance in turn.
     asks = [
         (
+            n + repeat,
             "/api/route",
             {"model": "auto", "messages": [{"role": "user", "content": ASK.format(n=n)}]},
         )
-        for _ in range(args.repeats)
+        for repeat in range(args.repeats)
         for n in range(args.asks)
     ]
     asyncio.run(round_robin(urls, asks, 1))  # one at a time: repeats never race their first
@@ -277,19 +374,23 @@ def measure(emulator: procs.Proc, urls: list[str], args: argparse.Namespace) -> 
     return side
 
 
+Work = Sequence[tuple[int, str, dict[str, Any]]]
+"""(which instance, path, body) per request, in order."""
+
+
 async def round_robin(
-    urls: Sequence[str], work: Sequence[tuple[str, dict[str, Any]]], clients: int
+    urls: Sequence[str], work: Work, clients: int
 ) -> tuple[list[float], list[int], list[str]]:
-    """Send `work` in order, each request to the next instance, from `clients` at once."""
+    """Send `work` in order, each request to the instance it names, from `clients` at once."""
     latencies: list[float] = []
     statuses: list[int] = []
     models: list[str] = []
     queue = iter(enumerate(work))
 
     async def client(http: httpx.AsyncClient) -> None:
-        for index, (path, body) in queue:
+        for _, (instance, path, body) in queue:
             started = time.perf_counter()
-            reply = await http.post(urls[index % len(urls)] + path, json=body)
+            reply = await http.post(urls[instance % len(urls)] + path, json=body)
             latencies.append((time.perf_counter() - started) * 1000)
             statuses.append(reply.status_code)
             models.append(reply.headers.get("x-router-deployment", str(reply.status_code)))
@@ -329,6 +430,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--asks", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=8)
+    parser.add_argument("--calls", type=int, default=5000, help="in-process requests per run")
     parser.add_argument("--skip-hot-path", action="store_true")
     args = parser.parse_args()
     place = layout(True)
@@ -339,6 +441,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             logs = Path(tmp)
             if not args.skip_hot_path:
+                if place.gateway:
+                    os.sched_setaffinity(0, place.gateway)  # this process stands for the router
+                print(in_process(args, server.url) + "\n", flush=True)
+                os.sched_setaffinity(0, place.gateway + place.load)
                 print(hot_path(args, place, logs, server.url) + "\n", flush=True)
             print(instances(args, place, logs, server.url), flush=True)
     finally:

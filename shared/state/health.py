@@ -5,9 +5,11 @@ atomically, on Redis's clock (instances' clocks differ).
 
 Round trips: an attempt's admission is one (it checks, charges the budgets and takes the probe
 at once); a failure's verdict is one, awaited, so a breaker it opened stops the next retry; a
-success's verdict goes out in the background. Exact: budgets, the probe, the breaker and
-cooldowns at admission. The quick look (`blocked`, no I/O) reads what the last reply said, for at
-most MIRROR_S; admission has the last word.
+success's verdict goes out in the background, and only when it changes something (a breaker to
+close, failures in the breaker's memory to push out, a remaining-tokens hold), which admission's
+reply tells: on a healthy deployment a request makes one round trip. Exact: budgets, the probe,
+the breaker and cooldowns at admission. The quick look (`blocked`, no I/O) reads what the last
+reply said, for at most MIRROR_S; admission has the last word.
 
 The budget window: 60 s (Azure's quotas are per minute) kept as six 10 s buckets and the
 seventh-oldest weighted by how much of it is still inside the window: a sliding window at 10 s
@@ -49,6 +51,11 @@ local h = redis.call('HMGET', key, 'cool', 'open', 'probe', 'low', 'fails')
 local cool, open = tonumber(h[1]) or 0, tonumber(h[2]) or 0
 local probe, low = tonumber(h[3]) or 0, tonumber(h[4]) or 0
 local fails = h[5] or ''
+-- 1 when a success has something to change: a breaker to close, failures to push out of memory.
+local function dirty()
+  if open > 0 or string.find(fails, '0', 1, true) then return 1 end
+  return 0
+end
 local function hold()
   if cool > now then return 'cooldown', cool - now end
   if open > now then return 'breaker', open - now end
@@ -59,7 +66,8 @@ end
 """
 
 # ARGV: tokens, tpm (0: none), rpm (0: none), check (1/0), probe lease ms, key ttl ms.
-# Returns {transition, refused reason, refused wait ms, hold reason, hold ms, tokens in window}.
+# Returns {transition, refused reason, refused wait ms, hold reason, hold ms, tokens in window,
+# dirty}.
 ADMIT = (
     _PRELUDE
     + f"""
@@ -110,7 +118,7 @@ if check and reason == '' and #live > 0 and (asked >= 1 or used > 0) then
 end
 if check and reason ~= '' then
   local hr, hw = hold()
-  return {{'', reason, math.max(1, math.floor(wait)), hr, hw, math.floor(used)}}
+  return {{'', reason, math.max(1, math.floor(wait)), hr, hw, math.floor(used), dirty()}}
 end
 local transition = ''
 if tpm > 0 or rpm > 0 then
@@ -129,12 +137,12 @@ if open > 0 and open <= now and probe <= now then
 end
 redis.call('PEXPIRE', key, ttl)
 local hr, hw = hold()
-return {{transition, '', 0, hr, hw, math.floor(used)}}
+return {{transition, '', 0, hr, hw, math.floor(used), dirty()}}
 """
 )
 
 # ARGV: verdict, retry-after ms, low hold ms (0: none), failures to open, memory, cooldown ms,
-# key ttl ms. Returns {transition, '', 0, hold reason, hold ms, 0}.
+# key ttl ms. Returns {transition, '', 0, hold reason, hold ms, 0, dirty}.
 SETTLE = (
     _PRELUDE
     + """
@@ -164,7 +172,7 @@ end
 redis.call('HSET', key, 'cool', cool, 'open', open, 'probe', probe, 'low', low, 'fails', fails)
 redis.call('PEXPIRE', key, ttl)
 local hr, hw = hold()
-return {transition, '', 0, hr, hw, 0}
+return {transition, '', 0, hr, hw, 0, dirty()}
 """
 )
 
@@ -177,6 +185,7 @@ class _Seen:
     hold: Blocked | None
     hold_until: float
     tokens_in_window: int
+    dirty: bool  # a success would change something (see the scripts' dirty())
 
 
 class SharedHealth:
@@ -244,7 +253,10 @@ class SharedHealth:
             return
         args = self._settle_args(name, verdict)
         call = self._settle
-        if verdict.kind == "succeeded":  # the common case: nothing waits for it
+        if verdict.kind in ("succeeded", "answered"):  # the common case: nothing waits for it
+            seen = self._seen.get(name)
+            if seen is not None and not seen.dirty and not args[2]:
+                return  # a healthy deployment's success changes nothing there
             self.link.spawn(
                 lambda _r: call(keys=[self._key(name)], args=args),
                 lambda reply: self._learn(name, reply),
@@ -286,7 +298,8 @@ class SharedHealth:
         transition, hold, hold_ms = _text(reply[0]), _text(reply[3]), int(reply[4])
         now = self.clock()
         held = Blocked(hold, hold_ms / 1000) if hold else None
-        self._seen[name] = _Seen(now, held, now + hold_ms / 1000, int(reply[5]))
+        dirty = len(reply) < 7 or bool(int(reply[6]))
+        self._seen[name] = _Seen(now, held, now + hold_ms / 1000, int(reply[5]), dirty)
         if transition == "open":
             oplog.breaker(name, "open", self.breaker.cooldown_s)
         elif transition in ("half-open", "closed"):

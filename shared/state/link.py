@@ -25,7 +25,7 @@ Op = Callable[[Any], Awaitable[T]]
 
 RETRY_S = 5.0  # how long per-instance state is used before Redis is asked again
 CONNECT_S = 10.0  # the background PING's own bound: a first connection, a token, a failover
-MAX_PENDING = 256  # background writes in flight; beyond that one is dropped, not queued
+MAX_PENDING = 32  # background writes in flight; beyond that one is dropped, not queued
 
 
 class Unavailable(Exception):

@@ -17,13 +17,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from shared.routing.cache import TtlCache
 from shared.state.link import RedisLink, Unavailable
 
 # Set unless the key holds the value that must stay (a session's large tier: escalate-only,
 # whichever instance decided later); one script, so no other write comes in between.
+# A value and its milliseconds to live, in one command.
+GET_WITH_TTL = """
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+return {value, redis.call('PTTL', KEYS[1])}
+"""
 PUT = """
 if ARGV[3] ~= '' and redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -59,6 +65,7 @@ class SharedMemory:
         self.final = final
         self.sticky = sticky
         self._put = link.client.register_script(PUT)
+        self._get = link.client.register_script(GET_WITH_TTL)
 
     async def recall(self, key: str) -> str | None:
         known = self.local.get(key)
@@ -66,11 +73,12 @@ class SharedMemory:
             return known
         name = redis_key(self.namespace, key)
         try:
-            value, ttl_ms = await self.link.run(lambda r: _get_with_ttl(r, name))
+            found = await self.link.run(lambda _r: self._get(keys=[name]))
         except Unavailable:
             return known
-        if value is None:
+        if not found:
             return known  # flushed or expired there: what this instance knows still holds
+        value, ttl_ms = found
         text = value.decode() if isinstance(value, bytes) else str(value)
         self.local.put(key, text, ttl_s=ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else None)
         return text
@@ -89,12 +97,3 @@ class SharedMemory:
             return
         with contextlib.suppress(Unavailable):
             await self.link.run(lambda _r: self._put(keys=[name], args=args))
-
-
-async def _get_with_ttl(client: Any, name: str) -> tuple[Any, Any]:
-    """The value and its milliseconds to live, in one round trip."""
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.get(name)
-        pipe.pttl(name)
-        value, ttl_ms = await pipe.execute()
-    return value, ttl_ms

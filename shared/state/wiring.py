@@ -21,6 +21,9 @@ from shared.upstream.health import BreakerPolicy, Health, HealthBook
 # Azure Managed Redis and Azure Cache for Redis take Entra tokens for this resource:
 # https://learn.microsoft.com/azure/redis/entra-for-authentication
 REDIS_SCOPE = "https://redis.azure.com"
+# Connections per instance: its concurrent requests (32 per instance by default in Azure, each
+# with one exchange at a time) and the background writes.
+MAX_CONNECTIONS = 64
 
 
 @dataclass
@@ -88,7 +91,11 @@ def redis_client(settings: Settings, url: str) -> Any:
     parts = urlsplit(url)
     if parts.scheme == "rediss" and not parts.password:
         options["credential_provider"] = entra_credentials(settings.managed_identity_client_id)
-    return aioredis.from_url(url, **options)
+    # Busy, a request waits for a connection (within the link's bound) instead of failing.
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=None, **options
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def entra_credentials(client_id: str | None) -> Any:

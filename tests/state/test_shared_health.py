@@ -80,6 +80,7 @@ async def test_one_half_open_probe_across_instances(fresh_redis: str, health_on:
     refused = await one.admit("b", 0)
     assert reason(refused) == "breaker"  # waits for that probe
     await two.settle("b", Verdict("answered"))
+    await two.link.drain()  # a success's verdict is written in the background
     assert await one.admit("b", 0) is None  # the probe came back well: closed for all
 
 
@@ -137,6 +138,26 @@ async def test_failures_among_successes_open_it_as_in_one_book(
         await one.link.drain()
         await two.link.drain()
     assert (await one.admit("b", 0)) is not None
+
+
+async def test_a_healthy_deployments_success_is_not_written(
+    fresh_redis: str, health_on: Instance
+) -> None:
+    one = await health_on(fresh_redis, failures=3)
+    client = aioredis.from_url(fresh_redis)
+    assert await one.admit("b", 0) is None
+    before = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    await one.settle("b", Verdict("succeeded"))
+    await one.link.drain()
+    after = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    assert after == before  # one round trip for the request: its admission
+    await one.settle("b", Verdict("fault"))  # now the breaker's memory holds a failure...
+    assert await one.admit("b", 0) is None
+    await one.settle("b", Verdict("succeeded"))  # ...which this success pushes along
+    await one.link.drain()
+    final = (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    await client.aclose()
+    assert final == after + 3
 
 
 # ---- Redis down, slow, flushed, back ------------------------------------------------------
