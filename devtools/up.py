@@ -49,10 +49,12 @@ def up(argv: list[str]) -> int:
     storage: azurite.Azurite | None = None
     try:
         env: dict[str, str] = {}
-        if not args.no_azurite:
+        store_note = in_process_store_note(args.no_azurite)
+        if store_note is None:
             # The Responses API's state store (previous_response_id), as in Azure: blob storage.
             storage = azurite.start()
             env["ROUTER_RESPONSES_CONNECTION_STRING"] = storage.connection_string
+            store_note = f"Azurite's blob service on port {storage.port}"
         if not args.no_emulator:
             emulator_args = ["--port", str(args.emulator_port), "--speed", args.speed]
             emulator = start_server(["-m", "devtools.emulator", *emulator_args])
@@ -64,9 +66,8 @@ def up(argv: list[str]) -> int:
             }
         router = start_server(["-m", "devtools.localhost", "--port", str(args.port)], env=env)
         servers.append(router)
-        print(banner(router.url, servers[0].url if len(servers) > 1 else None), flush=True)
-        if storage is not None:
-            print(f"azurite:  blob service on port {storage.port} (Responses state)", flush=True)
+        emulator_url = servers[0].url if len(servers) > 1 else None
+        print(banner(router.url, emulator_url, store_note, storage is not None), flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         while not stopped.is_set() and all(s.process.poll() is None for s in servers):
@@ -81,11 +82,26 @@ def up(argv: list[str]) -> int:
     return 0
 
 
+def in_process_store_note(no_azurite: bool) -> str | None:
+    """What the Responses store is when it is not Azurite (asked, or node/npm missing), or None
+    when Azurite can run."""
+    local = "stored in the router's process: local only, lost when it stops"
+    if no_azurite:
+        return f"{local} (--no-azurite)"
+    problem = azurite.missing()
+    if problem:
+        return f"{local} (Azurite is off: {problem}; install node and npm for the blob store)"
+    return None
+
+
 def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
     """Why `port` cannot be served on `host` (e.g. another `devtools up` holds it), or None."""
     if port == 0:
         return None  # any free port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind (devtools/serve.py): a connection of the last run still in
+        # TIME_WAIT does not make the port taken; a listening socket still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -95,24 +111,39 @@ def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
     return None
 
 
-def banner(router_url: str, emulator_url: str | None) -> str:
+def banner(router_url: str, emulator_url: str | None, store: str, azurite_runs: bool) -> str:
+    """What runs where, and examples to paste as they are (a shell line, then Python lines with
+    no indentation, so that they paste into `python3` too)."""
     key_note = "" if not os.environ.get("LOCAL_FUNCTION_KEY") else " (LOCAL_FUNCTION_KEY enforced)"
-    lines = [
-        f"router:   {router_url}/api{key_note}",
-        f"emulator: {emulator_url} (offline stand-in for Azure AI Foundry)" if emulator_url else "",
+    running = ["the router"]
+    lines = [f"router:    {router_url}/api{key_note}"]
+    if emulator_url:
+        running.append("the emulator")
+        lines.append(f"emulator:  {emulator_url} (offline stand-in for Azure AI Foundry)")
+    if azurite_runs:
+        running.append("Azurite")
+    lines.append(f"responses: {store}")
+    stops = ", ".join(running[:-1]) + " and " + running[-1] if len(running) > 1 else running[0]
+    body = '{"model": "auto", "messages": [{"role": "user", "content": "hi"}]}'
+    lines += [
         "",
-        "try it:",
-        f"  curl -s {router_url}/api/v1/chat/completions -H 'content-type: application/json' \\",
-        '    -d \'{"model": "auto", "messages": [{"role": "user", "content": "hi"}]}\' -i',
+        "Try it with curl:",
         "",
-        "  # pip install openai",
-        "  from openai import OpenAI",
-        f'  client = OpenAI(base_url="{router_url}/api/v1", api_key="unused",',
-        '                  default_headers={"x-functions-key": "<function key in Azure>"})',
-        '  reply = client.chat.completions.create(model="auto", messages=[',
-        '      {"role": "user", "content": "Plan a three-step migration to Postgres"}])',
-        "  print(reply.model, reply.choices[0].message.content)",
+        f"curl -si {router_url}/api/v1/chat/completions -H 'content-type: application/json' "
+        f"-d '{body}'",
         "",
-        "Ctrl-C stops both.",
+        "or with the OpenAI SDK (pip install openai), in python3:",
+        "",
+        *SNIPPET.format(base_url=f"{router_url}/api/v1").splitlines(),
+        "",
+        f"Ctrl-C stops {stops}.",
     ]
-    return "\n".join(line for line in lines if line is not None)
+    return "\n".join(lines)
+
+
+SNIPPET = """from openai import OpenAI
+# in Azure, add default_headers={{"x-functions-key": "<function key>"}} to OpenAI(...)
+client = OpenAI(base_url="{base_url}", api_key="unused")
+ask = [{{"role": "user", "content": "Plan a three-step migration to Postgres"}}]
+reply = client.chat.completions.create(model="auto", messages=ask)
+print(reply.model, reply.choices[0].message.content)"""
