@@ -190,6 +190,12 @@ class Gateway:
         return JsonResponse({"object": "list", "data": [model_object(name) for name in names]})
 
     @guarded
+    async def model_info(self, request: Request) -> Response:
+        """The Azure AI Model Inference API's `GET /info`, where azure-ai-inference's
+        `ChatCompletionsClient.get_model_info()` asks: the router as one model."""
+        return JsonResponse(MODEL_INFO)
+
+    @guarded
     async def model(self, request: Request) -> Response:
         name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         if name not in accepted_models(self.settings):
@@ -250,6 +256,14 @@ def rendered(outcome: Outcome) -> Response:
         return StreamingResponse(outcome.events, media_type="text/event-stream", headers=headers)
     headers["x-router-cost-usd"] = f"{outcome.cost:.8f}"
     return JsonResponse(outcome.body, headers=headers)
+
+
+# Model Inference API ModelInfo: model_name, model_type, model_provider_name.
+MODEL_INFO = {
+    "model_name": AUTO,
+    "model_type": "chat-completion",
+    "model_provider_name": "hybrid-router",
+}
 
 
 def model_object(name: str) -> dict[str, Any]:

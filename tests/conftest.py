@@ -73,7 +73,7 @@ def azurite() -> Iterator[str]:
     """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""
     problem = azurite_storage.missing()
     if problem:
-        pytest.skip(f"needs Azurite for the Responses blob store, and {problem} (install node, npm)")
+        pytest.skip(f"needs Azurite for the Responses blob store, and {problem} (install node/npm)")
     server = azurite_storage.start()
     yield server.connection_string
     server.stop()
