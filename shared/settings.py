@@ -191,7 +191,7 @@ def url_shape_for_format(model_format: str) -> UrlShape:
     return "v1" if model_format == "OpenAI" else "models"
 
 
-# The seed's two tiers, used when ROUTER_TIERS is not set. List prices per 1M tokens; check yours.
+# The two default tiers, used when ROUTER_TIERS is not set. List prices per 1M tokens; check yours.
 SMALL_DEFAULT = {
     "deployment": "Phi-4-mini",
     "url_shape": "models",
@@ -337,10 +337,10 @@ def _read_tiers(reader: _Reader) -> tuple[Tier, ...]:
         if not isinstance(specs, list) or not specs:
             raise ConfigError("ROUTER_TIERS", "must be a non-empty JSON array of tier objects")
     else:
-        # The seed's shortcut: one endpoint per model, or a shared FOUNDRY_ENDPOINT.
+        # The local shortcut: one endpoint per default model, or a shared FOUNDRY_ENDPOINT.
         specs = [
-            _seed_tier("small", SMALL_DEFAULT, reader.text("PHI4_MINI_ENDPOINT", "")),
-            _seed_tier("large", LARGE_DEFAULT, reader.text("GPT5_ENDPOINT", "")),
+            _default_tier("small", SMALL_DEFAULT, reader.text("PHI4_MINI_ENDPOINT", "")),
+            _default_tier("large", LARGE_DEFAULT, reader.text("GPT5_ENDPOINT", "")),
         ]
     # Set, these apply to every tier that doesn't set its own (else: the tier's kind decides).
     overrides = {
@@ -423,7 +423,7 @@ def _timeout(spec: dict[str, Any], key: str, overrides: Mapping[str, float | Non
     return value
 
 
-def _seed_tier(name: str, defaults: dict[str, object], endpoint: str) -> dict[str, object]:
+def _default_tier(name: str, defaults: dict[str, object], endpoint: str) -> dict[str, object]:
     """A default tier; an endpoint that names its route (e.g. `.../openai/v1`) keeps that route."""
     spec: dict[str, object] = {"name": name, **defaults, "endpoint": endpoint}
     if endpoint and _route_in(endpoint):

@@ -69,7 +69,7 @@ def plain(text: str, label: str) -> Prompt:
     return Prompt(text[:8], "s", "", text, label=label)
 
 
-# Real scores (issue 6's scorer), against balanced's band [0.032, 0.335):
+# Real scores (the first scorer's), against balanced's band [0.032, 0.335):
 CLEARLY_SMALL = plain("hi", "simple")  # 0.000
 IN_BAND = plain("Compare Kafka and RabbitMQ for event sourcing", "simple")  # 0.077
 CLEARLY_LARGE = plain(  # 0.998

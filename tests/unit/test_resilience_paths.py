@@ -230,8 +230,8 @@ async def test_a_caller_error_passes_through_untried() -> None:
 
 
 async def test_a_passed_through_error_names_the_deployment_and_the_way_there() -> None:
-    # small fails three times, phi4 drops the seed it refuses, then its content filter says no:
-    # the caller's x-router-* headers name phi4 and everything changed on the way.
+    # small fails three times, phi4 drops the `seed` parameter it refuses, then its content
+    # filter says no: the caller's x-router-* headers name phi4 and everything changed on the way.
     resilience, _, clock = make()
     script = Script(clock, small=[server_error()] * 3, phi4=[rejected("seed"), content_filter()])
     with pytest.raises(DeploymentError) as raised:

@@ -7,7 +7,7 @@ from shared.settings import ConfigError, load_settings
 BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com/", "FOUNDRY_API_KEY": "k"}
 
 
-def test_defaults_are_the_seed_tiers() -> None:
+def test_defaults_are_phi4_mini_and_gpt5() -> None:
     settings = load_settings(BASE)
     assert [(t.name, t.deployment) for t in settings.tiers] == [
         ("small", "Phi-4-mini"),
@@ -24,7 +24,7 @@ def test_defaults_are_the_seed_tiers() -> None:
     assert settings.auth_mode == "key"
 
 
-def test_seed_shortcut_endpoints_per_model() -> None:
+def test_shortcut_endpoints_per_model() -> None:
     settings = load_settings(
         {
             "PHI4_MINI_ENDPOINT": "https://phi.services.ai.azure.com/openai/v1",
