@@ -134,7 +134,7 @@ class Gateway:
     @guarded
     async def chat(self, request: Request) -> Response:
         # The request's budget starts when it arrives: body, decision and every attempt.
-        deadline = time.monotonic() + self.settings.request_timeout_s
+        deadline = time.monotonic() + self.settings.limits.request_timeout_s
         raw = await self._read_body(request)
         deployment = deployment_in_path(request.url.path)
         if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
@@ -146,7 +146,7 @@ class Gateway:
     @guarded
     async def responses(self, request: Request) -> Response:
         """POST /v1/responses."""
-        deadline = time.monotonic() + self.settings.request_timeout_s
+        deadline = time.monotonic() + self.settings.limits.request_timeout_s
         parsed = parse_responses_request(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
         return rendered(await self.responses_service.create(parsed, session, deadline))
@@ -224,7 +224,7 @@ class Gateway:
     # ---- helpers ---------------------------------------------------------------------------
 
     async def _read_body(self, request: Request) -> bytes:
-        limit = self.settings.max_body_bytes
+        limit = self.settings.limits.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise body_too_large(limit)
@@ -233,14 +233,14 @@ class Gateway:
         try:
             # A body that stalls (Content-Length larger than what is sent) must not hold the
             # connection for good.
-            async with asyncio.timeout(self.settings.body_timeout_s):
+            async with asyncio.timeout(self.settings.limits.body_timeout_s):
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > limit:
                         raise body_too_large(limit)
                     chunks.append(chunk)
         except TimeoutError:
-            raise body_timed_out(self.settings.body_timeout_s) from None
+            raise body_timed_out(self.settings.limits.body_timeout_s) from None
         return b"".join(chunks)
 
     async def aclose(self) -> None:

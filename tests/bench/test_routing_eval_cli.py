@@ -131,7 +131,9 @@ def test_classifier_mode_asks_the_emulator(
     asked = emulator.requests()
     assert len(asked) >= 10  # 10 routing-bench rows and 10 agent turns, less the cache hits
     settings = load_settings(ENV)
-    assert {r["deployment"] for r in asked} == {settings.tier(settings.classifier_tier).deployment}
+    assert {r["deployment"] for r in asked} == {
+        settings.tier(settings.routing.classifier_tier).deployment
+    }
     report = (tmp_path / "routing-report.md").read_text()
     assert "### Traffic track per source (classifier only, routing-bench)" in report
     assert "### Traffic track per source (classifier only, agent-bench)" in report

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from shared.api import ApiError
-from shared.settings import Settings, Tier
+from shared.settings import BreakerPolicy, RetryPolicy, Settings, Tier
 from shared.upstream import outcomes
 from shared.upstream.attempts import AttemptInfo
-from shared.upstream.health import BreakerPolicy, HealthBook
+from shared.upstream.health import HealthBook
 from shared.upstream.outcomes import AttemptFailed, DeploymentError
-from shared.upstream.resilience import ONE_SHOT, Outcome, Resilience, RetryPolicy
+from shared.upstream.resilience import ONE_SHOT, Outcome, Resilience
 
 ENDPOINT = "https://acct.openai.azure.com"
 SMALL = Tier("small", "Phi-4-mini", ENDPOINT, context_window=131_072, fallbacks=("phi4",))
