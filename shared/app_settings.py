@@ -147,7 +147,7 @@ def shown_default(f: Field[Any], spec: AppSetting) -> str:
     if spec.shown is not None:
         return spec.shown
     value = f.default
-    if value is MISSING or value is None:
+    if value is MISSING or value is None or value == "":
         return ""
     if isinstance(value, str):
         return f"`{value}`"

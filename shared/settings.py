@@ -164,8 +164,8 @@ class TierSources:
     table: str = setting(
         "ROUTER_TIERS",
         "",
-        shown="small = Phi-4-mini, large = gpt-5",
-        meaning="JSON array of tiers (a tier's keys: see below)",
+        shown=", ".join(f"{t.name} = {t.spec['deployment']}" for t in DEFAULT_TIERS),
+        meaning="JSON array of tiers ([below](#tiers))",
     )
     endpoint: str = setting(
         "FOUNDRY_ENDPOINT",
@@ -176,15 +176,15 @@ class TierSources:
         "PHI4_MINI_ENDPOINT",
         "",
         shown="`FOUNDRY_ENDPOINT`",
-        meaning="the default small tier's own endpoint (account URL or full chat-completions "
-        "URL), without ROUTER_TIERS",
+        meaning="for local work: the default small tier's own endpoint (account URL or full "
+        "chat-completions URL)",
     )
     gpt5_endpoint: str = setting(
         "GPT5_ENDPOINT",
         "",
         shown="`FOUNDRY_ENDPOINT`",
-        meaning="the default large tier's own endpoint (account URL or full chat-completions "
-        "URL), without ROUTER_TIERS",
+        meaning="for local work: the default large tier's own endpoint (account URL or full "
+        "chat-completions URL)",
     )
     # Set, these apply to every tier that doesn't set its own (else: the tier's kind decides).
     attempt_timeout_s: float | None = setting(
@@ -192,14 +192,14 @@ class TierSources:
         low=0.01,
         shown="per tier",
         meaning="one JSON attempt (connect, headers and the whole body); set, it applies to every "
-        "tier without its own `attempt_timeout_s` (default: 20 s fast, 180 s reasoning)",
+        "tier without its own `attempt_timeout_s` (else: by the tier's kind)",
     )
     first_token_timeout_s: float | None = setting(
         "ROUTER_FIRST_TOKEN_TIMEOUT_S",
         low=0.01,
         shown="per tier",
         meaning="a stream until its first event; set, it applies to every tier without its own "
-        "`first_token_timeout_s` (default: 5 s fast, 120 s reasoning)",
+        "`first_token_timeout_s` (else: by the tier's kind)",
     )
 
 
@@ -241,7 +241,8 @@ class RoutingSettings:
         "per-turn",
         options=TOOL_LOOPS,
         meaning="`per-turn`: every agent turn decided on its own; `sticky`: a turn that reads "
-        "tool results stays on the tier that began the loop",
+        "tool results stays on the tier that began the loop (see "
+        "[routing.md](routing.md#sessions-and-tool-loops))",
     )
 
 
@@ -287,7 +288,8 @@ class ClassifierSettings:
         "ROUTER_CLASSIFIER_CACHE_TTL_S",
         300.0,
         low=0,
-        meaning="how long a verdict is cached, keyed by what the classifier read",
+        meaning="how long a verdict is cached, keyed by what the classifier read (the "
+        "normalized last user message, after the agent turn's one-line description)",
     )
     cache_size: int = setting(
         "ROUTER_CLASSIFIER_CACHE_SIZE", 10_000, low=0, meaning="verdicts cached per instance"
@@ -477,10 +479,17 @@ class Settings:
         }
 
 
+# Settings' groups (each field's default_factory is its group's class), in reading order.
+_GROUPS: dict[str, type] = {
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in fields(Settings)
+    if f.name != "tiers"
+}
+
+
 def setting_groups() -> tuple[type, ...]:
     """Every group of app settings, in reading order."""
-    groups = [f.default_factory for f in fields(Settings) if f.name != "tiers"]
-    return (TierSources, *groups)  # type: ignore[arg-type]
+    return (TierSources, *_GROUPS.values())
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -488,11 +497,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     read: dict[str, object] = {}
     tiers = _tier_table(read_group(TierSources, env, read), read)
-    groups = {
-        f.name: read_group(f.default_factory, env, read)  # type: ignore[arg-type]
-        for f in fields(Settings)
-        if f.name != "tiers"
-    }
+    groups = {name: read_group(group, env, read) for name, group in _GROUPS.items()}
     settings = Settings(tiers, **groups)
     _check(settings)
     return settings
@@ -501,10 +506,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def _check(settings: Settings) -> None:
     """The rules between settings: tier names name tiers; key auth has a key."""
     names = [t.name for t in settings.tiers]
-    for f, spec in declared(RoutingSettings):
-        value = getattr(settings.routing, f.name)
-        if spec.names_tier and value not in names:
-            raise ConfigError(spec.name, f"names tier {value!r}, which is not one of {names}")
+    for name, group in _GROUPS.items():
+        for f, spec in declared(group):
+            value = getattr(getattr(settings, name), f.name)
+            if spec.names_tier and value not in names:
+                raise ConfigError(spec.name, f"names tier {value!r}, which is not one of {names}")
     for tier in settings.tiers:
         for fallback in tier.fallbacks:
             if fallback not in names:
