@@ -6,11 +6,22 @@ shared/app_settings.py). Reading, validation and the reference in docs/configura
 derive from that declaration; each component takes its group (`settings.retry` is the
 RetryPolicy the resilience layer runs, `settings.breaker` the BreakerPolicy of the health book).
 
-To add a setting: add a `setting(...)` field to its group (or a new group, as a field of
-Settings), then run `.venv/bin/python -m devtools.settings_doc` to refresh the reference.
-To add a default tier (used when ROUTER_TIERS is not set): add a ROUTER_TIERS-style entry to
-DEFAULT_TIERS; an endpoint of its own is a `setting(...)` in TierSources that the entry names.
-A tier's own keys are TierSpec's; their defaults are Tier's.
+To add a setting, add a field to its group, e.g. in Limits:
+
+    max_upstream_bytes: int = setting(
+        "ROUTER_MAX_UPSTREAM_BYTES", 16 * 1024 * 1024, low=1024, meaning="..."
+    )
+
+A number takes `low`; an int default makes it a whole number; `options` makes it a choice;
+no default (None) leaves it unset; `follows=` another field makes that setting's value its
+default; `secret=True` keeps it out of repr. A new group is a frozen dataclass of such fields
+and a field of Settings (`field(default_factory=TheGroup)`; groups are read in that order).
+Then run `.venv/bin/python -m devtools.settings_doc` to refresh docs/configuration.md.
+
+To add a default tier (used when ROUTER_TIERS is not set), add a DefaultTier to DEFAULT_TIERS:
+its name, a ROUTER_TIERS entry, and optionally the name of a TierSources setting that gives it
+an endpoint of its own. A tier's keys are TierSpec's (validated as written); their defaults
+are Tier's.
 """
 
 from __future__ import annotations

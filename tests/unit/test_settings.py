@@ -2,7 +2,15 @@ import json
 
 import pytest
 
-from shared.settings import BreakerPolicy, ConfigError, Limits, RetryPolicy, load_settings
+from shared.settings import (
+    BreakerPolicy,
+    ConfigError,
+    Limits,
+    ResponsesStorage,
+    RetryPolicy,
+    RoutingSettings,
+    load_settings,
+)
 
 BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com/", "FOUNDRY_API_KEY": "k"}
 
@@ -141,3 +149,12 @@ def test_a_bad_tier_entry_names_the_setting_the_tier_and_the_key(
     with pytest.raises(ConfigError) as failure:
         load_settings({**BASE, "ROUTER_TIERS": json.dumps([{"name": "mini", **entry}])})
     assert str(failure.value).startswith("ROUTER_TIERS: tier 'mini': " + named)
+
+
+def test_a_following_settings_default_is_the_followed_ones() -> None:
+    routing = RoutingSettings()
+    assert (routing.classifier_tier, routing.default_tier) == (
+        routing.small_tier,
+        routing.large_tier,
+    )
+    assert ResponsesStorage().max_chain_bytes == Limits().max_body_bytes
