@@ -137,6 +137,9 @@ def _number(spec: AppSetting, raw: str) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(spec.name, f"must be a number, got {raw!r}") from None
+    # nan passes every `<` test and inf never ends a timeout: neither is a setting.
+    if not math.isfinite(value):
+        raise ConfigError(spec.name, f"must be a finite number, got {raw!r}")
     if spec.low is not None and value < spec.low:
         raise ConfigError(spec.name, f"must be at least {spec.low:g}, got {raw}")
     return value

@@ -133,6 +133,15 @@ def test_a_whole_number_setting_refuses_what_is_no_whole_number(value: str) -> N
     assert failure.value.setting == "ROUTER_MAX_ATTEMPTS"
 
 
+@pytest.mark.parametrize("name", ["ROUTER_REQUEST_TIMEOUT_S", "ROUTER_BACKOFF_BASE_S"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_number_setting_refuses_what_is_not_finite(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        load_settings({**BASE, name: value})
+    assert failure.value.setting == name
+    assert "finite" in str(failure.value)
+
+
 @pytest.mark.parametrize(
     ("entry", "named"),
     [
