@@ -111,6 +111,11 @@ async def azure_v1_list_models(req: Request) -> Response:
     return await gateway.models(req)
 
 
+@http(route="v1/info", methods=["GET"])
+async def model_info(req: Request) -> Response:
+    return await gateway.model_info(req)
+
+
 @http(route="v1/models/{model}", methods=["GET"])
 async def retrieve_model(req: Request) -> Response:
     return await gateway.model(req)

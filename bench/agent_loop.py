@@ -1,9 +1,9 @@
-"""The seed's scenario with tools: an agent loop of ten sequential calls through the router.
+"""An agent scenario with tools: a loop of ten sequential calls through the router.
 
 Every call carries the same six tools, as agent frameworks send them. The mix (STEPS): pick a
 tool for a clear ask and read its short result (three times), a follow-up, one planning step,
 formatting, small talk; nine steps a small model can do, one that needs the large one. The
-emulator answers at the seed's latencies (small 50-150 ms, GPT-5 500-2,000 ms: speed 1)
+emulator answers at realistic latencies (small 50-150 ms, GPT-5 500-2,000 ms: speed 1)
 and calls a tool when the user names it; the bench plays the tools. Modes, interleaved in each
 round, side by side: all on the large tier, all on the small tier, routed (`auto`), ideal (each
 step pinned to the cheapest tier that can do it), and routed with the default tier table, whose

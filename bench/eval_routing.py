@@ -1,5 +1,5 @@
-"""Evaluate routing decisions on the routing benchmark (../shared/routing-bench) and the
-agent-turn set (../shared/agent-bench).
+"""Evaluate routing decisions on the routing-bench and agent-bench development sets (labelled
+prompts and agent turns; not shipped in this repository: --bench-dir, --agent-dir).
 
     python bench/eval_routing.py                          # local scorer, held-out and tune
     python bench/eval_routing.py --split heldout --limit 500
@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # one policy (and connection pool) per split: route_with_model closes it
         router = None
         if args.mode != "scorer":
-            # the classifier preset abstains on everything: the seed's classify-every-request
+            # the classifier preset abstains on everything: classify every request
             preset = "classifier" if args.mode == "classifier" else args.preset
             router = load_policy(args.endpoint, preset)
         results, curves, _ = evaluate_split(split, args, router)

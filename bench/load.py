@@ -1,4 +1,4 @@
-"""Load with throttling (issue 3): the router under steady load while 10% of upstream calls
+"""Load with throttling: the router under steady load while 10% of upstream calls
 answer 429, and proof that every request ends in an answer or a clean error.
 
 64 connections send the same routed request back to back for 60 s; the emulator answers every

@@ -4,7 +4,7 @@
                                  [--out bench/routing/results/loso.md]
 
 The closest the development data comes to "traffic of a kind the scorer never saw". For each
-source of ../shared/routing-bench/traffic.jsonl and ../shared/agent-bench/traffic.jsonl, the need
+source of the routing-bench and agent-bench development sets (traffic.jsonl of each), the need
 head is refitted on the tune split of every other source (the shipped C), calibrated on 3-fold
 out-of-fold scores of that training part, and every row of the left-out source (both splits:
 none of it was seen) is scored with the shipped blend, gain head, rules and presets. The gain

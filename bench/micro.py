@@ -18,11 +18,11 @@ from shared import telemetry as t
 from shared.api import parse_chat_request
 from shared.gateway import JsonResponse, answer_headers
 from shared.routing.policy import Decision, decide_locally
-from shared.settings import load_settings
+from shared.settings import BreakerPolicy, RetryPolicy, load_settings
 from shared.upstream.attempts import AttemptInfo
-from shared.upstream.health import BreakerPolicy, HealthBook, estimate_tokens
+from shared.upstream.health import HealthBook, estimate_tokens
 from shared.upstream.models import shape_for_tier
-from shared.upstream.resilience import Resilience, RetryPolicy
+from shared.upstream.resilience import Resilience
 from shared.upstream.urls import target
 
 ANSWER = {

@@ -1,9 +1,9 @@
-"""The router's added latency and throughput against the emulator called directly (issue 2).
+"""The router's added latency and throughput against the emulator called directly.
 
 1. Overhead: wrk POSTs the same one-line chat request ("hi": the scorer decides, no classifier
    call) to the emulator directly and through the router, at concurrency 1 and 32, in
    interleaved rounds; with the emulator answering instantly (speed 0) and after a fixed 50 ms.
-2. The seed's scenario: an agent makes ten sequential calls with the emulator at realistic
+2. An agent scenario: an agent makes ten sequential calls with the emulator at realistic
    latency (speed 1), once with every call pinned to the large tier, once routed (`auto`).
 
 Run: .venv/bin/python -m bench.overhead [--seconds 4] [--rounds 3]

@@ -1,4 +1,4 @@
-"""The Responses path's cost beside chat completions, in one run (issue 13).
+"""The Responses path's cost beside chat completions, in one run.
 
 1. Translation alone, in process: a Responses request to a chat body, the chat answer back to
    a Response, and a streamed answer's chunks to events (microseconds per request).

@@ -162,10 +162,11 @@ async def state_steps(
     (when `session`), admission (budget script) and a success's verdict; `calls` of them, `c` at
     once. What Redis adds to a request without the noise of HTTP on a shared machine."""
     from shared.routing.cache import TtlCache
+    from shared.settings import BreakerPolicy
     from shared.state.health import SharedHealth
     from shared.state.link import RedisLink
     from shared.state.memory import Memory, SharedMemory
-    from shared.upstream.health import BreakerPolicy, Health, HealthBook, Verdict
+    from shared.upstream.health import Health, HealthBook, Verdict
 
     book = HealthBook({"small": 1_000_000_000}, BreakerPolicy())
     local: TtlCache[str] = TtlCache(1800, 100_000)

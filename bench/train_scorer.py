@@ -1,7 +1,9 @@
 """Train the local scorer on the tune split and write shared/routing/scorer_model.json.
 
-    python bench/train_scorer.py [--bench-dir ../shared/routing-bench]
-                                 [--agent-dir ../shared/agent-bench] [--out PATH]
+    python bench/train_scorer.py [--bench-dir ROUTING_BENCH] [--agent-dir AGENT_BENCH] [--out PATH]
+
+The routing-bench and agent-bench development sets are not shipped in this repository; the
+defaults are bench/routing/data.py's.
 
 Only the tune part of the benchmarks (bench/routing/data.py: 70% by a hash of the id) is read:
 the routing-bench's prompts and the agent-bench's whole request bodies (tools, tool results).

@@ -1,7 +1,8 @@
 """Azurite, the Azure Storage emulator, from npm into .azurite/ (gitignored): the Responses
 state store's blob service for `python3 -m devtools up`, the tests and CI.
 
-Standard library only (it runs before .venv exists). Needs node and npm on PATH.
+Standard library only (it runs before .venv exists). Needs node and npm on PATH; without them
+`missing()` says so, `up` keeps the Responses store in its process and the tests that need it skip.
 
     python3 -m devtools.azurite --install   # npm install, once (CI does it up front)
 """
@@ -28,21 +29,52 @@ ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
+class Unavailable(RuntimeError):
+    """Azurite cannot run here: what is missing, in one line a user can act on."""
+
+
+def missing() -> str | None:
+    """Why Azurite cannot be started on this machine (node or npm not on PATH), or None."""
+    needed = ["node"] if BLOB.exists() else ["node", "npm"]
+    absent = [tool for tool in needed if shutil.which(tool) is None]
+    if absent:
+        return f"{' and '.join(absent)} not found on PATH"
+    return None
+
+
 def install() -> Path:
     """npm install azurite into .azurite/ unless it is there; returns the blob service binary."""
     if BLOB.exists():
         return BLOB
+    problem = missing()
     npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("Azurite needs node and npm on PATH (apt-get install nodejs npm)")
+    if problem or npm is None:
+        raise Unavailable(f"Azurite needs node and npm ({problem}; apt-get install nodejs npm)")
     HOME.mkdir(exist_ok=True)
-    print(f"installing {PACKAGE} into {HOME} ...", flush=True)
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(HOME), PACKAGE],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    command = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(HOME), PACKAGE]
+    run_with_progress(command, f"installing {PACKAGE} into {HOME} (once)")
     return BLOB
+
+
+def run_with_progress(command: list[str], label: str, every_s: float = 1.0) -> None:
+    """Run `command` quietly, printing `label` and then a dot every `every_s` seconds while it
+    runs (an npm install says nothing for 10-30 s), and its output only if it fails."""
+    print(f"{label} ...", end="", flush=True)
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        while True:
+            try:
+                process.wait(every_s)
+                break
+            except subprocess.TimeoutExpired:
+                print(".", end="", flush=True)
+        if process.returncode != 0:
+            output.seek(0)
+            print(" failed:", flush=True)
+            print(output.read().decode(errors="replace"), flush=True)
+            raise subprocess.CalledProcessError(process.returncode, command)
+    print(f" done in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def connection_string(port: int) -> str:

@@ -54,15 +54,16 @@ def up(argv: list[str]) -> int:
     shared: redis.RedisServer | None = None
     try:
         env: dict[str, str] = {}
-        if not args.no_redis:
-            # Budgets, breakers, sessions and verdicts shared as in Azure (Azure Managed Redis).
-            shared = start_redis()
-            if shared is not None:
-                env["ROUTER_REDIS_URL"] = shared.url
-        if not args.no_azurite:
+        # Budgets, breakers, sessions and verdicts of every instance, as in Azure (Managed Redis).
+        shared, shared_note = start_redis(args.no_redis)
+        if shared is not None:
+            env["ROUTER_REDIS_URL"] = shared.url
+        store_note = in_process_store_note(args.no_azurite)
+        if store_note is None:
             # The Responses API's state store (previous_response_id), as in Azure: blob storage.
             storage = azurite.start()
             env["ROUTER_RESPONSES_CONNECTION_STRING"] = storage.connection_string
+            store_note = f"Azurite's blob service on port {storage.port}"
         if not args.no_emulator:
             emulator_args = ["--port", str(args.emulator_port), "--speed", args.speed]
             emulator = start_server(["-m", "devtools.emulator", *emulator_args])
@@ -74,11 +75,11 @@ def up(argv: list[str]) -> int:
             }
         router = start_server(["-m", "devtools.localhost", "--port", str(args.port)], env=env)
         servers.append(router)
-        print(banner(router.url, servers[0].url if len(servers) > 1 else None), flush=True)
-        if storage is not None:
-            print(f"azurite:  blob service on port {storage.port} (Responses state)", flush=True)
-        if shared is not None:
-            print(f"redis:    {shared.url} (shared state: budgets, breakers, sessions)", flush=True)
+        emulator_url = servers[0].url if len(servers) > 1 else None
+        print(
+            banner(router.url, emulator_url, store_note, storage is not None, shared_note),
+            flush=True,
+        )
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         while not stopped.is_set() and all(s.process.poll() is None for s in servers):
@@ -95,13 +96,29 @@ def up(argv: list[str]) -> int:
     return 0
 
 
-def start_redis() -> redis.RedisServer | None:
-    """redis-server on a free port, or None with one line saying why the router runs without."""
+def start_redis(no_redis: bool) -> tuple[redis.RedisServer | None, str]:
+    """redis-server on a free port and what the banner says of it; or why the router runs
+    without (one line), and None."""
+    local = "kept in the router's process (one instance)"
+    if no_redis:
+        return None, f"{local} (--no-redis)"
     try:
-        return redis.start()
+        server = redis.start()
     except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-        print(f"redis:    not started ({exc}); state stays per process", flush=True)
-        return None
+        return None, f"{local} (redis-server is off: {exc})"
+    return server, f"redis-server at {server.url} (budgets, breakers, sessions, verdicts)"
+
+
+def in_process_store_note(no_azurite: bool) -> str | None:
+    """What the Responses store is when it is not Azurite (asked, or node/npm missing), or None
+    when Azurite can run."""
+    local = "stored in the router's process: local only, lost when it stops"
+    if no_azurite:
+        return f"{local} (--no-azurite)"
+    problem = azurite.missing()
+    if problem:
+        return f"{local} (Azurite is off: {problem}; install node and npm for the blob store)"
+    return None
 
 
 def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
@@ -109,6 +126,9 @@ def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
     if port == 0:
         return None  # any free port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind (devtools/serve.py): a connection of the last run still in
+        # TIME_WAIT does not make the port taken; a listening socket still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -118,24 +138,48 @@ def port_problem(port: int, host: str = "127.0.0.1") -> str | None:
     return None
 
 
-def banner(router_url: str, emulator_url: str | None) -> str:
+def banner(
+    router_url: str,
+    emulator_url: str | None,
+    store: str,
+    azurite_runs: bool,
+    shared: str = "kept in the router's process (one instance)",
+) -> str:
+    """What runs where, and examples to paste as they are (a shell line, then Python lines with
+    no indentation, so that they paste into `python3` too)."""
     key_note = "" if not os.environ.get("LOCAL_FUNCTION_KEY") else " (LOCAL_FUNCTION_KEY enforced)"
-    lines = [
-        f"router:   {router_url}/api{key_note}",
-        f"emulator: {emulator_url} (offline stand-in for Azure AI Foundry)" if emulator_url else "",
+    running = ["the router"]
+    lines = [f"router:    {router_url}/api{key_note}"]
+    if emulator_url:
+        running.append("the emulator")
+        lines.append(f"emulator:  {emulator_url} (offline stand-in for Azure AI Foundry)")
+    if azurite_runs:
+        running.append("Azurite")
+    if shared.startswith("redis-server"):
+        running.append("redis-server")
+    lines.append(f"responses: {store}")
+    lines.append(f"state:     {shared}")
+    stops = ", ".join(running[:-1]) + " and " + running[-1] if len(running) > 1 else running[0]
+    body = '{"model": "auto", "messages": [{"role": "user", "content": "hi"}]}'
+    lines += [
         "",
-        "try it:",
-        f"  curl -s {router_url}/api/v1/chat/completions -H 'content-type: application/json' \\",
-        '    -d \'{"model": "auto", "messages": [{"role": "user", "content": "hi"}]}\' -i',
+        "Try it with curl:",
         "",
-        "  # pip install openai",
-        "  from openai import OpenAI",
-        f'  client = OpenAI(base_url="{router_url}/api/v1", api_key="unused",',
-        '                  default_headers={"x-functions-key": "<function key in Azure>"})',
-        '  reply = client.chat.completions.create(model="auto", messages=[',
-        '      {"role": "user", "content": "Plan a three-step migration to Postgres"}])',
-        "  print(reply.model, reply.choices[0].message.content)",
+        f"curl -si {router_url}/api/v1/chat/completions -H 'content-type: application/json' "
+        f"-d '{body}'",
         "",
-        "Ctrl-C stops both.",
+        "or with the OpenAI SDK (pip install openai), in python3:",
+        "",
+        *SNIPPET.format(base_url=f"{router_url}/api/v1").splitlines(),
+        "",
+        f"Ctrl-C stops {stops}.",
     ]
-    return "\n".join(line for line in lines if line is not None)
+    return "\n".join(lines)
+
+
+SNIPPET = """from openai import OpenAI
+# in Azure, add default_headers={{"x-functions-key": "<function key>"}} to OpenAI(...)
+client = OpenAI(base_url="{base_url}", api_key="unused")
+ask = [{{"role": "user", "content": "Plan a three-step migration to Postgres"}}]
+reply = client.chat.completions.create(model="auto", messages=ask)
+print(reply.model, reply.choices[0].message.content)"""

@@ -144,7 +144,7 @@ class Gateway:
     @guarded
     async def chat(self, request: Request) -> Response:
         # The request's budget starts when it arrives: body, decision and every attempt.
-        deadline = time.monotonic() + self.settings.request_timeout_s
+        deadline = time.monotonic() + self.settings.limits.request_timeout_s
         raw = await self._read_body(request)
         deployment = deployment_in_path(request.url.path)
         if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
@@ -156,7 +156,7 @@ class Gateway:
     @guarded
     async def responses(self, request: Request) -> Response:
         """POST /v1/responses."""
-        deadline = time.monotonic() + self.settings.request_timeout_s
+        deadline = time.monotonic() + self.settings.limits.request_timeout_s
         parsed = parse_responses_request(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
         return rendered(await self.responses_service.create(parsed, session, deadline))
@@ -200,6 +200,12 @@ class Gateway:
         return JsonResponse({"object": "list", "data": [model_object(name) for name in names]})
 
     @guarded
+    async def model_info(self, request: Request) -> Response:
+        """The Azure AI Model Inference API's `GET /info`, where azure-ai-inference's
+        `ChatCompletionsClient.get_model_info()` asks: the router as one model."""
+        return JsonResponse(MODEL_INFO)
+
+    @guarded
     async def model(self, request: Request) -> Response:
         name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         if name not in accepted_models(self.settings):
@@ -229,7 +235,7 @@ class Gateway:
     # ---- helpers ---------------------------------------------------------------------------
 
     async def _read_body(self, request: Request) -> bytes:
-        limit = self.settings.max_body_bytes
+        limit = self.settings.limits.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise body_too_large(limit)
@@ -238,14 +244,14 @@ class Gateway:
         try:
             # A body that stalls (Content-Length larger than what is sent) must not hold the
             # connection for good.
-            async with asyncio.timeout(self.settings.body_timeout_s):
+            async with asyncio.timeout(self.settings.limits.body_timeout_s):
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > limit:
                         raise body_too_large(limit)
                     chunks.append(chunk)
         except TimeoutError:
-            raise body_timed_out(self.settings.body_timeout_s) from None
+            raise body_timed_out(self.settings.limits.body_timeout_s) from None
         return b"".join(chunks)
 
     async def aclose(self) -> None:
@@ -262,6 +268,14 @@ def rendered(outcome: Outcome) -> Response:
         return StreamingResponse(outcome.events, media_type="text/event-stream", headers=headers)
     headers["x-router-cost-usd"] = f"{outcome.cost:.8f}"
     return JsonResponse(outcome.body, headers=headers)
+
+
+# Model Inference API ModelInfo: model_name, model_type, model_provider_name.
+MODEL_INFO = {
+    "model_name": AUTO,
+    "model_type": "chat-completion",
+    "model_provider_name": "hybrid-router",
+}
 
 
 def model_object(name: str) -> dict[str, Any]:

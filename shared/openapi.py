@@ -72,6 +72,16 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/info": {
+                "get": {
+                    "operationId": "getModelInfo",
+                    "summary": "The router as one model (azure-ai-inference's get_model_info()).",
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/ModelInfo"}, "The router."),
+                        **_errors(401),
+                    },
+                }
+            },
             "/route": {
                 "post": {
                     "operationId": "route",
@@ -151,6 +161,15 @@ SCHEMAS: dict[str, Any] = {
                     "properties": {"id": {"type": "string"}, "object": {"const": "model"}},
                 },
             },
+        },
+    },
+    "ModelInfo": {
+        "type": "object",
+        "required": ["model_name", "model_type", "model_provider_name"],
+        "properties": {
+            "model_name": {"type": "string"},
+            "model_type": {"const": "chat-completion"},
+            "model_provider_name": {"type": "string"},
         },
     },
     "Decision": {

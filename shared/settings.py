@@ -1,45 +1,88 @@
 """App settings -> one frozen Settings object, validated once at start-up.
 
-Every setting the router reads is named here, so a bad value fails fast with the setting's name.
+Every setting the router reads is declared once, here, as a field of the group it belongs to:
+its app setting's name, its default, its bounds and what it means (`setting(...)`,
+shared/app_settings.py). Reading, validation and the reference in docs/configuration.md all
+derive from that declaration; each component takes its group (`settings.retry` is the
+RetryPolicy the resilience layer runs, `settings.breaker` the BreakerPolicy of the health book).
+
+To add a setting, add a field to its group, e.g. in Limits:
+
+    max_upstream_bytes: int = setting(
+        "ROUTER_MAX_UPSTREAM_BYTES", 16 * 1024 * 1024, low=1024, meaning="..."
+    )
+
+A number takes `low`; an int default makes it a whole number; `options` makes it a choice;
+no default (None) leaves it unset; `follows=` another field makes that setting's value its
+default; `secret=True` keeps it out of repr. A new group is a frozen dataclass of such fields
+and a field of Settings (`field(default_factory=TheGroup)`; groups are read in that order).
+Then run `.venv/bin/python -m devtools.settings_doc` to refresh docs/configuration.md.
+
+To add a default tier (used when ROUTER_TIERS is not set), add a DefaultTier to DEFAULT_TIERS:
+its name, a ROUTER_TIERS entry, and optionally the name of a TierSources setting that gives it
+an endpoint of its own. A tier's keys are TierSpec's (validated as written); their defaults
+are Tier's.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-UrlShape = Literal["v1", "deployments", "models", "url"]
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic import ValidationError as TierError
+
+from shared.app_settings import ConfigError as ConfigError
+from shared.app_settings import declared, field_of, read_group, setting
+from shared.upstream.urls import (
+    DEFAULT_API_VERSION,
+    DEFAULT_EXTRA_PARAMETERS,
+    ExtraParameters,
+    UrlShape,
+    default_api_version,
+    is_http_url,
+    shape_endpoint,
+    shape_in,
+)
+
 # The upstream APIs a tier's deployment has: Azure OpenAI models have both, others chat only.
 API_NAMES = ("chat", "responses")
 AuthMode = Literal["key", "entra"]
-ExtraParameters = Literal["pass-through", "drop", "error"]
-URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "models", "url")
-EXTRA_PARAMETERS: tuple[ExtraParameters, ...] = ("pass-through", "drop", "error")
-# Azure OpenAI's dated GA version (deployments shape) and the Foundry Models inference API's
-# (models shape): https://learn.microsoft.com/azure/ai-foundry/model-inference/reference/reference-model-inference-api
-DEFAULT_API_VERSION = "2024-10-21"
-MODELS_API_VERSION = "2024-05-01-preview"
-# The models route rejects body fields outside its own API unless told otherwise; pass-through
-# hands them to the model, so nothing the caller sent is silently dropped.
-DEFAULT_EXTRA_PARAMETERS: ExtraParameters = "pass-through"
-DEFAULT_TOKEN_SCOPE = "https://cognitiveservices.azure.com/.default"
+TierKind = Literal["fast", "reasoning"]
+TOOL_LOOPS = ("per-turn", "sticky")
 
 
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names it."""
+@dataclass(frozen=True, slots=True)
+class KindTimeouts:
+    attempt_s: float
+    first_token_s: float
 
-    def __init__(self, setting: str, problem: str) -> None:
-        super().__init__(f"{setting}: {problem}")
-        self.setting = setting
+
+# Defaults that suit a fallback chain. A non-reasoning model (Phi-4-mini, gpt-4o) starts
+# streaming in well under a second and writes a long JSON answer in seconds, so one that has
+# not answered in 20 s (first token: 5 s) is hung and the next tier should have the request.
+# A reasoning model (GPT-5, o-series) thinks before its first token, for minutes at high effort.
+KIND_TIMEOUTS: dict[TierKind, KindTimeouts] = {
+    "fast": KindTimeouts(attempt_s=20.0, first_token_s=5.0),
+    "reasoning": KindTimeouts(attempt_s=180.0, first_token_s=120.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    """One model deployment the router can send work to."""
+    """One model deployment the router can send work to. Its defaults are a ROUTER_TIERS
+    entry's defaults."""
 
     name: str
     deployment: str
@@ -82,122 +125,8 @@ class Tier:
         return self.first_token_timeout_s or KIND_TIMEOUTS[self.kind].first_token_s
 
 
-TierKind = Literal["fast", "reasoning"]
-
-
-@dataclass(frozen=True, slots=True)
-class KindTimeouts:
-    attempt_s: float
-    first_token_s: float
-
-
-# Defaults that suit a fallback chain. A non-reasoning model (Phi-4-mini, gpt-4o) starts
-# streaming in well under a second and writes a long JSON answer in seconds, so one that has
-# not answered in 20 s (first token: 5 s) is hung and the next tier should have the request.
-# A reasoning model (GPT-5, o-series) thinks before its first token, for minutes at high effort.
-KIND_TIMEOUTS: dict[TierKind, KindTimeouts] = {
-    "fast": KindTimeouts(attempt_s=20.0, first_token_s=5.0),
-    "reasoning": KindTimeouts(attempt_s=180.0, first_token_s=120.0),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    tiers: tuple[Tier, ...]
-    small_tier: str = "small"
-    large_tier: str = "large"
-    classifier_tier: str = "small"
-    default_tier: str = "large"
-    preset: str = "balanced"
-    # A tool-result turn: decided on its own ("per-turn") or on the tier that began the loop.
-    tool_loop: str = "per-turn"
-    auth_mode: AuthMode = "key"
-    api_key: str | None = field(default=None, repr=False)
-    token_scope: str = DEFAULT_TOKEN_SCOPE
-    managed_identity_client_id: str | None = None
-    classifier_timeout_s: float = 1.0
-    classifier_cache_ttl_s: float = 300.0
-    classifier_cache_size: int = 10_000
-    session_ttl_s: float = 1800.0
-    session_max: int = 100_000
-    max_body_bytes: int = 4 * 1024 * 1024
-    body_timeout_s: float = 30.0  # to receive the request body: a stalled one gets 408
-    # Resilience: a total budget per request, limits per attempt (per tier), retries, breaker.
-    # Azure's front end drops an HTTP trigger's request after 230 s: answer before it does.
-    request_timeout_s: float = 220.0
-    connect_timeout_s: float = 5.0
-    stream_idle_timeout_s: float = 30.0
-    max_attempts: int = 3
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 8.0
-    max_retry_wait_s: float = 10.0
-    breaker_failures: int = 5
-    breaker_cooldown_s: float = 30.0
-    # Responses API state (shared/responses/store.py): blob storage, else in-process.
-    responses_connection_string: str | None = field(default=None, repr=False)
-    responses_blob_url: str | None = None
-    responses_container: str = "router-responses"
-    responses_ttl_s: float = 30 * 24 * 3600.0
-    # What one conversation (a previous_response_id chain and the new input) may weigh, encoded:
-    # by default what one request body may carry inline, so that continuing by id is no way
-    # around ROUTER_MAX_BODY_BYTES.
-    responses_max_chain_bytes: int = 4 * 1024 * 1024
-    # Up to this size a conversation stays whole in each response's blob (one write, one read);
-    # past it, in one append blob per conversation (linear storage). bench/responses.py, part 4.
-    responses_inline_bytes: int = 64 * 1024
-    # State shared by every instance (shared/state/): budgets, breakers, sessions, verdicts in
-    # Redis (redis://host:port, rediss:// with Entra in Azure); unset: each instance its own.
-    redis_url: str | None = field(default=None, repr=False)
-    # The most a request waits on Redis before it goes on with per-instance state.
-    redis_timeout_s: float = 0.1
-
-    def tier(self, name: str) -> Tier:
-        for tier in self.tiers:
-            if tier.name == name:
-                return tier
-        raise KeyError(name)
-
-    def find_pin(self, model: str) -> Tier | None:
-        """The tier a `model` value pins to: a tier name or a deployment name."""
-        for tier in self.tiers:
-            if model in (tier.name, tier.deployment):
-                return tier
-        return None
-
-    def summary(self) -> dict[str, object]:
-        """What /api/health shows: the shape of the configuration, never a secret."""
-        return {
-            "auth_mode": self.auth_mode,
-            "preset": self.preset,
-            "small_tier": self.small_tier,
-            "large_tier": self.large_tier,
-            "default_tier": self.default_tier,
-            "shared_state": "redis" if self.redis_url else "per-instance",
-            "tiers": [
-                {
-                    "name": t.name,
-                    "deployment": t.deployment,
-                    "host": urlsplit(t.endpoint).hostname,
-                    "url_shape": t.url_shape,
-                    "capabilities": sorted(t.capabilities),
-                    "apis": sorted(t.apis),
-                    "tpm": t.tpm,
-                    "fallbacks": list(t.fallbacks),
-                    "attempt_timeout_s": t.attempt_limit_s,
-                    "first_token_timeout_s": t.first_token_limit_s,
-                }
-                for t in self.tiers
-            ],
-        }
-
-
-def url_shape_for_format(model_format: str) -> UrlShape:
-    """The route a deployment is called on, from its model format (what infra/main.bicep uses
-    too): OpenAI models on the OpenAI v1 route, every other Foundry Model on the models route."""
-    return "v1" if model_format == "OpenAI" else "models"
-
-
-# The seed's two tiers, used when ROUTER_TIERS is not set. List prices per 1M tokens; check yours.
+# The tiers used when ROUTER_TIERS is not set: ROUTER_TIERS entries, plus the app setting that
+# gives each its own endpoint (else FOUNDRY_ENDPOINT). List prices per 1M tokens; check yours.
 SMALL_DEFAULT = {
     "deployment": "Phi-4-mini",
     "url_shape": "models",
@@ -221,278 +150,553 @@ LARGE_DEFAULT = {
     "capabilities": ["reasoning", "tools", "vision", "json_schema"],
     "apis": ["chat", "responses"],
 }
-TOOL_LOOPS = ("per-turn", "sticky")
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultTier:
+    name: str
+    spec: Mapping[str, object]  # a ROUTER_TIERS entry without its name
+    endpoint_setting: str | None = None  # a TierSources setting naming its own endpoint
+
+
+DEFAULT_TIERS = (
+    DefaultTier("small", SMALL_DEFAULT, "PHI4_MINI_ENDPOINT"),
+    DefaultTier("large", LARGE_DEFAULT, "GPT5_ENDPOINT"),
+)
+
+
+# --- The app settings, by group ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TierSources:
+    """What the tier table is built from (not kept: Settings.tiers is the result)."""
+
+    table: str = setting(
+        "ROUTER_TIERS",
+        "",
+        shown=", ".join(f"{t.name} = {t.spec['deployment']}" for t in DEFAULT_TIERS),
+        meaning="JSON array of tiers ([below](#tiers))",
+    )
+    endpoint: str = setting(
+        "FOUNDRY_ENDPOINT",
+        "",
+        meaning="the Foundry / Azure OpenAI account URL, e.g. `https://acct.openai.azure.com`",
+    )
+    phi4_mini_endpoint: str = setting(
+        "PHI4_MINI_ENDPOINT",
+        "",
+        shown="`FOUNDRY_ENDPOINT`",
+        meaning="for local work: the default small tier's own endpoint (account URL or full "
+        "chat-completions URL)",
+    )
+    gpt5_endpoint: str = setting(
+        "GPT5_ENDPOINT",
+        "",
+        shown="`FOUNDRY_ENDPOINT`",
+        meaning="for local work: the default large tier's own endpoint (account URL or full "
+        "chat-completions URL)",
+    )
+    # Set, these apply to every tier that doesn't set its own (else: the tier's kind decides).
+    attempt_timeout_s: float | None = setting(
+        "ROUTER_ATTEMPT_TIMEOUT_S",
+        low=0.01,
+        shown="per tier",
+        meaning="one JSON attempt (connect, headers and the whole body); set, it applies to every "
+        "tier without its own `attempt_timeout_s` (else: by the tier's kind)",
+    )
+    first_token_timeout_s: float | None = setting(
+        "ROUTER_FIRST_TOKEN_TIMEOUT_S",
+        low=0.01,
+        shown="per tier",
+        meaning="a stream until its first event; set, it applies to every tier without its own "
+        "`first_token_timeout_s` (else: by the tier's kind)",
+    )
+
+
+def _preset_names() -> tuple[str, ...]:
+    from shared.routing.presets import PRESETS  # late: keeps settings free of routing at import
+
+    return tuple(PRESETS)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSettings:
+    small_tier: str = setting(
+        "ROUTER_SMALL_TIER", "small", names_tier=True, meaning="the tier simple work goes to"
+    )
+    large_tier: str = setting(
+        "ROUTER_LARGE_TIER", "large", names_tier=True, meaning="the tier complex work goes to"
+    )
+    classifier_tier: str = setting(
+        "ROUTER_CLASSIFIER_TIER",
+        follows=small_tier,
+        names_tier=True,
+        meaning="who classifies unclear requests",
+    )
+    default_tier: str = setting(
+        "ROUTER_DEFAULT_TIER",
+        follows=large_tier,
+        names_tier=True,
+        meaning="the safe default when the classifier can't say",
+    )
+    preset: str = setting(
+        "ROUTER_PRESET",
+        "balanced",
+        options=_preset_names,
+        meaning="`cost`, `balanced`, `quality`, or `classifier` (the scorer never decides)",
+    )
+    # A tool-result turn: decided on its own ("per-turn") or on the tier that began the loop.
+    tool_loop: str = setting(
+        "ROUTER_TOOL_LOOP",
+        "per-turn",
+        options=TOOL_LOOPS,
+        meaning="`per-turn`: every agent turn decided on its own; `sticky`: a turn that reads "
+        "tool results stays on the tier that began the loop (see "
+        "[routing.md](routing.md#sessions-and-tool-loops))",
+    )
+
+
+def _key_when_a_key_is_set(read: Mapping[str, object]) -> object:
+    return "key" if read["FOUNDRY_API_KEY"] else "entra"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    api_key: str | None = setting(
+        "FOUNDRY_API_KEY",
+        secret=True,
+        meaning="api key for local work; its presence makes `key` the default auth mode",
+    )
+    mode: AuthMode = setting(
+        "ROUTER_AUTH_MODE",
+        "entra",
+        options=("key", "entra"),
+        default_from=_key_when_a_key_is_set,
+        shown="`key` with a key, else `entra`",
+        meaning="`key` or `entra` (managed identity / DefaultAzureCredential)",
+    )
+    token_scope: str = setting(
+        "ROUTER_TOKEN_SCOPE",
+        "https://cognitiveservices.azure.com/.default",
+        meaning="Entra token scope",
+    )
+    managed_identity_client_id: str | None = setting(
+        "AZURE_CLIENT_ID", meaning="client id of a user-assigned managed identity"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierSettings:
+    timeout_s: float = setting(
+        "ROUTER_CLASSIFIER_TIMEOUT_MS",
+        1.0,
+        low=1,
+        unit=1000,
+        meaning="after this many milliseconds the safe default applies",
+    )
+    cache_ttl_s: float = setting(
+        "ROUTER_CLASSIFIER_CACHE_TTL_S",
+        300.0,
+        low=0,
+        meaning="how long a verdict is cached, keyed by what the classifier read (the "
+        "normalized last user message, after the agent turn's one-line description)",
+    )
+    cache_size: int = setting(
+        "ROUTER_CLASSIFIER_CACHE_SIZE", 10_000, low=0, meaning="verdicts cached per instance"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    ttl_s: float = setting(
+        "ROUTER_SESSION_TTL_S",
+        1800.0,
+        low=0,
+        meaning="how long an escalated session stays on the large tier",
+    )
+    max_sessions: int = setting(
+        "ROUTER_SESSION_MAX", 100_000, low=0, meaning="sessions remembered per instance"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may weigh and take, and the connection limits of its upstream calls."""
+
+    max_body_bytes: int = setting(
+        "ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024, meaning="larger bodies get 413"
+    )
+    body_timeout_s: float = setting(
+        "ROUTER_BODY_TIMEOUT_S",
+        30.0,
+        low=0.01,
+        meaning="to receive the request body; a stalled one gets 408",
+    )
+    # Azure's front end drops an HTTP trigger's request after 230 s: answer before it does.
+    request_timeout_s: float = setting(
+        "ROUTER_REQUEST_TIMEOUT_S",
+        220.0,
+        low=0.1,
+        meaning="total budget of one request from its arrival: body, decision, retries and "
+        "failovers (Azure's front end cuts an HTTP trigger at 230 s)",
+    )
+    connect_timeout_s: float = setting(
+        "ROUTER_CONNECT_TIMEOUT_S", 5.0, low=0.01, meaning="to open a connection to a deployment"
+    )
+    stream_idle_timeout_s: float = setting(
+        "ROUTER_STREAM_IDLE_TIMEOUT_S",
+        30.0,
+        low=0.01,
+        meaning="streams: cut a stream that stalls this long after its first event",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Retries per deployment (shared/upstream/resilience.py)."""
+
+    max_attempts: int = setting(
+        "ROUTER_MAX_ATTEMPTS", 3, low=1, meaning="attempts per deployment before failing over"
+    )
+    backoff_base_s: float = setting(
+        "ROUTER_BACKOFF_BASE_S",
+        1.0,
+        low=0,
+        meaning="first wait of the exponential backoff with jitter, when the deployment gives "
+        "no Retry-After",
+    )
+    backoff_max_s: float = setting(
+        "ROUTER_BACKOFF_MAX_S", 8.0, low=0, meaning="the longest backoff wait"
+    )
+    max_wait_s: float = setting(
+        "ROUTER_MAX_RETRY_WAIT_S",
+        10.0,
+        low=0,
+        meaning="a longer Retry-After fails over instead of waiting",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    """A deployment's circuit breaker (shared/upstream/health.py)."""
+
+    failures_to_open: int = setting(
+        "ROUTER_BREAKER_FAILURES",
+        5,
+        low=1,
+        meaning="failures among the last calls that open a deployment's breaker",
+    )
+    cooldown_s: float = setting(
+        "ROUTER_BREAKER_COOLDOWN_S", 30.0, low=0, meaning="how long an open breaker stays open"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsesStorage:
+    """Responses API state (shared/responses/store.py): blob storage, else in-process."""
+
+    connection_string: str | None = setting(
+        "ROUTER_RESPONSES_CONNECTION_STRING",
+        secret=True,
+        meaning="instead of a blob URL, a connection string: Azurite only",
+    )
+    host_blob_url: str | None = setting(
+        "AzureWebJobsStorage__blobServiceUri",
+        meaning="the Functions host's identity-based storage: the app's own account",
+    )
+    blob_url: str | None = setting(
+        "ROUTER_RESPONSES_BLOB_URL",
+        follows=host_blob_url,
+        meaning="blob service of the Responses state (managed identity)",
+    )
+    container: str = setting(
+        "ROUTER_RESPONSES_CONTAINER", "router-responses", meaning="where stored responses live"
+    )
+    ttl_s: float = setting(
+        "ROUTER_RESPONSES_TTL_S",
+        30 * 24 * 3600.0,
+        low=1,
+        meaning="how long a stored response lives (30 days)",
+    )
+    # By default what one request body may carry inline, so that continuing by id is no way
+    # around ROUTER_MAX_BODY_BYTES.
+    max_chain_bytes: int = setting(
+        "ROUTER_RESPONSES_MAX_CHAIN_BYTES",
+        follows=field_of(Limits, "max_body_bytes"),
+        low=1024,
+        meaning="what one conversation (a `previous_response_id` chain and the new input) may "
+        "weigh; over it a 400 `context_length_exceeded`",
+    )
+    # Past it, one append blob per conversation (linear storage). bench/responses.py, part 4.
+    inline_bytes: int = setting(
+        "ROUTER_RESPONSES_INLINE_BYTES",
+        64 * 1024,
+        low=0,
+        meaning="a conversation up to this size is kept whole in each response's blob (one read "
+        "per turn); past it, in one append blob per conversation (`0`: always)",
+    )
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+@dataclass(frozen=True, slots=True)
+class SharedState:
+    """State every instance of the app shares (shared/state/): Redis, else each its own."""
+
+    redis_url: str | None = setting(
+        "ROUTER_REDIS_URL",
+        secret=True,
+        meaning="the state every instance shares: token and request budgets, breakers, "
+        "escalated sessions, classifier verdicts ([scaling.md](scaling.md)); "
+        "`redis://host:port` locally, `rediss://host:10000` in Azure (no password: the app's "
+        "managed identity, `AZURE_CLIENT_ID`, signs in with an Entra token). Unset: each "
+        "instance keeps its own",
+    )
+    timeout_s: float = setting(
+        "ROUTER_REDIS_TIMEOUT_MS",
+        0.1,
+        low=1,
+        unit=1000,
+        meaning="the most a request waits on Redis; past it the instance goes on with its own "
+        "state and checks every 5 s whether Redis is back",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    tiers: tuple[Tier, ...]
+    # Read in this order: a setting that follows another comes after it.
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    sessions: SessionSettings = field(default_factory=SessionSettings)
+    limits: Limits = field(default_factory=Limits)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    responses: ResponsesStorage = field(default_factory=ResponsesStorage)
+    shared: SharedState = field(default_factory=SharedState)
+
+    def tier(self, name: str) -> Tier:
+        for tier in self.tiers:
+            if tier.name == name:
+                return tier
+        raise KeyError(name)
+
+    def find_pin(self, model: str) -> Tier | None:
+        """The tier a `model` value pins to: a tier name or a deployment name."""
+        for tier in self.tiers:
+            if model in (tier.name, tier.deployment):
+                return tier
+        return None
+
+    def summary(self) -> dict[str, object]:
+        """What /api/health shows: the shape of the configuration, never a secret."""
+        return {
+            "auth_mode": self.auth.mode,
+            "preset": self.routing.preset,
+            "small_tier": self.routing.small_tier,
+            "large_tier": self.routing.large_tier,
+            "default_tier": self.routing.default_tier,
+            "shared_state": "redis" if self.shared.redis_url else "per-instance",
+            "tiers": [
+                {
+                    "name": t.name,
+                    "deployment": t.deployment,
+                    "host": urlsplit(t.endpoint).hostname,
+                    "url_shape": t.url_shape,
+                    "capabilities": sorted(t.capabilities),
+                    "apis": sorted(t.apis),
+                    "tpm": t.tpm,
+                    "fallbacks": list(t.fallbacks),
+                    "attempt_timeout_s": t.attempt_limit_s,
+                    "first_token_timeout_s": t.first_token_limit_s,
+                }
+                for t in self.tiers
+            ],
+        }
+
+
+# Settings' groups (each field's default_factory is its group's class), in reading order.
+_GROUPS: dict[str, type] = {
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in fields(Settings)
+    if f.name != "tiers"
+}
+
+
+def setting_groups() -> tuple[type, ...]:
+    """Every group of app settings, in reading order."""
+    return (TierSources, *_GROUPS.values())
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the app settings (environment by default) into Settings, or raise ConfigError."""
     env = os.environ if env is None else env
-    reader = _Reader(env)
-    tiers = _read_tiers(reader)
-    names = [t.name for t in tiers]
-    small = reader.text("ROUTER_SMALL_TIER", "small")
-    large = reader.text("ROUTER_LARGE_TIER", "large")
-    classifier = reader.text("ROUTER_CLASSIFIER_TIER", small)
-    default = reader.text("ROUTER_DEFAULT_TIER", large)
-    for setting, value in (
-        ("ROUTER_SMALL_TIER", small),
-        ("ROUTER_LARGE_TIER", large),
-        ("ROUTER_CLASSIFIER_TIER", classifier),
-        ("ROUTER_DEFAULT_TIER", default),
-    ):
-        if value not in names:
-            raise ConfigError(setting, f"names tier {value!r}, which is not one of {names}")
-    for tier in tiers:
+    read: dict[str, object] = {}
+    tiers = _tier_table(read_group(TierSources, env, read), read)
+    groups = {name: read_group(group, env, read) for name, group in _GROUPS.items()}
+    settings = Settings(tiers, **groups)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    """The rules between settings: tier names name tiers; key auth has a key."""
+    names = [t.name for t in settings.tiers]
+    for name, group in _GROUPS.items():
+        for f, spec in declared(group):
+            value = getattr(getattr(settings, name), f.name)
+            if spec.names_tier and value not in names:
+                raise ConfigError(spec.name, f"names tier {value!r}, which is not one of {names}")
+    for tier in settings.tiers:
         for fallback in tier.fallbacks:
             if fallback not in names:
                 raise ConfigError(
                     "ROUTER_TIERS", f"tier {tier.name!r} falls back to unknown tier {fallback!r}"
                 )
-
-    api_key = reader.text("FOUNDRY_API_KEY", "") or None
-    auth_mode = reader.choice("ROUTER_AUTH_MODE", ("key", "entra"), "key" if api_key else "entra")
-    if auth_mode == "key" and not api_key:
+    if settings.auth.mode == "key" and not settings.auth.api_key:
         raise ConfigError("FOUNDRY_API_KEY", "is required when ROUTER_AUTH_MODE is 'key'")
-
-    from shared.routing.presets import PRESETS  # late: keeps settings free of routing at import
-
-    max_body = int(reader.number("ROUTER_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024))
-
-    return Settings(
-        tiers=tiers,
-        small_tier=small,
-        large_tier=large,
-        classifier_tier=classifier,
-        default_tier=default,
-        preset=reader.choice("ROUTER_PRESET", tuple(PRESETS), "balanced"),
-        tool_loop=reader.choice("ROUTER_TOOL_LOOP", TOOL_LOOPS, "per-turn"),
-        auth_mode=auth_mode,  # type: ignore[arg-type]
-        api_key=api_key,
-        token_scope=reader.text("ROUTER_TOKEN_SCOPE", DEFAULT_TOKEN_SCOPE),
-        managed_identity_client_id=reader.text("AZURE_CLIENT_ID", "") or None,
-        classifier_timeout_s=reader.number("ROUTER_CLASSIFIER_TIMEOUT_MS", 1000, low=1) / 1000,
-        classifier_cache_ttl_s=reader.number("ROUTER_CLASSIFIER_CACHE_TTL_S", 300, low=0),
-        classifier_cache_size=int(reader.number("ROUTER_CLASSIFIER_CACHE_SIZE", 10_000, low=0)),
-        session_ttl_s=reader.number("ROUTER_SESSION_TTL_S", 1800, low=0),
-        session_max=int(reader.number("ROUTER_SESSION_MAX", 100_000, low=0)),
-        max_body_bytes=max_body,
-        body_timeout_s=reader.number("ROUTER_BODY_TIMEOUT_S", 30, low=0.01),
-        request_timeout_s=reader.number("ROUTER_REQUEST_TIMEOUT_S", 220, low=0.1),
-        connect_timeout_s=reader.number("ROUTER_CONNECT_TIMEOUT_S", 5, low=0.01),
-        stream_idle_timeout_s=reader.number("ROUTER_STREAM_IDLE_TIMEOUT_S", 30, low=0.01),
-        max_attempts=int(reader.number("ROUTER_MAX_ATTEMPTS", 3, low=1)),
-        backoff_base_s=reader.number("ROUTER_BACKOFF_BASE_S", 1, low=0),
-        backoff_max_s=reader.number("ROUTER_BACKOFF_MAX_S", 8, low=0),
-        max_retry_wait_s=reader.number("ROUTER_MAX_RETRY_WAIT_S", 10, low=0),
-        breaker_failures=int(reader.number("ROUTER_BREAKER_FAILURES", 5, low=1)),
-        breaker_cooldown_s=reader.number("ROUTER_BREAKER_COOLDOWN_S", 30, low=0),
-        responses_connection_string=reader.text("ROUTER_RESPONSES_CONNECTION_STRING", "") or None,
-        # Identity-based host storage (AzureWebJobsStorage__blobServiceUri) is the app's account.
-        responses_blob_url=reader.text(
-            "ROUTER_RESPONSES_BLOB_URL", reader.text("AzureWebJobsStorage__blobServiceUri", "")
-        )
-        or None,
-        responses_container=reader.text("ROUTER_RESPONSES_CONTAINER", "router-responses"),
-        responses_ttl_s=reader.number("ROUTER_RESPONSES_TTL_S", 30 * 24 * 3600, low=1),
-        responses_max_chain_bytes=int(
-            reader.number("ROUTER_RESPONSES_MAX_CHAIN_BYTES", max_body, low=1024)
-        ),
-        responses_inline_bytes=int(reader.number("ROUTER_RESPONSES_INLINE_BYTES", 65536, low=0)),
-        redis_url=_redis_url(reader.text("ROUTER_REDIS_URL", "")),
-        redis_timeout_s=reader.number("ROUTER_REDIS_TIMEOUT_MS", 100, low=1) / 1000,
-    )
-
-
-def _redis_url(url: str) -> str | None:
-    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+    url = settings.shared.redis_url
+    if url and urlsplit(url).scheme not in REDIS_SCHEMES:
         raise ConfigError("ROUTER_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
-    return url or None
 
 
-class _Reader:
-    """Typed access to raw settings; every failure names the setting."""
+# --- The tier table ---------------------------------------------------------------------------
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
 
-    def text(self, name: str, default: str) -> str:
-        return self.env.get(name, "").strip() or default
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("must not be null")
+    return value
 
-    def number(self, name: str, default: float, low: float) -> float:
-        raw = self.env.get(name, "").strip()
-        if not raw:
-            return float(default)
+
+def _given(value: object) -> object:
+    """An empty value (null, "", 0) is no value: the key's default applies."""
+    return value or None
+
+
+def _given_text(value: object) -> object:
+    return str(value) if value else None
+
+
+def _chat_and_known(apis: list[str] | None) -> list[str] | None:
+    if apis is not None and (set(apis) - set(API_NAMES) or "chat" not in apis):
+        raise ValueError(f"must list 'chat' and may add 'responses', got {apis!r}")
+    return apis
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Given = BeforeValidator(_given)
+NotNull = BeforeValidator(_not_null)  # may be left out, but not set to null
+
+
+class TierSpec(BaseModel):
+    """One ROUTER_TIERS entry as written. A key left out takes Tier's default, except the
+    URL shape (named by the endpoint's path, else v1) and its API version."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: Name
+    deployment: Name
+    endpoint: Annotated[str | None, Given] = None  # else FOUNDRY_ENDPOINT
+    url_shape: Annotated[UrlShape | None, Given] = None
+    api_version: Annotated[str | None, BeforeValidator(_given_text)] = None
+    extra_parameters: Annotated[ExtraParameters | None, Given] = None
+    input_price_per_1m: Annotated[NonNegative | None, NotNull] = None
+    output_price_per_1m: Annotated[NonNegative | None, NotNull] = None
+    context_window: Annotated[NonNegative | None, NotNull] = None
+    capabilities: Annotated[list[str] | None, NotNull] = None
+    tpm: NonNegative | None = None
+    fallbacks: Annotated[list[str] | None, NotNull] = None
+    apis: Annotated[list[str] | None, NotNull, AfterValidator(_chat_and_known)] = None
+    attempt_timeout_s: Positive | None = None
+    first_token_timeout_s: Positive | None = None
+
+
+def _tier_table(sources: TierSources, read: Mapping[str, object]) -> tuple[Tier, ...]:
+    if sources.table:
         try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(name, f"must be a number, got {raw!r}") from None
-        if value < low:
-            raise ConfigError(name, f"must be at least {low:g}, got {raw}")
-        return value
-
-    def optional_number(self, name: str, low: float) -> float | None:
-        return self.number(name, 0, low) if self.env.get(name, "").strip() else None
-
-    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
-        value = self.text(name, default)
-        if value not in options:
-            raise ConfigError(name, f"must be one of {list(options)}, got {value!r}")
-        return value
-
-
-def _read_tiers(reader: _Reader) -> tuple[Tier, ...]:
-    raw = reader.text("ROUTER_TIERS", "")
-    default_endpoint = reader.text("FOUNDRY_ENDPOINT", "")
-    if raw:
-        try:
-            specs = json.loads(raw)
+            specs = json.loads(sources.table)
         except json.JSONDecodeError as exc:
             raise ConfigError("ROUTER_TIERS", f"is not valid JSON ({exc.msg})") from None
         if not isinstance(specs, list) or not specs:
             raise ConfigError("ROUTER_TIERS", "must be a non-empty JSON array of tier objects")
     else:
-        # The seed's shortcut: one endpoint per model, or a shared FOUNDRY_ENDPOINT.
-        specs = [
-            _seed_tier("small", SMALL_DEFAULT, reader.text("PHI4_MINI_ENDPOINT", "")),
-            _seed_tier("large", LARGE_DEFAULT, reader.text("GPT5_ENDPOINT", "")),
-        ]
-    # Set, these apply to every tier that doesn't set its own (else: the tier's kind decides).
-    overrides = {
-        "attempt_timeout_s": reader.optional_number("ROUTER_ATTEMPT_TIMEOUT_S", low=0.01),
-        "first_token_timeout_s": reader.optional_number("ROUTER_FIRST_TOKEN_TIMEOUT_S", low=0.01),
-    }
-    tiers = tuple(
-        _parse_tier(spec, index, default_endpoint, overrides) for index, spec in enumerate(specs)
-    )
+        specs = [_default_tier_spec(default, read) for default in DEFAULT_TIERS]
+    tiers = tuple(_tier(spec, index, sources) for index, spec in enumerate(specs))
     names = [t.name for t in tiers]
     if len(set(names)) != len(names):
         raise ConfigError("ROUTER_TIERS", f"tier names must be unique, got {names}")
     return tiers
 
 
-def _parse_tier(
-    spec: object, index: int, default_endpoint: str, overrides: Mapping[str, float | None]
-) -> Tier:
-    where = f"tier {index}"
-    if not isinstance(spec, dict):
-        raise ConfigError("ROUTER_TIERS", f"{where} must be an object")
-    unknown = set(spec) - set(Tier.__dataclass_fields__)
-    if unknown:
-        raise ConfigError("ROUTER_TIERS", f"{where} has unknown keys {sorted(unknown)}")
-    for key in ("name", "deployment"):
-        if not isinstance(spec.get(key), str) or not spec[key].strip():
-            raise ConfigError("ROUTER_TIERS", f"{where} needs a non-empty string {key!r}")
-    where = f"tier {spec['name']!r}"
-    endpoint = (spec.get("endpoint") or default_endpoint or "").strip()
-    if not endpoint:
-        raise ConfigError("FOUNDRY_ENDPOINT", f"is not set and {where} has no endpoint of its own")
-    url_shape = spec.get("url_shape") or _route_in(endpoint) or "v1"
-    if url_shape not in URL_SHAPES:
-        raise ConfigError("ROUTER_TIERS", f"{where}: url_shape must be one of {list(URL_SHAPES)}")
-    extra_parameters = spec.get("extra_parameters") or DEFAULT_EXTRA_PARAMETERS
-    if extra_parameters not in EXTRA_PARAMETERS:
-        raise ConfigError(
-            "ROUTER_TIERS", f"{where}: extra_parameters must be one of {list(EXTRA_PARAMETERS)}"
-        )
-    default_version = MODELS_API_VERSION if url_shape == "models" else DEFAULT_API_VERSION
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("ROUTER_TIERS", f"{where}: endpoint {endpoint!r} is not an http(s) URL")
-    try:
-        return Tier(
-            name=spec["name"].strip(),
-            deployment=spec["deployment"].strip(),
-            endpoint=_tier_endpoint(endpoint, url_shape),
-            url_shape=url_shape,
-            api_version=str(spec.get("api_version") or default_version),
-            extra_parameters=extra_parameters,
-            input_price_per_1m=_non_negative(spec.get("input_price_per_1m", 0.0)),
-            output_price_per_1m=_non_negative(spec.get("output_price_per_1m", 0.0)),
-            context_window=int(_non_negative(spec.get("context_window", 128_000))),
-            capabilities=frozenset(_strings(spec.get("capabilities", []))),
-            tpm=None if spec.get("tpm") is None else int(_non_negative(spec["tpm"])),
-            fallbacks=tuple(_strings(spec.get("fallbacks", []))),
-            apis=_apis(spec.get("apis", ["chat"])),
-            attempt_timeout_s=_timeout(spec, "attempt_timeout_s", overrides),
-            first_token_timeout_s=_timeout(spec, "first_token_timeout_s", overrides),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError("ROUTER_TIERS", f"{where}: {exc}") from None
-
-
-def _apis(value: object) -> frozenset[str]:
-    apis = frozenset(_strings(value))
-    unknown = sorted(apis - set(API_NAMES))
-    if unknown or "chat" not in apis:
-        raise ValueError(f"apis must list 'chat' and may add 'responses', got {value!r}")
-    return apis
-
-
-def _timeout(spec: dict[str, Any], key: str, overrides: Mapping[str, float | None]) -> float | None:
-    if spec.get(key) is None:
-        return overrides[key]
-    value = _non_negative(spec[key])
-    if value <= 0:
-        raise ValueError(f"{key} must be above 0, got {value!r}")
-    return value
-
-
-def _seed_tier(name: str, defaults: dict[str, object], endpoint: str) -> dict[str, object]:
+def _default_tier_spec(default: DefaultTier, read: Mapping[str, object]) -> dict[str, object]:
     """A default tier; an endpoint that names its route (e.g. `.../openai/v1`) keeps that route."""
-    spec: dict[str, object] = {"name": name, **defaults, "endpoint": endpoint}
-    if endpoint and _route_in(endpoint):
+    endpoint = str(read[default.endpoint_setting] or "") if default.endpoint_setting else ""
+    spec: dict[str, object] = {"name": default.name, **default.spec, "endpoint": endpoint}
+    if endpoint and shape_in(endpoint):
         spec.pop("url_shape", None)
     return spec
 
 
-def _route_in(endpoint: str) -> UrlShape | None:
-    """The URL shape an endpoint's path names, if it names one."""
-    path = urlsplit(endpoint).path.rstrip("/")
-    if "/chat/completions" in path:
-        return "url"
-    if path.endswith("/models"):
-        return "models"
-    if path.endswith(("/openai/v1", "/openai")):
-        return "v1"
-    return None
+def _tier(raw: object, index: int, sources: TierSources) -> Tier:
+    try:
+        spec = TierSpec.model_validate(raw)
+    except TierError as error:
+        raise ConfigError("ROUTER_TIERS", _tier_problems(raw, index, error)) from None
+    where = f"tier {spec.name!r}"
+    endpoint = (spec.endpoint or sources.endpoint or "").strip()
+    if not endpoint:
+        raise ConfigError("FOUNDRY_ENDPOINT", f"is not set and {where} has no endpoint of its own")
+    if not is_http_url(endpoint):
+        raise ConfigError("ROUTER_TIERS", f"{where}: endpoint {endpoint!r} is not an http(s) URL")
+    shape = spec.url_shape or shape_in(endpoint) or "v1"
+    given: dict[str, Any] = {
+        "extra_parameters": spec.extra_parameters,
+        "input_price_per_1m": spec.input_price_per_1m,
+        "output_price_per_1m": spec.output_price_per_1m,
+        "context_window": _maybe(int, spec.context_window),
+        "capabilities": _maybe(frozenset, spec.capabilities),
+        "tpm": _maybe(int, spec.tpm),
+        "fallbacks": _maybe(tuple, spec.fallbacks),
+        "apis": _maybe(frozenset, spec.apis),
+    }
+    return Tier(
+        name=spec.name,
+        deployment=spec.deployment,
+        endpoint=shape_endpoint(endpoint, shape),
+        url_shape=shape,
+        api_version=spec.api_version or default_api_version(shape),
+        attempt_timeout_s=spec.attempt_timeout_s or sources.attempt_timeout_s,
+        first_token_timeout_s=spec.first_token_timeout_s or sources.first_token_timeout_s,
+        **{key: value for key, value in given.items() if value is not None},
+    )
 
 
-# Hosts of one AIServices account: the OpenAI routes answer on all three, the models route on
-# services.ai.azure.com only (https://learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/endpoints).
-_OPENAI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
-_MODELS_HOST_SUFFIX = ".services.ai.azure.com"
+def _maybe(convert: Callable[[Any], object], value: object) -> object:
+    """Tier's form of a key given in JSON (a list, a number), or None when it was left out."""
+    return None if value is None else convert(value)
 
 
-def _tier_endpoint(endpoint: str, url_shape: UrlShape) -> str:
-    if url_shape == "url":
-        return endpoint
-    base = _base_endpoint(endpoint)
-    if url_shape == "models":
-        parts = urlsplit(base)
-        host = parts.hostname or ""
-        for suffix in _OPENAI_HOST_SUFFIXES:
-            if host.endswith(suffix):
-                account = host[: -len(suffix)]
-                return parts._replace(netloc=account + _MODELS_HOST_SUFFIX).geturl()
-    return base
-
-
-def _base_endpoint(endpoint: str) -> str:
-    """Accept the account URL with or without the `/openai`, `/openai/v1` or `/models` suffix."""
-    base = endpoint.rstrip("/")
-    for suffix in ("/openai/v1", "/openai", "/models"):
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return base
-
-
-def _non_negative(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"expected a non-negative number, got {value!r}")
-    return float(value)
-
-
-def _strings(value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"expected a list of strings, got {value!r}")
-    return value
+def _tier_problems(raw: object, index: int, error: TierError) -> str:
+    """`tier 'name': key: problem; ...`, by index while the name is unknown."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    where = f"tier {name.strip()!r}" if isinstance(name, str) and name.strip() else f"tier {index}"
+    problems = []
+    for problem in error.errors(include_url=False):
+        key = ".".join(str(part) for part in problem["loc"])
+        cause = problem.get("ctx", {}).get("error")
+        if isinstance(cause, ValueError):  # our own rule's message says what it got
+            message = str(cause)
+        elif problem["type"] == "model_type":
+            message = "must be an object"
+        elif problem["type"] == "missing":
+            message = "is required"
+        else:
+            message = f"{problem['msg']}, got {problem['input']!r}"
+        problems.append(f"{key}: {message}" if key else message)
+    return f"{where}: " + "; ".join(problems)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools import azurite as azurite_storage
 from devtools.process import ServerProcess, start_server
 from shared.settings import LARGE_DEFAULT
 
@@ -59,12 +60,21 @@ def _clean_emulator(request: pytest.FixtureRequest) -> None:
             emulator.reset()
 
 
+def pytest_report_header() -> str | None:
+    """Say up front what the run leaves out on this machine (the skips' summary names them)."""
+    problem = azurite_storage.missing()
+    if problem:
+        return f"azurite: off ({problem}): the tests that need blob storage are skipped"
+    return None
+
+
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[str]:
     """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""
-    from devtools import azurite as storage
-
-    server = storage.start()
+    problem = azurite_storage.missing()
+    if problem:
+        pytest.skip(f"needs Azurite for the Responses blob store, and {problem} (install node/npm)")
+    server = azurite_storage.start()
     yield server.connection_string
     server.stop()
 

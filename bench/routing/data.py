@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 Split = Literal["tune", "heldout", "all"]
 
+# The routing-bench and agent-bench development sets, not shipped in this repository: by default
+# beside the checkout (--bench-dir / --agent-dir elsewhere).
 DEFAULT_BENCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "routing-bench"
 # Agent turns with tools, tool-result turns, short hard asks: whole request bodies.
 DEFAULT_AGENT_DIR = DEFAULT_BENCH_DIR.parent / "agent-bench"

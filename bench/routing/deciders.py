@@ -41,7 +41,7 @@ class RouterPolicy:
 
 def tier_of(policy: RoutingPolicy, decision: Decision) -> Tier:
     """The report's tier for a decision: the small tier, or the large one (or the default)."""
-    return "small" if decision.tier == policy.settings.small_tier else "large"
+    return "small" if decision.tier == policy.settings.routing.small_tier else "large"
 
 
 # Settling abstentions without a model, for the report: what each assumption would give.

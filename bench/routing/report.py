@@ -37,7 +37,7 @@ class SplitResults:
     ece: float = math.nan
     # extra rows from model-backed modes: name -> source -> summary
     model_traffic: dict[str, dict[str, TrafficSummary]] = field(default_factory=dict)
-    # ../shared/agent-bench, like `traffic` (sources, then with / without tools, then all)
+    # the agent-bench development set, like `traffic` (sources, then with / without tools, then all)
     agent_traffic: dict[str, dict[str, dict[str, TrafficSummary]]] = field(default_factory=dict)
     # turns that read a tool result: "per-turn" | "sticky" -> source -> summary
     tool_loop: dict[str, dict[str, TrafficSummary]] = field(default_factory=dict)
@@ -163,7 +163,7 @@ def render(
         out += ["", f"### Traffic track per source ({headline_preset}, abstentions to large)", ""]
         out += traffic_table(results.traffic[headline_preset]["to large"])
         if results.agent_traffic:
-            out += ["", "### Agent turns (../shared/agent-bench), all presets", ""]
+            out += ["", "### Agent turns (the agent-bench development set), all presets", ""]
             out += preset_overview(results.agent_traffic, presets)
             out += [
                 "",

@@ -74,7 +74,7 @@ def by_source_and_tools(routed: Sequence[Routed]) -> dict[str, TrafficSummary]:
 
 
 def meets_bar(s: TrafficSummary) -> bool:
-    """Issue 6's traffic bar: recall >= 0.97, >= 90% of simple on small, >= 80% local."""
+    """The traffic bar: recall >= 0.97, >= 90% of simple on small, >= 80% local."""
     return s.complex_recall >= 0.97 and s.simple_to_small >= 0.90 and s.local_share >= 0.80
 
 

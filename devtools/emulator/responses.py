@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from devtools.emulator import answers, auth, errors
+from devtools.emulator import answers, auth, errors, structured
 from devtools.emulator.chat import latency_for
 from devtools.emulator.config import DeploymentConfig
 from devtools.emulator.errors import ApiError
@@ -212,7 +212,12 @@ class ResponsesApi:
             "tools": [{"type": "function", "function": t} for t in tools],
             "tool_choice": _tool_choice(body.get("tool_choice")),
         }
-        reply = answers.answer(deployment.name, chat, body.get("max_output_tokens"))
+        # As Foundry does: a model that speaks Responses honours `text.format` as chat's
+        # `response_format` (the OpenAI SDK's responses.parse, LangChain's structured output).
+        response_format = structured.check_text_format(body)
+        reply = answers.answer(
+            deployment.name, chat, body.get("max_output_tokens"), response_format=response_format
+        )
         output: list[dict[str, Any]] = []
         if deployment.reasoning:
             reasoning: dict[str, Any] = {"id": _id("rs"), "type": "reasoning", "summary": []}

@@ -1,4 +1,5 @@
-"""Structured output: `response_format` checked like Azure OpenAI, answered with JSON that fits.
+"""Structured output: `response_format` (chat) and `text.format` (Responses API) checked like
+Azure OpenAI, answered with JSON that fits.
 
 A model asked for `json_schema` answers with an instance of the schema; `json_object` with a JSON
 object. The emulator builds that instance from the schema alone (deterministic, no model): the
@@ -57,6 +58,54 @@ def check_response_format(body: dict[str, Any]) -> dict[str, Any] | None:
             code="invalid_type",
         )
     return fmt
+
+
+def check_text_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The Responses API's `text.format`, checked like OpenAI's and given as the chat
+    `response_format` it means (None when absent or `text`): the model answers alike."""
+    text = body.get("text")
+    if text is None:
+        return None
+    if not isinstance(text, dict):
+        raise errors.invalid_request(
+            "Invalid type for 'text': expected an object.", param="text", code="invalid_type"
+        )
+    fmt = text.get("format")
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_object", "json_schema"):
+        raise errors.invalid_request(
+            "Invalid value for 'text.format.type': expected one of 'text', 'json_object' or "
+            "'json_schema'.",
+            param="text.format.type",
+            code="invalid_value",
+        )
+    if fmt["type"] == "text":
+        return None
+    if fmt["type"] == "json_object":
+        asked = orjson.dumps([body.get("instructions"), body.get("input")]).decode().lower()
+        if "json" not in asked:
+            raise errors.invalid_request(
+                "Response input messages must contain the word 'json' in some form to use "
+                "'text.format' of type 'json_object'.",
+                param="input",
+                code=None,
+            )
+        return {"type": "json_object"}
+    if not isinstance(fmt.get("name"), str):
+        raise errors.invalid_request(
+            "Missing required parameter: 'text.format.name'.",
+            param="text.format.name",
+            code="missing_required_parameter",
+        )
+    if not isinstance(fmt.get("schema", {}), dict):
+        raise errors.invalid_request(
+            "Invalid type for 'text.format.schema': expected an object.",
+            param="text.format.schema",
+            code="invalid_type",
+        )
+    spec = {key: fmt[key] for key in ("name", "schema", "strict", "description") if key in fmt}
+    return {"type": "json_schema", "json_schema": spec}
 
 
 def structured_text(fmt: dict[str, Any], seed_text: str) -> str:

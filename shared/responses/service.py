@@ -150,8 +150,8 @@ class ResponsesService:
         history = await self._history(request)
         given, given_ids = await self._resolved(request.items, history)
         size = history.size + len(encode_items(given, given_ids))
-        if size > self.settings.responses_max_chain_bytes:
-            raise conversation_too_large(size, self.settings.responses_max_chain_bytes)
+        if size > self.settings.responses.max_chain_bytes:
+            raise conversation_too_large(size, self.settings.responses.max_chain_bytes)
         # Outputs must answer calls made before them, this turn's or the stored ones'.
         check_calls(history.context + given, offset=len(history.context))
         turn = _Turn(request, history, history.context + given, history.ids + given_ids, size)
@@ -262,7 +262,9 @@ class ResponsesService:
                 code="unsupported_tool" if turn.request.builtin_tools else "unsupported_parameter",
                 param="tools" if turn.request.builtin_tools else wanted[0],
             )
-        order = sorted(self.settings.tiers, key=lambda t: t.name != self.settings.large_tier)
+        order = sorted(
+            self.settings.tiers, key=lambda t: t.name != self.settings.routing.large_tier
+        )
         for candidate in order:
             if runs_responses_needs(candidate, wanted, turn.request):
                 return candidate

@@ -292,9 +292,10 @@ class BlobStore:
 def make_store(settings: Settings) -> ResponseStore:
     """Blob storage when configured (connection string for Azurite, else the account URL with
     the managed identity); otherwise the in-process store."""
-    ttl = settings.responses_ttl_s
-    url = settings.responses_blob_url
-    if not (settings.responses_connection_string or url):
+    storage = settings.responses
+    ttl = storage.ttl_s
+    url = storage.blob_url
+    if not (storage.connection_string or url):
         return MemoryStore(ttl)
     # Imported here: the storage SDK is slow to import and only this store needs it.
     from azure.storage.blob.aio import BlobServiceClient
@@ -303,17 +304,11 @@ def make_store(settings: Settings) -> ResponseStore:
     # Application Insights: two lines per stored turn, no use to an operator.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
-    if settings.responses_connection_string or not url:
-        service = BlobServiceClient.from_connection_string(
-            settings.responses_connection_string or ""
-        )
-        return BlobStore(
-            service, settings.responses_container, ttl, inline_bytes=settings.responses_inline_bytes
-        )
+    if storage.connection_string or not url:
+        service = BlobServiceClient.from_connection_string(storage.connection_string or "")
+        return BlobStore(service, storage.container, ttl, inline_bytes=storage.inline_bytes)
     from shared.upstream.auth import make_credential
 
-    credential = make_credential(settings)
+    credential = make_credential(settings.auth)
     service = BlobServiceClient(url, credential=credential)
-    return BlobStore(
-        service, settings.responses_container, ttl, credential, settings.responses_inline_bytes
-    )
+    return BlobStore(service, storage.container, ttl, credential, storage.inline_bytes)

@@ -29,7 +29,7 @@ SYSTEM_PROMPT = (
     "An agent turn is described in brackets before the user's message.\n"
     "Reply with exactly one word: simple or complex."
 )
-# Near-deterministic and short: the seed's settings. Never temperature 0 with top_p 0 (8x slower).
+# Near-deterministic and short. Never temperature 0 with top_p 0 (observed 8x slower).
 SAMPLING = {"temperature": 0.1, "top_p": 0.9, "max_tokens": 5}
 MAX_PROMPT_CHARS = 4000
 _WORDS = re.compile(r"[a-z]+")

@@ -154,7 +154,7 @@ _HARD_ASK = re.compile(
     rf"|\bhow (?:would|should|could|do|can) (?:you|i|we) (?:{_HARD_VERBS}|scale)\b"
 )
 # An ask for code ("write a bash script for ...", "give me kotlin code to ...", "... in rust"):
-# the mission sends code to the large tier however short the ask. General programming words,
+# code goes to the large tier however short the ask. General programming words,
 # not mined from the benchmarks; "app" and "swift" are left out (a bank's app, SWIFT transfers).
 _LANGUAGES = (
     "python|javascript|typescript|java|c#|c\\+\\+|rust|golang|kotlin|scala|ruby|php|perl|haskell"

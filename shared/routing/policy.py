@@ -69,33 +69,37 @@ def decide_locally(
         if pinned is None:
             raise unknown_model(settings, model)
         return Decision(pinned.name, "pin", f"model {model} requested")
-    if session_tier == settings.large_tier:
+    if session_tier == settings.routing.large_tier:
         return Decision(session_tier, "session", "session escalated earlier")
     reason_prefix = ""
-    if settings.tool_loop == "sticky" and messages and messages[-1].get("role") in TOOL_ROLES:
+    if (
+        settings.routing.tool_loop == "sticky"
+        and messages
+        and messages[-1].get("role") in TOOL_ROLES
+    ):
         if session_tier is not None:
             return Decision(session_tier, "session", "tool-call loop")
         # Stateless: the tier that started the loop is the one its opening turn scores to.
         messages = loop_start(messages)
         reason_prefix = "tool-call loop: "
     score = score_request(messages, tools)
-    local = PRESETS[settings.preset].decide(score.p_large, score.abstain)
+    local = PRESETS[settings.routing.preset].decide(score.p_large, score.abstain)
     if local == "abstain":
         return Abstained(score, describe_turn(view_request(messages, tools)))
-    tier = settings.small_tier if local == "small" else settings.large_tier
+    tier = settings.routing.small_tier if local == "small" else settings.routing.large_tier
     return Decision(tier, "scorer", reason_prefix + score.signal, score.p_large)
 
 
 def decide_from_verdict(settings: Settings, score: Score, verdict: Verdict) -> Decision:
     if verdict.label is None:
         return Decision(
-            settings.default_tier,
+            settings.routing.default_tier,
             "default",
             f"classifier {verdict.source}; safe default",
             score.p_large,
             verdict.latency_ms,
         )
-    tier = settings.small_tier if verdict.label == "simple" else settings.large_tier
+    tier = settings.routing.small_tier if verdict.label == "simple" else settings.routing.large_tier
     decided_by: DecidedBy = "cache" if verdict.source == "cache" else "classifier"
     return Decision(tier, decided_by, verdict.label, score.p_large, verdict.latency_ms)
 
@@ -152,6 +156,10 @@ class RoutingPolicy:
             decision = decide_from_verdict(self.settings, local.score, verdict)
         decision = eligible(self.settings, decision, needs)
         # Escalate-only: a session that reached the large tier is not sent back down.
-        if session and decision.decided_by != "pin" and remembered != self.settings.large_tier:
+        if (
+            session
+            and decision.decided_by != "pin"
+            and remembered != self.settings.routing.large_tier
+        ):
             await self.sessions.remember(session, decision.tier)
         return decision

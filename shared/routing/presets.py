@@ -45,7 +45,7 @@ PRESETS: Mapping[str, Thresholds] = MappingProxyType(
         "balanced": Thresholds(small_below=0.041, large_at_or_above=0.275),
         # quality: the large tier whenever in doubt
         "quality": Thresholds(small_below=0.008, large_at_or_above=0.08),
-        # the seed's behaviour: the small model classifies every request, the scorer never
+        # classify every request: the small model decides each one, the scorer never
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }
 )

@@ -50,18 +50,18 @@ class Decider:
         self.upstream = upstream
         self.tracer = tracer
         self.instruments = instruments
-        classifier_tier = settings.tier(settings.classifier_tier)
+        classifier_tier = settings.tier(settings.routing.classifier_tier)
         own_verdicts: TtlCache[str] = TtlCache(
-            settings.classifier_cache_ttl_s, settings.classifier_cache_size
+            settings.classifier.cache_ttl_s, settings.classifier.cache_size
         )
         self.policy = RoutingPolicy(
             settings,
             Classifier(
                 lambda body: self._ask(classifier_tier, body),
-                settings.classifier_timeout_s,
+                settings.classifier.timeout_s,
                 verdicts or own_verdicts,
             ),
-            sessions or TtlCache(settings.session_ttl_s, settings.session_max),
+            sessions or TtlCache(settings.sessions.ttl_s, settings.sessions.max_sessions),
         )
 
     async def decide(self, route: RouteRequest) -> Decision:
@@ -89,7 +89,7 @@ class Decider:
     async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
         """The classifier's call: one attempt through the health book (its budget, cooldown and
         breaker, like any other call); any failure means the safe default."""
-        deadline = time.monotonic() + self.settings.classifier_timeout_s
+        deadline = time.monotonic() + self.settings.classifier.timeout_s
         reply = await self.upstream.complete(tier, body, deadline, one_shot=True)
         self.upstream.record_cost(tier, cost_usd(tier, reply.body.get("usage")))
         choices = reply.body.get("choices") or [{}]

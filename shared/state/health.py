@@ -26,14 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import oplog
+from shared.settings import BreakerPolicy
 from shared.state.link import RedisLink, Unavailable
 from shared.upstream.health import (
     LOW_REMAINING_HOLD_S,
     WINDOW_S,
     Blocked,
-    BreakerPolicy,
     HealthBook,
     Verdict,
+    breaker_memory,
     requests_per_minute,
 )
 
@@ -287,7 +288,7 @@ class SharedHealth:
             int((verdict.retry_after_s or 0) * 1000),
             int(LOW_REMAINING_HOLD_S * 1000) if low else 0,
             self.breaker.failures_to_open,
-            self.breaker.memory,
+            breaker_memory(self.breaker),
             int(self.breaker.cooldown_s * 1000),
             self._ttl_ms(name),
         ]

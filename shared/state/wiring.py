@@ -16,7 +16,7 @@ from shared.routing.cache import TtlCache
 from shared.settings import Settings
 from shared.state.link import RedisLink
 from shared.state.memory import Memory, SharedMemory
-from shared.upstream.health import BreakerPolicy, Health, HealthBook
+from shared.upstream.health import Health, HealthBook
 
 # Azure Managed Redis and Azure Cache for Redis take Entra tokens for this resource:
 # https://learn.microsoft.com/azure/redis/entra-for-authentication
@@ -46,18 +46,18 @@ class RouterState:
 def make_state(settings: Settings, clock: Callable[[], float] = time.monotonic) -> RouterState:
     book = HealthBook(
         {tier.name: tier.tpm for tier in settings.tiers},
-        BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
+        settings.breaker,
         clock,
     )
-    sessions: TtlCache[str] = TtlCache(settings.session_ttl_s, settings.session_max)
+    sessions: TtlCache[str] = TtlCache(settings.sessions.ttl_s, settings.sessions.max_sessions)
     verdicts: TtlCache[str] = TtlCache(
-        settings.classifier_cache_ttl_s, settings.classifier_cache_size
+        settings.classifier.cache_ttl_s, settings.classifier.cache_size
     )
-    if not settings.redis_url:
+    if not settings.shared.redis_url:
         return RouterState(book, sessions, verdicts)
     from shared.state.health import SharedHealth  # late: only with Redis
 
-    link = RedisLink(redis_client(settings, settings.redis_url), settings.redis_timeout_s)
+    link = RedisLink(redis_client(settings, settings.shared.redis_url), settings.shared.timeout_s)
     # A probe that never comes back frees the breaker for another instance after its limit.
     leases = {tier.name: tier.attempt_limit_s for tier in settings.tiers}
     return RouterState(
@@ -67,8 +67,8 @@ def make_state(settings: Settings, clock: Callable[[], float] = time.monotonic) 
             link,
             "session",
             sessions,
-            final=lambda tier: tier == settings.large_tier,
-            sticky=settings.large_tier,
+            final=lambda tier: tier == settings.routing.large_tier,
+            sticky=settings.routing.large_tier,
         ),
         SharedMemory(link, "verdict", verdicts),
         link,
@@ -90,7 +90,7 @@ def redis_client(settings: Settings, url: str) -> Any:
     }
     parts = urlsplit(url)
     if parts.scheme == "rediss" and not parts.password:
-        options["credential_provider"] = entra_credentials(settings.managed_identity_client_id)
+        options["credential_provider"] = entra_credentials(settings.auth.managed_identity_client_id)
     # Busy, a request waits for a connection (within the link's bound) instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=MAX_CONNECTIONS, timeout=None, **options

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from shared.api import ApiError
-from shared.settings import Settings
+from shared.settings import AuthSettings
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken
@@ -103,16 +103,16 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         log.warning("token refresh failed: %s", type(task.exception()).__name__)
 
 
-def make_credential(settings: Settings) -> AsyncTokenCredential:
+def make_credential(auth: AuthSettings) -> AsyncTokenCredential:
     # Imported here: azure-identity is slow to import and key mode never needs it.
     from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 
-    if settings.managed_identity_client_id:
-        return ManagedIdentityCredential(client_id=settings.managed_identity_client_id)
+    if auth.managed_identity_client_id:
+        return ManagedIdentityCredential(client_id=auth.managed_identity_client_id)
     return DefaultAzureCredential()
 
 
-def make_auth(settings: Settings) -> Auth:
-    if settings.auth_mode == "key" and settings.api_key:
-        return ApiKeyAuth(settings.api_key)
-    return EntraAuth(lambda: make_credential(settings), settings.token_scope)
+def make_auth(auth: AuthSettings) -> Auth:
+    if auth.mode == "key" and auth.api_key:
+        return ApiKeyAuth(auth.api_key)
+    return EntraAuth(lambda: make_credential(auth), auth.token_scope)

@@ -25,8 +25,8 @@ from shared.upstream.apis import CHAT, UpstreamApi
 from shared.upstream.attempts import Attempts, StreamStart
 from shared.upstream.auth import make_auth
 from shared.upstream.client import FoundryClient, TransportError
-from shared.upstream.health import BreakerPolicy, Health, HealthBook
-from shared.upstream.resilience import ONE_SHOT, Resilience, RetryPolicy
+from shared.upstream.health import Health, HealthBook
+from shared.upstream.resilience import ONE_SHOT, Resilience
 
 __all__ = ["Answered", "Streamed", "TransportError", "Upstream"]
 
@@ -62,16 +62,20 @@ class Upstream:
     ) -> None:
         """`health`: this instance's own book unless given (shared/state/wiring.py)."""
         self.instruments = instruments
-        self.client = client or FoundryClient(make_auth(settings), settings.connect_timeout_s)
+        self.client = client or FoundryClient(
+            make_auth(settings.auth), settings.limits.connect_timeout_s
+        )
         self.health: Health = health or HealthBook(
             {tier.name: tier.tpm for tier in settings.tiers},
-            BreakerPolicy(settings.breaker_failures, settings.breaker_cooldown_s),
+            settings.breaker,
             clock,
         )
         self.resilience = Resilience(
-            settings, self.health, RetryPolicy.from_settings(settings), clock=clock, sleep=sleep
+            settings, self.health, settings.retry, clock=clock, sleep=sleep
         )
-        self.attempts = Attempts(self.client, instruments, tracer, settings.stream_idle_timeout_s)
+        self.attempts = Attempts(
+            self.client, instruments, tracer, settings.limits.stream_idle_timeout_s
+        )
 
     async def complete(
         self,

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from shared import oplog
 from shared.api import content_text
+from shared.settings import BreakerPolicy
 
 WINDOW_S = 60.0  # Azure's TPM quotas are per minute
 # When a deployment says it has fewer tokens left than a request needs, skip it this long.
@@ -40,19 +41,11 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
     return prompt + (output if isinstance(output, int) else DEFAULT_OUTPUT_ESTIMATE)
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerPolicy:
-    """Open after `failures_to_open` failures among the last calls (2x as many, at least 10).
-
-    Counting failures among recent calls, not in a row, also catches a flapping deployment.
-    """
-
-    failures_to_open: int = 5
-    cooldown_s: float = 30.0
-
-    @property
-    def memory(self) -> int:
-        return max(10, 2 * self.failures_to_open)
+def breaker_memory(policy: BreakerPolicy) -> int:
+    """A breaker opens after `failures_to_open` failures among the last calls (2x as many, at
+    least 10). Counting failures among recent calls, not in a row, also catches a flapping
+    deployment."""
+    return max(10, 2 * policy.failures_to_open)
 
 
 @dataclass
@@ -122,7 +115,7 @@ class HealthBook:
     def _state(self, name: str) -> _State:
         state = self._states.get(name)
         if state is None:
-            state = self._states[name] = _State(recent=deque(maxlen=self.breaker.memory))
+            state = self._states[name] = _State(recent=deque(maxlen=breaker_memory(self.breaker)))
         return state
 
     def blocked(self, name: str, tokens: int = 0) -> Blocked | None:

@@ -22,7 +22,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from shared import oplog
 from shared.api import ApiError
-from shared.settings import Settings, Tier
+from shared.settings import RetryPolicy, Settings, Tier
 from shared.upstream.apis import CHAT, UpstreamApi
 from shared.upstream.attempts import AttemptInfo
 from shared.upstream.health import Blocked, Health, Verdict
@@ -38,23 +38,6 @@ T = TypeVar("T", bound=HasHeaders)
 
 Attempt = Callable[[Tier, dict[str, Any], AttemptInfo], Awaitable[T]]
 """One call to one deployment: (tier, shaped body, attempt info) -> result, or AttemptFailed."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 3
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 8.0
-    max_wait_s: float = 10.0  # an upstream wait longer than this fails over instead
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(
-            settings.max_attempts,
-            settings.backoff_base_s,
-            settings.backoff_max_s,
-            settings.max_retry_wait_s,
-        )
 
 
 # The classifier's calls: one attempt, no waiting (its own timeout is short).

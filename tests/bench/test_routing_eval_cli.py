@@ -69,7 +69,7 @@ def plain(text: str, label: str) -> Prompt:
     return Prompt(text[:8], "s", "", text, label=label)
 
 
-# Real scores (issue 6's scorer), against balanced's band [0.032, 0.335):
+# Real scores (the first scorer's), against balanced's band [0.032, 0.335):
 CLEARLY_SMALL = plain("hi", "simple")  # 0.000
 IN_BAND = plain("Compare Kafka and RabbitMQ for event sourcing", "simple")  # 0.077
 CLEARLY_LARGE = plain(  # 0.998
@@ -131,7 +131,9 @@ def test_classifier_mode_asks_the_emulator(
     asked = emulator.requests()
     assert len(asked) >= 10  # 10 routing-bench rows and 10 agent turns, less the cache hits
     settings = load_settings(ENV)
-    assert {r["deployment"] for r in asked} == {settings.tier(settings.classifier_tier).deployment}
+    assert {r["deployment"] for r in asked} == {
+        settings.tier(settings.routing.classifier_tier).deployment
+    }
     report = (tmp_path / "routing-report.md").read_text()
     assert "### Traffic track per source (classifier only, routing-bench)" in report
     assert "### Traffic track per source (classifier only, agent-bench)" in report

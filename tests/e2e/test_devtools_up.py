@@ -1,10 +1,15 @@
-"""`python3 -m devtools up` as a user runs it: a clear message for a taken port, and structured
-output through real client libraries (OpenAI SDK `.parse()`, LangChain `with_structured_output`)
-against the router and emulator it starts."""
+"""`python3 -m devtools up` as a user runs it: a clear message for a taken port, a restart on the
+same ports right after a stop, a start without node/npm, a banner whose Python snippet pastes as
+it is, and structured output through real client libraries (OpenAI SDK `.parse()`, LangChain
+`with_structured_output`) against the router and emulator it starts."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,11 +17,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
 from pydantic import BaseModel
 
+from devtools import azurite
 from devtools.process import REPO_ROOT
 
 # devtools.up itself, without the venv bootstrap of `python3 -m devtools` (the tests run in it).
@@ -59,46 +66,176 @@ def test_a_taken_emulator_port_names_its_flag() -> None:
     assert "--emulator-port N" in done.stderr
 
 
-@pytest.fixture(scope="module")
-def up_url() -> Iterator[str]:
-    """The router URL `devtools up` prints, with both servers on free ports."""
+@dataclass
+class Up:
+    """A running `devtools up`: its process, the router URL it printed, everything it printed."""
+
+    process: subprocess.Popen[str]
+    launched_at: float
+    url: str = ""
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Ctrl-C, as a user stops it. A suite started in the background by a script has SIGINT
+        ignored, and `up` inherits that: there SIGTERM, which `up` handles the same way."""
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        self.process.send_signal(signal.SIGTERM if ignored else signal.SIGINT)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # its servers outlive it: the callers' checks fail
+            self.process.wait(5)
+
+
+def start_up(*args: str, env: dict[str, str] | None = None) -> Up:
+    """Run `devtools up` with `args` and wait for the banner's last line (or its exit)."""
+    launched_at = time.monotonic()
     process = subprocess.Popen(
-        [*UP, "--port", "0", "--emulator-port", "0", "--speed", "0"],
+        [*UP, *args],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
-    found: list[str] = []
+    up = Up(process, launched_at)
     ready = threading.Event()
 
     def read() -> None:
         assert process.stdout is not None
         for line in process.stdout:
+            up.output.append(line.rstrip("\n"))
             match = re.match(r"router:\s+(http://\S+)/api", line)
-            if match and not found:
-                found.append(match[1])
+            if match and not up.url:
+                up.url = match[1]
+            if line.startswith("Ctrl-C stops"):
                 ready.set()
         ready.set()
 
     threading.Thread(target=read, daemon=True).start()
-    ready.wait(60)
+    ready.wait(90)
+    return up
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def up() -> Iterator[Up]:
+    """`devtools up` with all it starts on free ports."""
+    running = start_up("--port", "0", "--emulator-port", "0", "--speed", "0")
     try:
-        assert found, "devtools up printed no router URL"
-        yield found[0]
+        assert running.url, "devtools up printed no router URL:\n" + "\n".join(running.output)
+        yield running
     finally:
-        # Ctrl-C, as a user stops it. A suite started in the background by a script has SIGINT
-        # ignored, and `up` inherits that: there SIGTERM, which `up` handles the same way.
-        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-        process.send_signal(signal.SIGTERM if ignored else signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()  # its servers outlive it: the check below fails
-            process.wait(5)
+        running.stop()
     # `up` stopped what it started: nothing answers at its router's URL any more.
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{found[0]}/api/health", timeout=5)
+        httpx.get(f"{running.url}/api/health", timeout=5)
+
+
+@pytest.fixture(scope="module")
+def up_url(up: Up) -> str:
+    return up.url
+
+
+def test_it_stops_and_starts_again_on_the_same_ports_at_once() -> None:
+    """A restart right after Ctrl-C: the connections the last run closed are still in TIME_WAIT
+    on its ports (for a minute), which must not read as "port already in use"."""
+    ports = ["--port", str(free_port()), "--emulator-port", str(free_port()), "--speed", "0"]
+    first = start_up(*ports, "--no-azurite")
+    assert first.url, "\n".join(first.output)
+    # A keep-alive connection still open when the server stops: the server closes it, so the
+    # server's side of it, on the router's port, is left in TIME_WAIT.
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"{first.url}/api/health").status_code == 200
+        first.stop()
+        stopped_at = time.monotonic()
+        second = start_up(*ports, "--no-azurite")
+    try:
+        # Started again within 2 s of the stop, well inside TIME_WAIT's minute.
+        assert second.launched_at - stopped_at < 2
+        assert "already in use" not in "\n".join(second.output), second.output
+        assert second.url == first.url
+        assert httpx.get(f"{second.url}/api/health", timeout=10).status_code == 200
+    finally:
+        second.stop()
+
+
+def without_node() -> dict[str, str]:
+    """This environment with PATH cut down to directories that hold neither node nor npm."""
+    kept = [
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if not any(os.path.exists(os.path.join(d, tool)) for tool in ("node", "npm"))
+    ]
+    return {**os.environ, "PATH": os.pathsep.join(kept)}
+
+
+def test_without_node_it_starts_and_says_the_store_is_in_process() -> None:
+    env = without_node()
+    assert shutil.which("node", path=env["PATH"]) is None
+    running = start_up("--port", "0", "--emulator-port", "0", "--speed", "0", env=env)
+    try:
+        printed = "\n".join(running.output)
+        assert running.url, printed
+        assert "Traceback" not in printed
+        notes = [line for line in running.output if line.startswith("responses:")]
+        assert notes == [
+            "responses: stored in the router's process: local only, lost when it stops (Azurite"
+            " is off: node not found on PATH; install node and npm for the blob store)"
+        ] or notes == [
+            "responses: stored in the router's process: local only, lost when it stops (Azurite"
+            " is off: node and npm not found on PATH; install node and npm for the blob store)"
+        ], notes
+        assert "Ctrl-C stops the router and the emulator." in running.output
+        # The Responses API still keeps a conversation, in the process.
+        base = f"{running.url}/api/v1"
+        first = httpx.post(f"{base}/responses", json={"model": "auto", "input": "hi"}, timeout=30)
+        assert first.status_code == 200, first.text
+        again = httpx.get(f"{base}/responses/{first.json()['id']}", timeout=30)
+        assert again.status_code == 200
+    finally:
+        running.stop()
+
+
+def test_the_banner_names_all_that_ctrl_c_stops(up: Up) -> None:
+    expected = (
+        "the router, the emulator and Azurite"
+        if not azurite.missing()
+        else ("the router and the emulator")
+    )
+    assert f"Ctrl-C stops {expected}." in up.output
+
+
+def test_the_printed_python_snippet_pastes_and_runs_as_it_is(up: Up) -> None:
+    start = up.output.index("from openai import OpenAI")
+    end = next(i for i in range(start, len(up.output)) if not up.output[i])
+    snippet = "\n".join(up.output[start:end])
+    assert all(not line[:1].isspace() for line in up.output[start:end])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(snippet, "<pasted>", "exec"), {})
+    assert printed.getvalue().split()[0] in ("gpt-5", "Phi-4-mini"), printed.getvalue()
+
+
+def test_installing_shows_progress_while_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    slow = [sys.executable, "-c", "import time; time.sleep(1.6)"]
+    azurite.run_with_progress(slow, "installing something", every_s=0.5)
+    out = capsys.readouterr().out
+    assert out.startswith("installing something ...")
+    assert out.count(".") >= 2 + 3  # the label's three dots and a tick per half second
+    assert "done in" in out
+
+
+def test_a_failed_install_shows_what_it_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    failing = [sys.executable, "-c", "print('npm ERR! no network'); raise SystemExit(1)"]
+    with pytest.raises(subprocess.CalledProcessError):
+        azurite.run_with_progress(failing, "installing something")
+    assert "npm ERR! no network" in capsys.readouterr().out
 
 
 def test_up_shares_state_through_the_redis_it_started(up_url: str) -> None:
@@ -131,6 +268,31 @@ def test_langchain_with_structured_output(up_url: str) -> None:
     from langchain_openai import ChatOpenAI
 
     llm = ChatOpenAI(base_url=f"{up_url}/api/v1", api_key="unused", model="auto", max_retries=0)
+    person = llm.with_structured_output(Person).invoke(PROMPT)
+    assert isinstance(person, Person), person
+    assert person.languages
+
+
+def test_openai_sdk_responses_parse_with_a_pydantic_model(up_url: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{up_url}/api/v1", api_key="unused", max_retries=0)
+    response = client.responses.parse(model="auto", input=PROMPT, text_format=Person)
+    person = response.output_parsed
+    assert isinstance(person, Person), response
+    assert person.languages
+
+
+def test_langchain_with_structured_output_over_the_responses_api(up_url: str) -> None:
+    from langchain_openai import ChatOpenAI
+
+    llm = ChatOpenAI(
+        base_url=f"{up_url}/api/v1",
+        api_key="unused",
+        model="auto",
+        max_retries=0,
+        use_responses_api=True,
+    )
     person = llm.with_structured_output(Person).invoke(PROMPT)
     assert isinstance(person, Person), person
     assert person.languages

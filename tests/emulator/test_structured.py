@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.emulator.config import default_deployments
+from devtools.emulator.responses import speaks_responses
 from devtools.emulator.structured import instance
 from tests.emulator.helpers import KEY, chat
 
@@ -138,3 +140,79 @@ def test_top_logprobs_needs_logprobs(client: httpx.Client) -> None:
     response = chat(client, "gpt-4o", "Hello", top_logprobs=2)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "top_logprobs"
+
+
+# The Responses API's `text.format`: honoured by every deployment that speaks Responses, as Foundry
+# does (the OpenAI SDK's responses.parse and LangChain's structured output send it).
+RESPONSES_DEPLOYMENTS = sorted(
+    name for name, d in default_deployments().items() if speaks_responses(d)
+)
+TEXT_FORMAT = {"type": "json_schema", "name": "Person", "strict": True, "schema": PERSON}
+
+
+def respond(client: httpx.Client, deployment: str, **body: Any) -> httpx.Response:
+    payload = {"model": deployment, "input": "Who is Ada?", **body}
+    return client.post("/openai/v1/responses", json=payload, headers=KEY)
+
+
+def output_text(response: dict[str, Any]) -> str:
+    return "".join(
+        part["text"]
+        for item in response["output"]
+        if item["type"] == "message"
+        for part in item["content"]
+    )
+
+
+def test_some_deployments_speak_responses() -> None:
+    assert "gpt-5" in RESPONSES_DEPLOYMENTS
+
+
+@pytest.mark.parametrize("deployment", RESPONSES_DEPLOYMENTS)
+def test_text_format_json_schema_is_answered_with_json_that_fits(
+    client: httpx.Client, deployment: str
+) -> None:
+    response = respond(client, deployment, text={"format": TEXT_FORMAT})
+    assert response.status_code == 200, response.text
+    content = json.loads(output_text(response.json()))
+    assert set(content) == set(PERSON["properties"])
+    assert response.json()["text"]["format"]["name"] == "Person"
+
+
+def test_text_format_streams_as_the_same_json(client: httpx.Client) -> None:
+    payload = {"model": "gpt-5", "input": "Who?", "stream": True, "text": {"format": TEXT_FORMAT}}
+    with client.stream("POST", "/openai/v1/responses", json=payload, headers=KEY) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    events = [json.loads(line[6:]) for line in lines]
+    deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert set(json.loads(deltas)) == set(PERSON["properties"])
+
+
+def test_text_format_json_object_needs_the_word_json(client: httpx.Client) -> None:
+    refused = respond(client, "gpt-5", text={"format": {"type": "json_object"}})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "input"
+    ok = respond(client, "gpt-5", input="Answer in JSON", text={"format": {"type": "json_object"}})
+    assert ok.status_code == 200, ok.text
+    assert isinstance(json.loads(output_text(ok.json())), dict)
+
+
+def test_plain_text_format_is_plain_text(client: httpx.Client) -> None:
+    response = respond(client, "gpt-5", text={"format": {"type": "text"}})
+    assert response.status_code == 200, response.text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(output_text(response.json()))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "param"),
+    [
+        ({"type": "xml"}, "text.format.type"),
+        ({"type": "json_schema", "schema": PERSON}, "text.format.name"),
+        ({"type": "json_schema", "name": "P", "schema": []}, "text.format.schema"),
+    ],
+)
+def test_bad_text_format_is_a_400(client: httpx.Client, fmt: dict[str, Any], param: str) -> None:
+    response = respond(client, "gpt-5", text={"format": fmt})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param

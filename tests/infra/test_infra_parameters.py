@@ -16,7 +16,7 @@ from infra_support import (
     router_tiers,
 )
 
-from shared.settings import url_shape_for_format
+from shared.upstream.urls import url_shape_for_format
 
 DEPLOYMENT_FIELDS = {
     "tier", "deploymentName", "modelFormat", "modelName", "modelVersion", "skuName", "capacity",

@@ -27,7 +27,7 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_FIRST_TOKEN_TIMEOUT_S": "unset: per tier, from its kind (5 s fast, 120 s reasoning)",
     "ROUTER_STREAM_IDLE_TIMEOUT_S": "30 s",
     "ROUTER_MAX_ATTEMPTS": "3",
-    "ROUTER_BACKOFF_BASE_S": "1 s, the seed's 1-2-4 s",
+    "ROUTER_BACKOFF_BASE_S": "1 s: waits of 1, 2, 4 s",
     "ROUTER_BACKOFF_MAX_S": "8 s",
     "ROUTER_MAX_RETRY_WAIT_S": "10 s",
     "ROUTER_BREAKER_FAILURES": "5",
@@ -36,7 +36,7 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_RESPONSES_INLINE_BYTES": "64 KiB: one blob per turn for short conversations",
     "ROUTER_REDIS_TIMEOUT_MS": "100 ms: Azure Managed Redis answers in the same region in ~1 ms",
 }
-# Local work only: keys and the seed's per-model endpoints never reach Azure.
+# Local work only: keys and the per-model shortcut endpoints never reach Azure.
 LOCAL_ONLY = {
     "FOUNDRY_API_KEY",
     "PHI4_MINI_ENDPOINT",

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from infra_support import INFRA, PARAMETER_FILES, evaluate, main_bicep, router_tiers
 
-from shared.settings import load_settings, url_shape_for_format
-from shared.upstream.urls import target
+from shared.settings import load_settings
+from shared.upstream.urls import target, url_shape_for_format
 from tests.conftest import EMULATOR_KEY, Emulator
 
 FORMATS = ["OpenAI", "Microsoft", "Meta", "Mistral AI", "DeepSeek", "xAI"]

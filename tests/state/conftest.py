@@ -10,10 +10,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared.routing.cache import TtlCache
+from shared.settings import BreakerPolicy
 from shared.state.health import SharedHealth
 from shared.state.link import RedisLink
 from shared.state.memory import SharedMemory
-from shared.upstream.health import BreakerPolicy, HealthBook
+from shared.upstream.health import HealthBook
 
 Instance = Callable[..., Any]
 

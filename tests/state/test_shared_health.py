@@ -10,7 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from devtools import redis as redis_server
-from shared.upstream.health import Blocked, BreakerPolicy, HealthBook, Verdict
+from shared.settings import BreakerPolicy
+from shared.upstream.health import Blocked, HealthBook, Verdict
 from tests.state.conftest import Instance
 
 

@@ -3,7 +3,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from shared.upstream.health import BreakerPolicy, HealthBook, estimate_tokens
+from shared.settings import BreakerPolicy
+from shared.upstream.health import HealthBook, estimate_tokens
 from shared.upstream.outcomes import upstream_wait_s
 
 

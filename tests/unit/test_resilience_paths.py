@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from shared.api import ApiError
-from shared.settings import Settings, Tier
+from shared.settings import BreakerPolicy, RetryPolicy, Settings, Tier
 from shared.upstream import outcomes
 from shared.upstream.attempts import AttemptInfo
-from shared.upstream.health import BreakerPolicy, HealthBook
+from shared.upstream.health import HealthBook
 from shared.upstream.outcomes import AttemptFailed, DeploymentError
-from shared.upstream.resilience import ONE_SHOT, Outcome, Resilience, RetryPolicy
+from shared.upstream.resilience import ONE_SHOT, Outcome, Resilience
 
 ENDPOINT = "https://acct.openai.azure.com"
 SMALL = Tier("small", "Phi-4-mini", ENDPOINT, context_window=131_072, fallbacks=("phi4",))
@@ -230,8 +230,8 @@ async def test_a_caller_error_passes_through_untried() -> None:
 
 
 async def test_a_passed_through_error_names_the_deployment_and_the_way_there() -> None:
-    # small fails three times, phi4 drops the seed it refuses, then its content filter says no:
-    # the caller's x-router-* headers name phi4 and everything changed on the way.
+    # small fails three times, phi4 drops the `seed` parameter it refuses, then its content
+    # filter says no: the caller's x-router-* headers name phi4 and everything changed on the way.
     resilience, _, clock = make()
     script = Script(clock, small=[server_error()] * 3, phi4=[rejected("seed"), content_filter()])
     with pytest.raises(DeploymentError) as raised:

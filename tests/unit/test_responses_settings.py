@@ -31,7 +31,7 @@ def test_bad_apis_stop_start_up_naming_the_setting(apis: str) -> None:
 def test_state_goes_to_the_apps_blob_account_when_the_host_has_one() -> None:
     url = "https://st1.blob.core.windows.net"
     settings = load_settings({**BASE, "AzureWebJobsStorage__blobServiceUri": url})
-    assert settings.responses_blob_url == url
+    assert settings.responses.blob_url == url
     assert isinstance(make_store(settings), BlobStore)
     assert isinstance(make_store(load_settings(BASE)), MemoryStore)
 
@@ -68,11 +68,11 @@ def test_each_gateway_has_its_own_in_process_store() -> None:
 
 
 def test_chain_cap_defaults_to_the_body_limit_and_stops_start_up_when_bad() -> None:
-    assert load_settings(BASE).responses_max_chain_bytes == 4 * 1024 * 1024
+    assert load_settings(BASE).responses.max_chain_bytes == 4 * 1024 * 1024
     body = {**BASE, "ROUTER_MAX_BODY_BYTES": "8192"}
-    assert load_settings(body).responses_max_chain_bytes == 8192  # follows the body limit
+    assert load_settings(body).responses.max_chain_bytes == 8192  # follows the body limit
     own = {**body, "ROUTER_RESPONSES_MAX_CHAIN_BYTES": "65536"}
-    assert load_settings(own).responses_max_chain_bytes == 65536
+    assert load_settings(own).responses.max_chain_bytes == 65536
     with pytest.raises(ConfigError) as caught:
         load_settings({**BASE, "ROUTER_RESPONSES_MAX_CHAIN_BYTES": "ten"})
     assert caught.value.setting == "ROUTER_RESPONSES_MAX_CHAIN_BYTES"

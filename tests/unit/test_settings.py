@@ -2,12 +2,20 @@ import json
 
 import pytest
 
-from shared.settings import ConfigError, load_settings
+from shared.settings import (
+    BreakerPolicy,
+    ConfigError,
+    Limits,
+    ResponsesStorage,
+    RetryPolicy,
+    RoutingSettings,
+    load_settings,
+)
 
 BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com/", "FOUNDRY_API_KEY": "k"}
 
 
-def test_defaults_are_the_seed_tiers() -> None:
+def test_defaults_are_phi4_mini_and_gpt5() -> None:
     settings = load_settings(BASE)
     assert [(t.name, t.deployment) for t in settings.tiers] == [
         ("small", "Phi-4-mini"),
@@ -15,16 +23,16 @@ def test_defaults_are_the_seed_tiers() -> None:
     ]
     assert settings.tier("large").reasoning
     assert not settings.tier("small").reasoning
-    assert settings.default_tier == "large"
+    assert settings.routing.default_tier == "large"
     # Phi-4-mini is a Foundry Model: the models route, on the account's services.ai.azure.com host.
     assert settings.tier("small").url_shape == "models"
     assert settings.tier("small").endpoint == "https://acct.services.ai.azure.com"
     assert settings.tier("large").url_shape == "v1"
     assert settings.tier("large").endpoint == "https://acct.openai.azure.com"
-    assert settings.auth_mode == "key"
+    assert settings.auth.mode == "key"
 
 
-def test_seed_shortcut_endpoints_per_model() -> None:
+def test_shortcut_endpoints_per_model() -> None:
     settings = load_settings(
         {
             "PHI4_MINI_ENDPOINT": "https://phi.services.ai.azure.com/openai/v1",
@@ -39,7 +47,7 @@ def test_seed_shortcut_endpoints_per_model() -> None:
 
 def test_no_key_means_entra() -> None:
     settings = load_settings({"FOUNDRY_ENDPOINT": "https://a.openai.azure.com"})
-    assert settings.auth_mode == "entra"
+    assert settings.auth.mode == "entra"
     assert "sekrit" not in repr(load_settings({**BASE, "FOUNDRY_API_KEY": "sekrit"}))
 
 
@@ -58,8 +66,8 @@ def test_tier_table_from_json() -> None:
     )
     assert settings.tier("mini").tpm == 100000
     assert settings.tier("mini").fallbacks == ("big",)
-    assert settings.classifier_tier == "mini"
-    assert settings.default_tier == "big"
+    assert settings.routing.classifier_tier == "mini"
+    assert settings.routing.default_tier == "big"
     assert settings.find_pin("gpt-4o") is settings.tier("big")
     assert settings.find_pin("nope") is None
 
@@ -96,3 +104,66 @@ def test_summary_has_no_secrets() -> None:
     summary = json.dumps(load_settings({**BASE, "FOUNDRY_API_KEY": "sekrit-123"}).summary())
     assert "sekrit-123" not in summary
     assert "acct.openai.azure.com" in summary
+
+
+def test_unset_settings_are_their_groups_declared_defaults() -> None:
+    settings = load_settings(BASE)
+    assert settings.retry == RetryPolicy() == RetryPolicy(3, 1.0, 8.0, 10.0)
+    assert settings.breaker == BreakerPolicy() == BreakerPolicy(5, 30.0)
+    assert settings.limits == Limits()
+    assert settings.classifier.timeout_s == 1.0  # ROUTER_CLASSIFIER_TIMEOUT_MS=1000
+
+
+def test_a_setting_read_in_its_own_unit() -> None:
+    settings = load_settings({**BASE, "ROUTER_CLASSIFIER_TIMEOUT_MS": "250"})
+    assert settings.classifier.timeout_s == 0.25
+
+
+def test_tier_settings_follow_the_small_and_large_tiers() -> None:
+    tiers = [{"name": "a", "deployment": "d"}, {"name": "b", "deployment": "e"}]
+    env = {**BASE, "ROUTER_TIERS": json.dumps(tiers)}
+    settings = load_settings({**env, "ROUTER_SMALL_TIER": "b", "ROUTER_LARGE_TIER": "a"})
+    assert (settings.routing.classifier_tier, settings.routing.default_tier) == ("b", "a")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_whole_number_setting_refuses_what_is_no_whole_number(value: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        load_settings({**BASE, "ROUTER_MAX_ATTEMPTS": value})
+    assert failure.value.setting == "ROUTER_MAX_ATTEMPTS"
+
+
+@pytest.mark.parametrize("name", ["ROUTER_REQUEST_TIMEOUT_S", "ROUTER_BACKOFF_BASE_S"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_number_setting_refuses_what_is_not_finite(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        load_settings({**BASE, name: value})
+    assert failure.value.setting == name
+    assert "finite" in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ({"deployment": "d", "colour": 1}, "colour"),
+        ({"deployment": "d", "tpm": -1}, "tpm"),
+        ({"deployment": "d", "input_price_per_1m": None}, "input_price_per_1m"),
+        ({"deployment": "d", "endpoint": 5}, "endpoint"),
+        ({"deployment": " "}, "deployment"),
+    ],
+)
+def test_a_bad_tier_entry_names_the_setting_the_tier_and_the_key(
+    entry: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ConfigError) as failure:
+        load_settings({**BASE, "ROUTER_TIERS": json.dumps([{"name": "mini", **entry}])})
+    assert str(failure.value).startswith("ROUTER_TIERS: tier 'mini': " + named)
+
+
+def test_a_following_settings_default_is_the_followed_ones() -> None:
+    routing = RoutingSettings()
+    assert (routing.classifier_tier, routing.default_tier) == (
+        routing.small_tier,
+        routing.large_tier,
+    )
+    assert ResponsesStorage().max_chain_bytes == Limits().max_body_bytes

@@ -24,7 +24,7 @@ def test_defaults_come_from_the_tiers_kind() -> None:
     assert large.attempt_limit_s == KIND_TIMEOUTS["reasoning"].attempt_s == 180
     assert large.first_token_limit_s == KIND_TIMEOUTS["reasoning"].first_token_s == 120
     # The whole request fits in Azure's 230 s front-end limit, the longest attempt in it.
-    assert large.attempt_limit_s < settings.request_timeout_s < 230
+    assert large.attempt_limit_s < settings.limits.request_timeout_s < 230
 
 
 def test_a_global_setting_applies_to_tiers_without_their_own() -> None:
@@ -66,5 +66,5 @@ def test_a_bad_global_timeout_names_the_setting() -> None:
 
 
 def test_a_body_timeout_is_read() -> None:
-    assert load_settings({**BASE, "ROUTER_BODY_TIMEOUT_S": "2.5"}).body_timeout_s == 2.5
-    assert load_settings(BASE).body_timeout_s == 30
+    assert load_settings({**BASE, "ROUTER_BODY_TIMEOUT_S": "2.5"}).limits.body_timeout_s == 2.5
+    assert load_settings(BASE).limits.body_timeout_s == 30

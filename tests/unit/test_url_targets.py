@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from shared.settings import ConfigError, Tier, load_settings, url_shape_for_format
-from shared.upstream.urls import target
+from shared.settings import ConfigError, Tier, load_settings
+from shared.upstream.urls import target, url_shape_for_format
 
 
 def tier_from(spec: dict[str, object], endpoint: str = "https://acct.openai.azure.com") -> Tier:
