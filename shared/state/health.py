@@ -228,7 +228,7 @@ class SharedHealth:
         return Blocked(seen.hold.reason, left) if left > 0 else None
 
     async def admit(self, name: str, tokens: int, *, check: bool = True) -> Blocked | None:
-        if not self.link.up:
+        if not await self.link.ready():
             return await self.local.admit(name, tokens, check=check)
         tpm = self.local.tpm.get(name) or 0
         lease_ms = int((self.probe_lease_s.get(name, 0.0) + 1.0) * 1000)
@@ -249,7 +249,7 @@ class SharedHealth:
         return Blocked(refused, wait_ms / 1000) if refused else None
 
     async def settle(self, name: str, verdict: Verdict) -> None:
-        if not self.link.up:
+        if not await self.link.ready():
             self.local.apply(name, verdict)
             return
         args = self._settle_args(name, verdict)

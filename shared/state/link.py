@@ -4,7 +4,9 @@ Every call is bounded by `timeout_s` (ROUTER_REDIS_TIMEOUT_MS): Redis down, slow
 over costs a request at most that. A failed call marks the link down: callers use per-instance
 state without asking, and every `retry_s` a PING in the background (never a request) checks
 whether Redis is back; the link is up again once it answers. The first connection is made the
-same way, so no request waits for it (a TLS handshake and an Entra token can take a while).
+same way; the first requests wait for it at most `timeout_s` (loopback or the same region
+connects in a few ms; a TLS handshake and a first Entra token may take longer, and then those
+requests go on with per-instance state).
 Going down and coming back are each logged once in the operator log. Writes that nothing waits for
 (a session's tier, a verdict, a success) go out in the background, a bounded number at a time.
 """
@@ -61,6 +63,18 @@ class RedisLink:
             # Without a running loop (set-up) the first request's look starts it.
             with contextlib.suppress(RuntimeError):
                 self._checking = asyncio.get_running_loop().create_task(self._check())
+        return self._up
+
+    async def ready(self) -> bool:
+        """`up`, but before the first connection has ever answered, wait for it (within
+        `timeout_s`): an instance's first requests share state as its later ones do."""
+        if self.up or self._ever_up or self._down_since is not None:
+            return self._up
+        checking = self._checking
+        if checking is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.timeout_s):
+                    await asyncio.shield(checking)
         return self._up
 
     @property

@@ -69,7 +69,9 @@ class SharedMemory:
 
     async def recall(self, key: str) -> str | None:
         known = self.local.get(key)
-        if (known is not None and self.final(known)) or not self.link.up:
+        if known is not None and self.final(known):
+            return known
+        if not await self.link.ready():
             return known
         name = redis_key(self.namespace, key)
         try:
