@@ -23,7 +23,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from devtools import azurite
+from devtools import azurite, redis
 from devtools.process import REPO_ROOT
 
 # devtools.up itself, without the venv bootstrap of `python3 -m devtools` (the tests run in it).
@@ -191,7 +191,9 @@ def test_without_node_it_starts_and_says_the_store_is_in_process() -> None:
             "responses: stored in the router's process: local only, lost when it stops (Azurite"
             " is off: node and npm not found on PATH; install node and npm for the blob store)"
         ], notes
-        assert "Ctrl-C stops the router and the emulator." in running.output
+        assert f"Ctrl-C stops {listed(['the router', 'the emulator'], running.output)}." in (
+            running.output
+        )
         # The Responses API still keeps a conversation, in the process.
         base = f"{running.url}/api/v1"
         first = httpx.post(f"{base}/responses", json={"model": "auto", "input": "hi"}, timeout=30)
@@ -202,13 +204,24 @@ def test_without_node_it_starts_and_says_the_store_is_in_process() -> None:
         running.stop()
 
 
+def listed(started: list[str], output: list[str]) -> str:
+    """What `up` says Ctrl-C stops: `started`, and redis-server when its state line names it."""
+    if any(line.startswith("state:     redis-server") for line in output):
+        started = [*started, "redis-server"]
+    return ", ".join(started[:-1]) + " and " + started[-1]
+
+
 def test_the_banner_names_all_that_ctrl_c_stops(up: Up) -> None:
-    expected = (
-        "the router, the emulator and Azurite"
-        if not azurite.missing()
-        else ("the router and the emulator")
-    )
-    assert f"Ctrl-C stops {expected}." in up.output
+    started = ["the router", "the emulator", *(["Azurite"] if not azurite.missing() else [])]
+    assert f"Ctrl-C stops {listed(started, up.output)}." in up.output
+
+
+def test_the_banner_says_where_shared_state_lives(up: Up) -> None:
+    (state,) = [line for line in up.output if line.startswith("state:")]
+    if redis.binary() is not None:
+        assert state.startswith("state:     redis-server at redis://127.0.0.1:"), state
+    else:  # one clear line saying why, and the router runs all the same
+        assert "kept in the router's process" in state, state
 
 
 def test_the_printed_python_snippet_pastes_and_runs_as_it_is(up: Up) -> None:
