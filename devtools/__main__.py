@@ -63,6 +63,16 @@ def main() -> int:
         return 0 if command == "help" else 2
     ensure_venv()
     if command == "test":
+        from devtools import azurite
+
+        problem = azurite.missing()
+        if problem:
+            print(
+                f"devtools test: Azurite is off ({problem}): the tests that need the Responses "
+                "blob store are skipped, each named in the summary; install node and npm to run "
+                "them.",
+                flush=True,
+            )
         return subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=ROOT)
     if command == "lock":
         from devtools.lock import main as lock

@@ -314,6 +314,17 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
   // The worker configures Azure Monitor itself (host.json telemetryMode OpenTelemetry).
   PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+  // ...and exports as traces the records of this logger and below: the router's, not every
+  // library's (unset: the root logger, the exporter's own records among them).
+  PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME: 'hybrid_router'
+  // Whole traces by the trace-id hash, at the router's ratio (ROUTER_TRACE_SAMPLE_RATIO, 1 by
+  // default); the distro's default rate-limited sampler split storage calls from their request.
+  // https://learn.microsoft.com/azure/azure-monitor/app/opentelemetry-configuration#enable-sampling
+  OTEL_TRACES_SAMPLER: 'microsoft.fixed_percentage'
+  OTEL_TRACES_SAMPLER_ARG: '1.0'
+  // The host reports each request; the HTTP-streams extension's FastAPI server must not again.
+  // https://learn.microsoft.com/azure/azure-functions/opentelemetry-howto
+  OTEL_PYTHON_DISABLED_INSTRUMENTATIONS: 'fastapi'
   // Required by the FastAPI HTTP-streams extension before Python 3.13.
   PYTHON_ENABLE_INIT_INDEXING: '1'
   AzureWebJobsStorage__credential: 'managedidentity'

@@ -60,14 +60,6 @@ def _clean_emulator(request: pytest.FixtureRequest) -> None:
             emulator.reset()
 
 
-def pytest_report_header() -> str | None:
-    """Say up front what the run leaves out on this machine (the skips' summary names them)."""
-    problem = azurite_storage.missing()
-    if problem:
-        return f"azurite: off ({problem}): the tests that need blob storage are skipped"
-    return None
-
-
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[str]:
     """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""

@@ -309,3 +309,24 @@ def test_langchain_with_structured_output_over_the_responses_api(up_url: str) ->
     person = llm.with_structured_output(Person).invoke(PROMPT)
     assert isinstance(person, Person), person
     assert person.languages
+
+
+def test_without_node_the_tests_that_need_azurite_skip_by_name() -> None:
+    """The test command on a machine without node: what needs Azurite is skipped, and the
+    summary names each such test and why (pyproject's addopts has -rs)."""
+    one = "tests/e2e/test_responses_state.py::test_second_instance_continues_what_the_first_stored"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", one + "_across_tiers"],
+        cwd=REPO_ROOT,
+        env=without_node(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 skipped" in done.stdout
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1, done.stdout
+    assert "test_responses_state.py" in skipped[0]
+    assert "needs Azurite for the Responses blob store" in skipped[0]
+    assert "node not found on PATH" in skipped[0]

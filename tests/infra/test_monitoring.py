@@ -56,9 +56,16 @@ QUESTIONS: dict[str, tuple[str, list[str]]] = {
         "02_cost_per_day",
         ['"router.cost.usd"', '"router.tier"', "bin(timestamp, 1d)", "sum(valueSum)"],
     ),
-    "p95 latency per tier, end to end": (
+    "p95 latency per tier, end to end, chat completions and Responses": (
         "03_latency_end_to_end",
-        ['"router.decide"', '"router.tier"', "percentile(duration, 95)", "requests"],
+        [
+            '"router.decide"',
+            '"router.tier"',
+            "percentile(duration, 95)",
+            "requests",
+            'endswith "/chat/completions"',
+            'endswith "/responses"',
+        ],
     ),
     "p95 latency per upstream deployment": (
         "04_latency_per_deployment",
@@ -81,6 +88,16 @@ QUESTIONS: dict[str, tuple[str, list[str]]] = {
             "percentile(classifier_ms, 50)",
             "percentile(classifier_ms, 95)",
             "percentile(classifier_ms, 99)",
+        ],
+    ),
+    "why answers ended (finish reasons) per deployment, as the exporter writes them": (
+        "08_finish_reasons",
+        [
+            '"gen_ai.response.finish_reasons"',
+            '"gen_ai.request.model"',
+            'extract_all(@"([a-z_]+)"',
+            "mv-expand",
+            "sum(itemCount)",
         ],
     ),
     "failover rate (more than one attempt, or an attempt on another tier)": (

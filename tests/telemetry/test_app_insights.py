@@ -412,3 +412,60 @@ def test_content_capture_arrives_in_the_genai_structure(
     assert ask(router, default).status_code == 200
     _, deps = default.wait(dependencies=2)
     assert not [d for d in deps if "gen_ai.input.messages" in data(d)["properties"]]
+
+
+# --- the queries' filters and parsing, applied to what arrives ----------------------------------
+
+MONITORING = REPO / "infra" / "monitoring"
+
+
+def name_filter(query: str) -> Callable[[str], bool]:
+    """A query's `| where name startswith ...` line (with endswith, and, or) as a predicate."""
+    lines = (MONITORING / f"{query}.kql").read_text().splitlines()
+    (line,) = [x.strip() for x in lines if x.strip().startswith("| where name startswith ")]
+    expression = re.sub(
+        r'name (startswith|endswith) ("[^"]*")',
+        lambda m: f"name.{m[1]}({m[2]})",
+        line.removeprefix("| where "),
+    )
+    assert re.fullmatch(r'[\w\s.()"/]+', expression), expression  # nothing but the filter
+    return lambda name: bool(eval(expression, {}, {"name": name}))
+
+
+def test_end_to_end_latency_reads_chat_and_responses_requests(
+    router: httpx.Client, ingestion: Ingestion
+) -> None:
+    chat, responses = Trace(ingestion), Trace(ingestion)
+    assert ask(router, chat).status_code == 200
+    reply = router.post(
+        "/api/v1/responses",
+        json={"model": "small", "input": "where is my parcel?"},
+        headers={"traceparent": responses.traceparent},
+    )
+    assert reply.status_code == 200, reply.text
+    wanted = name_filter("03_latency_end_to_end")
+    for trace in (chat, responses):
+        request, _ = trace.wait(dependencies=2)
+        assert wanted(data(request)["name"]), data(request)["name"]
+    assert not wanted("GET /api/v1/responses/{response_id}")
+
+
+def finish_reasons(dimension: str) -> list[str]:
+    """08_finish_reasons' extract_all(@"([a-z_]+)", ...), in Python."""
+    kql = (MONITORING / "08_finish_reasons.kql").read_text()
+    (pattern,) = re.findall(r'extract_all\(@"([^"]+)"', kql)
+    return re.findall(pattern, dimension)
+
+
+def test_finish_reasons_are_read_as_the_exporter_writes_them(
+    router: httpx.Client, ingestion: Ingestion
+) -> None:
+    trace = Trace(ingestion)
+    assert ask(router, trace).status_code == 200
+    _, deps = trace.wait(dependencies=2)
+    (attempt,) = attempts(deps)
+    written = attempt["properties"]["gen_ai.response.finish_reasons"]
+    # The exporter writes the tuple's Python text, not JSON (Azure/azure-sdk-for-python#32483).
+    assert written in ("('stop',)", '["stop"]'), written
+    assert finish_reasons(written) == ["stop"]
+    assert finish_reasons("('length', 'stop')") == ["length", "stop"]
