@@ -49,6 +49,44 @@ async def httpx_like(lib: Any, stack: AsyncExitStack, **kwargs: Any) -> Post:
     return post
 
 
+async def httpx_tuned(transport: httpx.AsyncBaseTransport | None, stack: AsyncExitStack) -> Post:
+    """httpx as the router calls it: one client, the URL and headers parsed once, the timeout
+    dict built once, `send(stream=True)` and one read."""
+    limits = httpx.Limits(max_connections=1024, max_keepalive_connections=256)
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(limits=limits, transport=transport, trust_env=False)
+    )
+    parsed: dict[str, httpx.URL] = {}
+    headers = httpx.Headers(HEADERS)
+    extensions = {"timeout": httpx.Timeout(30.0).as_dict()}
+
+    async def post(url: str) -> Any:
+        target = parsed.get(url) or parsed.setdefault(url, httpx.URL(url))
+        request = httpx.Request(
+            "POST", target, headers=headers, content=BODY, extensions=extensions
+        )
+        reply = await client.send(request, stream=True)
+        try:
+            raw = await reply.aread()
+        finally:
+            await reply.aclose()
+        if reply.status_code >= 400:
+            raise RuntimeError(reply.status_code)
+        return orjson.loads(raw)
+
+    return post
+
+
+def aiohttp_transport() -> AiohttpTransport:
+    """httpx-aiohttp's transport over a session of our own (its public `client=`): no cookie
+    jar, the pool as large as the router's."""
+    return AiohttpTransport(
+        client=lambda: aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1024), cookie_jar=aiohttp.DummyCookieJar()
+        )
+    )
+
+
 async def aiohttp_alone(stack: AsyncExitStack) -> Post:
     connector = aiohttp.TCPConnector(limit=1024)
     session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
@@ -64,6 +102,8 @@ async def aiohttp_alone(stack: AsyncExitStack) -> Post:
 CLIENTS: dict[str, Callable[[AsyncExitStack], Awaitable[Post]]] = {
     "httpx": lambda stack: httpx_like(httpx, stack),
     "httpx+aiohttp": lambda stack: httpx_like(httpx, stack, transport=AiohttpTransport()),
+    "httpx tuned": lambda stack: httpx_tuned(None, stack),
+    "httpx+aiohttp tuned": lambda stack: httpx_tuned(aiohttp_transport(), stack),
     "aiohttp": aiohttp_alone,
 }
 try:

@@ -1,17 +1,24 @@
-"""The one HTTP stack to Foundry: one aiohttp connection pool for JSON calls and streams alike.
+"""The one HTTP client to Foundry: httpx's request and response models over the aiohttp
+connection pool that httpx-aiohttp's transport drives (the openai SDK's `DefaultAioHttpClient`
+transport), for JSON calls and streams alike.
 
 Callers get the project's types (`Reply`, `UpstreamStream`) and one exception,
-`TransportError`; nothing of aiohttp leaves this module. The URL and the headers a shape needs
-come from `urls.target(tier, api)`.
+`TransportError`; nothing of httpx leaves this module. The URL and the headers a shape needs
+come from `urls.target(tier, api)`, parsed once per tier and API.
 
-Why aiohttp alone and not httpx on top: httpx's request and response models cost ~0.5 ms of
-CPU per call at every concurrency, httpcore's own pool more with concurrency (bench/README.md,
-`client_pool.py`, and the A/B of this seam).
+Why this transport and this path (bench/README.md, "httpx to Foundry", `client_pool.py`):
+- httpcore's own pool scans every connection per request (encode/httpcore#1035): 2.2 ms of CPU
+  per call at 32 concurrent calls, 19 ms at 128. aiohttp's pool stays flat (0.2 ms).
+- The transport is called directly (`handle_async_request`, httpx's transport API) rather than
+  through `AsyncClient.send`: the client's layers are features the router turns off anyway
+  (cookie jar, auth flows, redirects, event hooks, environment proxies) and cost ~0.09 ms of
+  the ~0.2 ms httpx adds per call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ssl
 import time
@@ -21,19 +28,26 @@ from typing import Any
 
 import aiohttp
 import certifi
+import httpx
 import orjson
+from httpx_aiohttp import AiohttpTransport
 
 from shared.settings import Tier
 from shared.telemetry import trace_headers
 from shared.upstream.auth import Auth
 from shared.upstream.urls import Api, target
 
-JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
-STREAM_HEADERS = {"accept": "text/event-stream"}
+JSON_HEADERS = (("content-type", "application/json"), ("accept", "application/json"))
+STREAM_HEADERS = (("content-type", "application/json"), ("accept", "text/event-stream"))
 MAX_CONNECTIONS = 1024
 # An SSE event larger than this is not an answer we can relay (a whole Responses object is
 # far below it); it bounds what one stream can make us buffer.
 MAX_EVENT_BYTES = 16 * 1024 * 1024
+# Each call bounds itself as a whole with asyncio.timeout; the transport only bounds connect.
+# Built once: httpx reads it from the request's extensions.
+_NO_READ_LIMIT: dict[str, float | None] = {"connect": None, "read": None, "write": None}
+# httpx's transport errors and what aiohttp raises past httpx-aiohttp's mapping.
+_NETWORK_ERRORS = (httpx.TransportError, aiohttp.ClientError, OSError)
 
 
 class TransportError(Exception):
@@ -53,12 +67,20 @@ class Reply:
     raw: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A tier's target for one API and kind of call, parsed once."""
+
+    url: httpx.URL
+    headers: list[tuple[str, str]]
+
+
 class UpstreamStream:
     """An open streaming response: status and headers now, SSE `data` payloads as they come."""
 
-    def __init__(self, response: aiohttp.ClientResponse, raw: bytes = b"") -> None:
+    def __init__(self, response: httpx.Response, raw: bytes = b"") -> None:
         self._response = response
-        self.status = response.status
+        self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
         self.raw = raw  # the body of an error status, read in full
 
@@ -68,116 +90,135 @@ class UpstreamStream:
         return sse_data(lines_of(self._chunks(idle_s, deadline)))
 
     async def _chunks(self, idle_s: float, deadline: float) -> AsyncIterator[bytes]:
-        content = self._response.content
+        chunks = aiter(self._response.aiter_bytes())
         while True:
             limit = min(idle_s, deadline - time.monotonic())
             try:
                 async with asyncio.timeout(max(0.0, limit)):
-                    chunk = await content.readany()
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
             except TimeoutError:
                 raise TransportError("stream_idle_timeout", timed_out=True) from None
-            except (aiohttp.ClientError, OSError) as exc:
+            except _NETWORK_ERRORS as exc:
                 raise TransportError(type(exc).__name__) from None
-            if not chunk:
-                return
             yield chunk
 
     async def aclose(self) -> None:
-        if self._response.content.at_eof():
-            self._response.release()  # read to the end: back to the pool
-        else:
-            self._response.close()  # a half-read stream: drop the connection
+        # Read to the end, the connection goes back to the pool; half-read, aiohttp drops it.
+        await _close(self._response)
 
 
 class FoundryClient:
-    """One process-wide connection pool, created lazily on the running event loop.
-
-    aiohttp's pool, not httpcore's: httpcore scans every connection per request
-    (encode/httpcore#1035), a cost that grows with concurrency.
-    """
+    """One process-wide transport (one aiohttp pool), created lazily on the running loop."""
 
     def __init__(self, auth: Auth, connect_timeout_s: float) -> None:
         self.auth = auth
         self.connect_timeout_s = connect_timeout_s
-        self._session: aiohttp.ClientSession | None = None
+        self._transport: AiohttpTransport | None = None
+        self._targets: dict[tuple[str, Api, bool], _Prepared] = {}
+        self._extensions = {"timeout": {**_NO_READ_LIMIT, "pool": None}}
 
     @functools.cached_property
     def tls(self) -> ssl.SSLContext:
-        """Certificates checked against certifi's roots, as before; ~50 ms to build, so once."""
+        """Certificates checked against certifi's roots; ~50 ms to build, so once."""
         return ssl.create_default_context(cafile=certifi.where())
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
+    def transport(self) -> AiohttpTransport:
+        if self._transport is None:
+            self._transport = AiohttpTransport(client=self._session)
+        return self._transport
+
+    def _session(self) -> aiohttp.ClientSession:
+        """The pool under the transport; httpx-aiohttp calls this once, on the running loop."""
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
                 limit=MAX_CONNECTIONS,
                 keepalive_timeout=5.0,  # expire idle connections before Azure's front end does
                 ssl=self.tls,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=JSON_HEADERS,
-                # Only the connect phase here; each call bounds itself as a whole (below).
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=self.connect_timeout_s, sock_read=None
-                ),
-                # Foundry sets no cookies we need; a jar costs CPU per response.
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-        return self._session
+            ),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=self.connect_timeout_s, sock_read=None
+            ),
+            # Foundry sets no cookies we need; a jar costs CPU per response.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
 
-    async def _headers(self, tier: Tier, api: Api, extra: Mapping[str, str]) -> tuple[str, Any]:
-        where = target(tier, api)
+    def _prepared(self, tier: Tier, api: Api, stream: bool) -> _Prepared:
+        key = (tier.name, api, stream)
+        prepared = self._targets.get(key)
+        if prepared is None:
+            where = target(tier, api)
+            fixed = [*(STREAM_HEADERS if stream else JSON_HEADERS), *where.headers.items()]
+            prepared = _Prepared(httpx.URL(where.url), fixed)
+            self._targets[key] = prepared
+        return prepared
+
+    async def _send(
+        self, tier: Tier, api: Api, body: dict[str, Any], stream: bool
+    ) -> httpx.Response:
+        prepared = self._prepared(tier, api, stream)
         # W3C trace context of the current span (the attempt's): Foundry's side joins the trace.
-        headers = {**await self.auth.headers(), **where.headers, **extra, **trace_headers()}
-        return where.url, headers
+        headers = [
+            *prepared.headers,
+            *(await self.auth.headers()).items(),
+            *trace_headers().items(),
+        ]
+        request = httpx.Request(
+            "POST",
+            prepared.url,
+            headers=headers,
+            content=orjson.dumps(body),
+            extensions=self._extensions,
+        )
+        return await self.transport.handle_async_request(request)
 
     async def complete(self, tier: Tier, api: Api, body: dict[str, Any], timeout_s: float) -> Reply:
         """POST a JSON body; `timeout_s` bounds everything: connect, headers and the whole body."""
-        url, headers = await self._headers(tier, api, {})
+        response: httpx.Response | None = None
         try:
             async with asyncio.timeout(timeout_s):
-                async with self.session.post(
-                    url, data=orjson.dumps(body), headers=headers, allow_redirects=False
-                ) as response:
-                    raw = await response.read()
+                response = await self._send(tier, api, body, False)
+                raw = await response.aread()
         except TimeoutError:
+            await _close(response)
             raise TransportError("timeout", timed_out=True) from None
-        except (aiohttp.ClientError, OSError) as exc:
+        except _NETWORK_ERRORS as exc:
+            await _close(response)
             raise TransportError(type(exc).__name__) from None
-        return Reply(response.status, response.headers, json_object(raw), raw)
+        return Reply(response.status_code, response.headers, json_object(raw), raw)
 
     async def open_stream(
         self, tier: Tier, api: Api, body: dict[str, Any], timeout_s: float
     ) -> UpstreamStream:
         """POST for a stream; returns once the headers are in (within `timeout_s`). An error
         status is read in full; the caller reads `events()` and must `aclose()` it."""
-        url, headers = await self._headers(tier, api, STREAM_HEADERS)
-        response: aiohttp.ClientResponse | None = None
+        response: httpx.Response | None = None
         try:
             async with asyncio.timeout(timeout_s):
-                response = await self.session.post(
-                    url, data=orjson.dumps(body), headers=headers, allow_redirects=False
-                )
-                if response.status >= 400:
-                    raw = await response.read()
-                    response.release()
-                    return UpstreamStream(response, raw)
+                response = await self._send(tier, api, body, True)
+                if response.status_code >= 400:
+                    return UpstreamStream(response, await response.aread())
         except TimeoutError:
-            if response is not None:
-                response.close()
+            await _close(response)
             raise TransportError("timeout", timed_out=True) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            if response is not None:
-                response.close()
+        except _NETWORK_ERRORS as exc:
+            await _close(response)
             raise TransportError(type(exc).__name__) from None
         return UpstreamStream(response)
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
         await self.auth.aclose()
+
+
+async def _close(response: httpx.Response | None) -> None:
+    if response is not None:
+        with contextlib.suppress(*_NETWORK_ERRORS):
+            await response.aclose()
 
 
 def json_object(raw: bytes) -> dict[str, Any] | None:
