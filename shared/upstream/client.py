@@ -37,8 +37,15 @@ from shared.telemetry import trace_headers
 from shared.upstream.auth import Auth
 from shared.upstream.urls import Api, target
 
-JSON_HEADERS = (("content-type", "application/json"), ("accept", "application/json"))
-STREAM_HEADERS = (("content-type", "application/json"), ("accept", "text/event-stream"))
+Header = tuple[bytes, bytes]
+JSON_HEADERS: tuple[Header, ...] = (
+    (b"content-type", b"application/json"),
+    (b"accept", b"application/json"),
+)
+STREAM_HEADERS: tuple[Header, ...] = (
+    (b"content-type", b"application/json"),
+    (b"accept", b"text/event-stream"),
+)
 MAX_CONNECTIONS = 1024
 # An SSE event larger than this is not an answer we can relay (a whole Responses object is
 # far below it); it bounds what one stream can make us buffer.
@@ -72,7 +79,7 @@ class _Prepared:
     """A tier's target for one API and kind of call, parsed once."""
 
     url: httpx.URL
-    headers: list[tuple[str, str]]
+    headers: list[Header]  # encoded, Host included: httpx adds nothing to a `stream=` request
 
 
 class UpstreamStream:
@@ -84,22 +91,25 @@ class UpstreamStream:
         self.headers: Mapping[str, str] = response.headers
         self.raw = raw  # the body of an error status, read in full
 
-    def events(self, idle_s: float, deadline: float) -> AsyncIterator[str]:
-        """Each event's data; a gap longer than `idle_s` or passing `deadline` (monotonic)
-        raises TransportError(timed_out=True)."""
-        return sse_data(lines_of(self._chunks(idle_s, deadline)))
+    def events(
+        self, idle_s: float, deadline: float, *, deadline_cause: str = "request_timeout"
+    ) -> AsyncIterator[str]:
+        """Each event's data; a gap longer than `idle_s` raises TransportError(timed_out=True)
+        named stream_idle_timeout, passing `deadline` (monotonic) one named `deadline_cause`."""
+        return sse_data(lines_of(self._chunks(idle_s, deadline, deadline_cause)))
 
-    async def _chunks(self, idle_s: float, deadline: float) -> AsyncIterator[bytes]:
+    async def _chunks(self, idle_s: float, deadline: float, cause: str) -> AsyncIterator[bytes]:
         chunks = aiter(self._response.aiter_bytes())
         while True:
-            limit = min(idle_s, deadline - time.monotonic())
+            left = deadline - time.monotonic()
             try:
-                async with asyncio.timeout(max(0.0, limit)):
+                async with asyncio.timeout(max(0.0, min(idle_s, left))):
                     chunk = await anext(chunks)
             except StopAsyncIteration:
                 return
             except TimeoutError:
-                raise TransportError("stream_idle_timeout", timed_out=True) from None
+                failure = "stream_idle_timeout" if idle_s < left else cause
+                raise TransportError(failure, timed_out=True) from None
             except _NETWORK_ERRORS as exc:
                 raise TransportError(type(exc).__name__) from None
             yield chunk
@@ -118,6 +128,8 @@ class FoundryClient:
         self._transport: AiohttpTransport | None = None
         self._targets: dict[tuple[str, Api, bool], _Prepared] = {}
         self._extensions = {"timeout": {**_NO_READ_LIMIT, "pool": None}}
+        self._credentials: dict[str, str] | None = None
+        self._credential_headers: list[Header] = []
 
     @functools.cached_property
     def tls(self) -> ssl.SSLContext:
@@ -150,8 +162,13 @@ class FoundryClient:
         prepared = self._targets.get(key)
         if prepared is None:
             where = target(tier, api)
-            fixed = [*(STREAM_HEADERS if stream else JSON_HEADERS), *where.headers.items()]
-            prepared = _Prepared(httpx.URL(where.url), fixed)
+            url = httpx.URL(where.url)
+            fixed = [
+                (b"host", url.netloc),
+                *(STREAM_HEADERS if stream else JSON_HEADERS),
+                *_encoded(where.headers),
+            ]
+            prepared = _Prepared(url, fixed)
             self._targets[key] = prepared
         return prepared
 
@@ -159,34 +176,58 @@ class FoundryClient:
         self, tier: Tier, api: Api, body: dict[str, Any], stream: bool
     ) -> httpx.Response:
         prepared = self._prepared(tier, api, stream)
-        # W3C trace context of the current span (the attempt's): Foundry's side joins the trace.
+        content = orjson.dumps(body)
+        credentials = await self.auth.headers()
+        if credentials is not self._credentials:  # a new token: encode it once
+            self._credentials, self._credential_headers = credentials, _encoded(credentials)
         headers = [
             *prepared.headers,
-            *(await self.auth.headers()).items(),
-            *trace_headers().items(),
+            (b"content-length", str(len(content)).encode()),
+            *self._credential_headers,
+            # W3C trace context of the current span (the attempt's): Foundry joins the trace.
+            *_encoded(trace_headers()),
         ]
+        # `stream=` rather than `content=`: httpx then takes the headers as they are instead
+        # of rebuilding them to add Host and Content-Length (both are in `headers`).
         request = httpx.Request(
             "POST",
             prepared.url,
             headers=headers,
-            content=orjson.dumps(body),
+            stream=httpx.ByteStream(content),
             extensions=self._extensions,
         )
+        request.read()  # the transport sends `content` whole once it has been read
         return await self.transport.handle_async_request(request)
 
-    async def complete(self, tier: Tier, api: Api, body: dict[str, Any], timeout_s: float) -> Reply:
-        """POST a JSON body; `timeout_s` bounds everything: connect, headers and the whole body."""
+    async def complete(
+        self,
+        tier: Tier,
+        api: Api,
+        body: dict[str, Any],
+        timeout_s: float,
+        *,
+        body_timeout_s: float | None = None,
+        max_bytes: int | None = None,
+    ) -> Reply:
+        """POST a JSON body. `timeout_s` bounds connect and headers, and the body too unless
+        `body_timeout_s` bounds it (from the headers on); a body over `max_bytes` is refused
+        (TransportError answer_too_large) as soon as it is known to be."""
         response: httpx.Response | None = None
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(timeout_s) as limit:
                 response = await self._send(tier, api, body, False)
-                raw = await response.aread()
+                if body_timeout_s is not None:
+                    limit.reschedule(asyncio.get_running_loop().time() + body_timeout_s)
+                raw = await _read(response, max_bytes)
         except TimeoutError:
             await _close(response)
             raise TransportError("timeout", timed_out=True) from None
         except _NETWORK_ERRORS as exc:
             await _close(response)
             raise TransportError(type(exc).__name__) from None
+        except TransportError:
+            await _close(response)
+            raise
         return Reply(response.status_code, response.headers, json_object(raw), raw)
 
     async def open_stream(
@@ -213,6 +254,27 @@ class FoundryClient:
             await self._transport.aclose()
             self._transport = None
         await self.auth.aclose()
+
+
+def _encoded(headers: Mapping[str, str]) -> list[Header]:
+    return [(k.encode(), v.encode()) for k, v in headers.items()]
+
+
+async def _read(response: httpx.Response, max_bytes: int | None) -> bytes:
+    """The whole body, or TransportError when it is (or announces it will be) over `max_bytes`."""
+    if max_bytes is None:
+        return await response.aread()
+    announced = response.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > max_bytes:
+        raise TransportError("answer_too_large")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TransportError("answer_too_large")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 async def _close(response: httpx.Response | None) -> None:
