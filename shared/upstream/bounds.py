@@ -7,10 +7,12 @@
   `top_logprobs` alternatives). A setting can cap it lower.
 - A JSON answer's time: Foundry sends a non-streamed answer's headers when the model has
   written it, so the wait for headers grows with the output asked for: the tier's base
-  attempt limit plus the requested output tokens at the tier's slowest expected output speed.
-  No cap asked: `UNCAPPED_OUTPUT_TOKENS` (what Azure's quota estimator assumes). Once the
-  headers are in, the body is already written: it must arrive within the base limit, so a body
-  that trickles fails over as fast as before.
+  attempt limit plus the requested output tokens (`max_tokens`, `max_completion_tokens`,
+  `max_output_tokens`) at the tier's expected output speed. A request that asks for no cap
+  gets the base limit alone: it says nothing of its length, and a hung deployment must still
+  be left for its fallback within the base limit. Once the headers are in, the body is already
+  written: it must arrive within the base limit, so a body that trickles fails over as fast as
+  before.
 """
 
 from __future__ import annotations
@@ -19,13 +21,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.settings import Tier, TierKind
-from shared.upstream.health import DEFAULT_OUTPUT_ESTIMATE
 
 ANSWER_BYTES_PER_TOKEN = 64
-UNCAPPED_OUTPUT_TOKENS = DEFAULT_OUTPUT_ESTIMATE
-# Tokens per second a deployment of this kind writes at least, under load: Phi-4-mini and
-# gpt-4o-class models write 40-100, reasoning models' hidden reasoning counts as output too.
-SLOWEST_OUTPUT_TOKENS_PER_S: dict[TierKind, float] = {"fast": 25.0, "reasoning": 20.0}
+# Output tokens per second to expect of a deployment of this kind: Phi-4-mini and gpt-4o-class
+# models write 40-100 on Foundry; a reasoning model's hidden reasoning counts as output too.
+EXPECTED_OUTPUT_TOKENS_PER_S: dict[TierKind, float] = {"fast": 40.0, "reasoning": 25.0}
 _OUTPUT_FIELDS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
 
 
@@ -53,8 +53,8 @@ def answer_limit_bytes(tier: Tier, body: Mapping[str, Any], cap: int | None = No
 
 def answer_wait_s(tier: Tier, body: Mapping[str, Any]) -> float:
     """How long a JSON attempt may wait for its headers: the base limit plus writing time."""
-    tokens = requested_output_tokens(body) or UNCAPPED_OUTPUT_TOKENS
-    return tier.attempt_limit_s + tokens / SLOWEST_OUTPUT_TOKENS_PER_S[tier.kind]
+    tokens = requested_output_tokens(body) or 0
+    return tier.attempt_limit_s + tokens / EXPECTED_OUTPUT_TOKENS_PER_S[tier.kind]
 
 
 def body_wait_s(tier: Tier) -> float:

@@ -72,7 +72,11 @@ class Upstream:
             settings, self.health, settings.retry, clock=clock, sleep=sleep
         )
         self.attempts = Attempts(
-            self.client, instruments, tracer, settings.limits.stream_idle_timeout_s
+            self.client,
+            instruments,
+            tracer,
+            settings.limits.stream_idle_timeout_s,
+            stream_max_s=settings.limits.request_timeout_s,
         )
 
     async def complete(

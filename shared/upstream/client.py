@@ -207,21 +207,28 @@ class FoundryClient:
         timeout_s: float,
         *,
         body_timeout_s: float | None = None,
+        deadline: float | None = None,
         max_bytes: int | None = None,
     ) -> Reply:
         """POST a JSON body. `timeout_s` bounds connect and headers, and the body too unless
-        `body_timeout_s` bounds it (from the headers on); a body over `max_bytes` is refused
-        (TransportError answer_too_large) as soon as it is known to be."""
+        `body_timeout_s` bounds it from the headers on (and never past `deadline`, monotonic):
+        TransportError timeout / body_timeout. A body over `max_bytes` is refused as soon as
+        it is known to be: TransportError answer_too_large."""
         response: httpx.Response | None = None
+        failure = "timeout"
         try:
             async with asyncio.timeout(timeout_s) as limit:
                 response = await self._send(tier, api, body, False)
                 if body_timeout_s is not None:
-                    limit.reschedule(asyncio.get_running_loop().time() + body_timeout_s)
+                    left = body_timeout_s
+                    if deadline is not None:
+                        left = min(left, max(0.0, deadline - time.monotonic()))
+                    limit.reschedule(asyncio.get_running_loop().time() + left)
+                    failure = "body_timeout"
                 raw = await _read(response, max_bytes)
         except TimeoutError:
             await _close(response)
-            raise TransportError("timeout", timed_out=True) from None
+            raise TransportError(failure, timed_out=True) from None
         except _NETWORK_ERRORS as exc:
             await _close(response)
             raise TransportError(type(exc).__name__) from None
