@@ -4,7 +4,11 @@ the fast fake upstream at concurrency 1, 32 and 128, with its CPU ms per request
 - httpx: httpx.AsyncClient on httpcore's pool (the router's client until 9a58cbf);
 - httpx2: pydantic's API-compatible fork, linear pool bookkeeping (when importable);
 - httpx+aiohttp: httpx over aiohttp's pool (httpx_aiohttp; the router's stream path);
-- aiohttp: the aiohttp session alone (the router's JSON path).
+- aiohttp: the aiohttp session alone (the router's client until httpx became it);
+- httpx tuned / httpx+aiohttp tuned: `AsyncClient.send(stream=True)` with the URL and headers
+  parsed once, on httpcore's pool and on aiohttp's;
+- router: the router's own client (shared/upstream/client.py: httpx's transport API over
+  aiohttp's pool, targets parsed once per tier).
 
 Run: .venv/bin/python -m bench.client_pool [--seconds 3]
 """
@@ -32,8 +36,12 @@ from httpx_aiohttp import AiohttpTransport
 from bench.common import procs
 from bench.common.layout import layout
 from bench.common.table import markdown
+from shared.settings import Tier
+from shared.upstream.auth import ApiKeyAuth
+from shared.upstream.client import FoundryClient
 
-BODY = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+BODY_DICT: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+BODY = orjson.dumps(BODY_DICT)
 HEADERS = {"api-key": "k", "content-type": "application/json"}
 Post = Callable[[str], Awaitable[Any]]
 
@@ -87,6 +95,23 @@ def aiohttp_transport() -> AiohttpTransport:
     )
 
 
+async def router_client(stack: AsyncExitStack) -> Post:
+    client = FoundryClient(ApiKeyAuth("k"), 5.0)
+    stack.push_async_callback(client.aclose)
+    tiers: dict[str, Tier] = {}
+
+    async def post(url: str) -> Any:
+        tier = tiers.get(url) or tiers.setdefault(
+            url, Tier(name="t", deployment="m", endpoint=url, url_shape="url")
+        )
+        reply = await client.complete(tier, "chat", BODY_DICT, 30.0)
+        if reply.status >= 400 or reply.body is None:
+            raise RuntimeError(reply.status)
+        return reply.body
+
+    return post
+
+
 async def aiohttp_alone(stack: AsyncExitStack) -> Post:
     connector = aiohttp.TCPConnector(limit=1024)
     session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
@@ -105,6 +130,7 @@ CLIENTS: dict[str, Callable[[AsyncExitStack], Awaitable[Post]]] = {
     "httpx tuned": lambda stack: httpx_tuned(None, stack),
     "httpx+aiohttp tuned": lambda stack: httpx_tuned(aiohttp_transport(), stack),
     "aiohttp": aiohttp_alone,
+    "router": router_client,
 }
 try:
     _httpx2 = importlib.import_module("httpx2")
