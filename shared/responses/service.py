@@ -55,8 +55,6 @@ NOT_STORED_HEADER = "x-router-stored"
 # When storage failed, how long a caller should wait before trying again (seconds).
 STORE_RETRY_AFTER_S = 5
 log = logging.getLogger("hybrid_router.responses")
-# Each call to the store, and all the reads before a model is asked together (seconds).
-STORE_TIMEOUT_S = 5.0
 T = TypeVar("T")
 
 
@@ -149,7 +147,7 @@ class ResponsesService:
         self, settings: Settings, store: ResponseStore, decider: Decider, upstream: Upstream
     ) -> None:
         self.settings = settings
-        timeout_s = STORE_TIMEOUT_S
+        timeout_s = settings.responses.timeout_s
         self.store = BoundedStore(store, timeout_s, getattr(store, "failures", ()))
         self.decider = decider
         self.upstream = upstream

@@ -76,7 +76,8 @@ class Upstream:
             instruments,
             tracer,
             settings.limits.stream_idle_timeout_s,
-            stream_max_s=settings.limits.request_timeout_s,
+            stream_max_s=settings.limits.stream_max_s,
+            max_answer_bytes=settings.limits.max_answer_bytes,
         )
 
     async def complete(
