@@ -3,7 +3,8 @@ request at most `timeout_s` per call and is reported as `StoreUnavailable`, neve
 500.
 
 A write is the one call that comes after the model has answered (and been paid for): it gets
-`timeout_s` in all, within which a failed try is made once more, and says whether the response
+`timeout_s` in all (less when the request's budget has less left), within which a failed try is
+made once more, and says whether the response
 is stored rather than raising. A write that could not be confirmed is then removed as far as
 storage lets it be, so that GET and item_reference agree that it is not there.
 """
@@ -50,10 +51,17 @@ class BoundedStore:
     async def delete(self, response_id: str) -> bool:
         return await self._bounded("delete", self.inner.delete(response_id))
 
-    async def put(self, response_id: str, record: StoredResponse, parent: StoredResponse) -> bool:
-        """True once stored; False when storage would not take it within `timeout_s`."""
+    async def put(
+        self,
+        response_id: str,
+        record: StoredResponse,
+        parent: StoredResponse,
+        limit_s: float | None = None,
+    ) -> bool:
+        """True once stored; False when storage would not take it within `timeout_s` (or the
+        shorter `limit_s`)."""
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(min(self.timeout_s, limit_s or self.timeout_s)):
                 try:
                     await self.inner.put(response_id, record, parent)
                 except self.failures as exc:

@@ -52,6 +52,8 @@ from shared.upstream.resilience import fallback_chain
 FINAL_EVENTS = ("response.completed", "response.incomplete")
 # Said on a JSON answer whose response could not be stored (the object says `store: false`).
 NOT_STORED_HEADER = "x-router-stored"
+# The least time a paid answer's write gets, however little of the request's budget is left.
+MIN_WRITE_S = 1.0
 # When storage failed, how long a caller should wait before trying again (seconds).
 STORE_RETRY_AFTER_S = 5
 log = logging.getLogger("hybrid_router.responses")
@@ -65,6 +67,7 @@ class _Turn:
     items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
     ids: list[str]  # each item's id (input_items lists them; not sent upstream)
     size: int  # the conversation's bytes as the store encodes them
+    deadline: float  # the request's budget ends here (time.monotonic)
     response_id: str = field(default_factory=lambda: new_id("resp"))
 
 
@@ -170,7 +173,9 @@ class ResponsesService:
             raise conversation_too_large(size, self.settings.responses.max_chain_bytes)
         # Outputs must answer calls made before them, this turn's or the stored ones'.
         check_calls(history.context + given, offset=len(history.context))
-        turn = _Turn(request, history, history.context + given, history.ids + given_ids, size)
+        turn = _Turn(
+            request, history, history.context + given, history.ids + given_ids, size, deadline
+        )
         route = route_request(request, turn.items, session)
         decision = await self.decider.decide(route)
         with carrying(decision):
@@ -320,7 +325,9 @@ class ResponsesService:
             turn.ids + output_ids,
             turn.size + len(encode_items(output, output_ids)),
         )
-        if await self.store.put(turn.response_id, record, turn.history):
+        # Inside the request's budget, but never less than MIN_WRITE_S: the answer is paid for.
+        limit = max(MIN_WRITE_S, turn.deadline - time.monotonic())
+        if await self.store.put(turn.response_id, record, turn.history, limit):
             return True
         response["store"] = False
         return False

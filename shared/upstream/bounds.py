@@ -11,8 +11,8 @@
   `max_output_tokens`) at the tier's expected output speed. A request that asks for no cap
   gets the base limit alone: it says nothing of its length, and a hung deployment must still
   be left for its fallback within the base limit. Once the headers are in, the body is already
-  written: it must arrive within the base limit, so a body that trickles fails over as fast as
-  before.
+  written, whatever the model's kind: it must arrive within a fast tier's base limit (or the
+  tier's own, if shorter), so a body that trickles fails over as fast as a fast tier's does.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.settings import Tier, TierKind
+from shared.settings import KIND_TIMEOUTS, Tier, TierKind
 
 ANSWER_BYTES_PER_TOKEN = 64
 # Output tokens per second to expect of a deployment of this kind: Phi-4-mini and gpt-4o-class
@@ -59,4 +59,4 @@ def answer_wait_s(tier: Tier, body: Mapping[str, Any]) -> float:
 
 def body_wait_s(tier: Tier) -> float:
     """How long a JSON answer's body may take once its headers are in."""
-    return tier.attempt_limit_s
+    return min(tier.attempt_limit_s, KIND_TIMEOUTS["fast"].attempt_s)
