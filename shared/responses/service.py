@@ -440,7 +440,7 @@ class ResponsesService:
     # ---- retrieve, delete ----------------------------------------------------------------
 
     async def retrieve(self, response_id: str) -> dict[str, Any]:
-        record = await self._read(self.store.get(response_id, context=False))
+        record = await self._from_store(self.store.get(response_id, context=False))
         if record is None:
             raise not_found(response_id)
         return record.response
@@ -449,7 +449,7 @@ class ResponsesService:
         self, response_id: str, query: Iterable[tuple[str, str]]
     ) -> dict[str, Any]:
         """GET /v1/responses/{id}/input_items: what this response was made from (items.py)."""
-        record = await self._read(self.store.get(response_id))
+        record = await self._from_store(self.store.get(response_id))
         if record is None:
             raise not_found(response_id)
         made_from = len(record.context) - len(record.output_ids)
@@ -457,11 +457,12 @@ class ResponsesService:
         return page([listed(item, item_id) for item, item_id in pairs], query)
 
     async def delete(self, response_id: str) -> dict[str, Any]:
-        if not await self._read(self.store.delete(response_id)):
+        if not await self._from_store(self.store.delete(response_id)):
             raise not_found(response_id)
         return {"id": response_id, "object": "response", "deleted": True}
 
-    async def _read(self, call: Awaitable[T]) -> T:
+    async def _from_store(self, call: Awaitable[T]) -> T:
+        """A storage call for GET or DELETE: storage failing is a 503."""
         try:
             return await call
         except StoreUnavailable:

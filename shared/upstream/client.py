@@ -50,9 +50,6 @@ MAX_CONNECTIONS = 1024
 # An SSE event larger than this is not an answer we can relay (a whole Responses object is
 # far below it); it bounds what one stream can make us buffer.
 MAX_EVENT_BYTES = 16 * 1024 * 1024
-# Each call bounds itself as a whole with asyncio.timeout; the transport only bounds connect.
-# Built once: httpx reads it from the request's extensions.
-_NO_READ_LIMIT: dict[str, float | None] = {"connect": None, "read": None, "write": None}
 # httpx's transport errors and what aiohttp raises past httpx-aiohttp's mapping.
 _NETWORK_ERRORS = (httpx.TransportError, aiohttp.ClientError, OSError)
 
@@ -127,7 +124,11 @@ class FoundryClient:
         self.connect_timeout_s = connect_timeout_s
         self._transport: AiohttpTransport | None = None
         self._targets: dict[tuple[str, Api, bool], _Prepared] = {}
-        self._extensions = {"timeout": {**_NO_READ_LIMIT, "pool": None}}
+        # Each call bounds itself as a whole (asyncio.timeout); the transport bounds only the
+        # connect (its per-request aiohttp timeout replaces the session's). Built once.
+        self._extensions = {
+            "timeout": {"connect": connect_timeout_s, "read": None, "write": None, "pool": None}
+        }
         self._credentials: dict[str, str] | None = None
         self._credential_headers: list[Header] = []
 
@@ -149,9 +150,6 @@ class FoundryClient:
                 limit=MAX_CONNECTIONS,
                 keepalive_timeout=5.0,  # expire idle connections before Azure's front end does
                 ssl=self.tls,
-            ),
-            timeout=aiohttp.ClientTimeout(
-                total=None, sock_connect=self.connect_timeout_s, sock_read=None
             ),
             # Foundry sets no cookies we need; a jar costs CPU per response.
             cookie_jar=aiohttp.DummyCookieJar(),
