@@ -131,9 +131,16 @@ async def route(req: Request) -> Response:
     return await gateway.route(req)
 
 
+# Anonymous, for probes: whether the app is up, and nothing more. The host checks no key on an
+# anonymous route, so what an operator reads (tiers, breakers) is on a keyed route of its own.
 @http(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: Request) -> Response:
     return await gateway.health(req)
+
+
+@http(route="health/details", methods=["GET"])
+async def health_details(req: Request) -> Response:
+    return await gateway.health_details(req)
 
 
 @http(route="openapi.json", methods=["GET"])

@@ -4,7 +4,11 @@ the fast fake upstream at concurrency 1, 32 and 128, with its CPU ms per request
 - httpx: httpx.AsyncClient on httpcore's pool (the router's client until 9a58cbf);
 - httpx2: pydantic's API-compatible fork, linear pool bookkeeping (when importable);
 - httpx+aiohttp: httpx over aiohttp's pool (httpx_aiohttp; the router's stream path);
-- aiohttp: the aiohttp session alone (the router's JSON path).
+- aiohttp: the aiohttp session alone (the router's client until httpx became it);
+- httpx tuned / httpx+aiohttp tuned: `AsyncClient.send(stream=True)` with the URL and headers
+  parsed once, on httpcore's pool and on aiohttp's;
+- router: the router's own client (shared/upstream/client.py: httpx's transport API over
+  aiohttp's pool, targets parsed once per tier).
 
 Run: .venv/bin/python -m bench.client_pool [--seconds 3]
 """
@@ -32,8 +36,12 @@ from httpx_aiohttp import AiohttpTransport
 from bench.common import procs
 from bench.common.layout import layout
 from bench.common.table import markdown
+from shared.settings import Tier
+from shared.upstream.auth import ApiKeyAuth
+from shared.upstream.client import FoundryClient
 
-BODY = orjson.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+BODY_DICT: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+BODY = orjson.dumps(BODY_DICT)
 HEADERS = {"api-key": "k", "content-type": "application/json"}
 Post = Callable[[str], Awaitable[Any]]
 
@@ -45,6 +53,61 @@ async def httpx_like(lib: Any, stack: AsyncExitStack, **kwargs: Any) -> Post:
     async def post(url: str) -> Any:
         reply = await client.post(url, content=BODY, headers=HEADERS)
         return orjson.loads(reply.raise_for_status().content)
+
+    return post
+
+
+async def httpx_tuned(transport: httpx.AsyncBaseTransport | None, stack: AsyncExitStack) -> Post:
+    """httpx as the router calls it: one client, the URL and headers parsed once, the timeout
+    dict built once, `send(stream=True)` and one read."""
+    limits = httpx.Limits(max_connections=1024, max_keepalive_connections=256)
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(limits=limits, transport=transport, trust_env=False)
+    )
+    parsed: dict[str, httpx.URL] = {}
+    headers = httpx.Headers(HEADERS)
+    extensions = {"timeout": httpx.Timeout(30.0).as_dict()}
+
+    async def post(url: str) -> Any:
+        target = parsed.get(url) or parsed.setdefault(url, httpx.URL(url))
+        request = httpx.Request(
+            "POST", target, headers=headers, content=BODY, extensions=extensions
+        )
+        reply = await client.send(request, stream=True)
+        try:
+            raw = await reply.aread()
+        finally:
+            await reply.aclose()
+        if reply.status_code >= 400:
+            raise RuntimeError(reply.status_code)
+        return orjson.loads(raw)
+
+    return post
+
+
+def aiohttp_transport() -> AiohttpTransport:
+    """httpx-aiohttp's transport over a session of our own (its public `client=`): no cookie
+    jar, the pool as large as the router's."""
+    return AiohttpTransport(
+        client=lambda: aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1024), cookie_jar=aiohttp.DummyCookieJar()
+        )
+    )
+
+
+async def router_client(stack: AsyncExitStack) -> Post:
+    client = FoundryClient(ApiKeyAuth("k"), 5.0)
+    stack.push_async_callback(client.aclose)
+    tiers: dict[str, Tier] = {}
+
+    async def post(url: str) -> Any:
+        tier = tiers.get(url) or tiers.setdefault(
+            url, Tier(name="t", deployment="m", endpoint=url, url_shape="url")
+        )
+        reply = await client.complete(tier, "chat", BODY_DICT, 30.0)
+        if reply.status >= 400 or reply.body is None:
+            raise RuntimeError(reply.status)
+        return reply.body
 
     return post
 
@@ -64,7 +127,10 @@ async def aiohttp_alone(stack: AsyncExitStack) -> Post:
 CLIENTS: dict[str, Callable[[AsyncExitStack], Awaitable[Post]]] = {
     "httpx": lambda stack: httpx_like(httpx, stack),
     "httpx+aiohttp": lambda stack: httpx_like(httpx, stack, transport=AiohttpTransport()),
+    "httpx tuned": lambda stack: httpx_tuned(None, stack),
+    "httpx+aiohttp tuned": lambda stack: httpx_tuned(aiohttp_transport(), stack),
     "aiohttp": aiohttp_alone,
+    "router": router_client,
 }
 try:
     _httpx2 = importlib.import_module("httpx2")

@@ -100,6 +100,7 @@ def translation(iterations: int) -> str:
         for chunk in chunks:
             stream.chunk(chunk)
         stream.finish()
+        stream.final_event()
 
     rows = []
     for name, step in (

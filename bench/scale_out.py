@@ -413,7 +413,7 @@ def calls(emulator: procs.Proc, deployment: str) -> int:
 
 def wait_shared(url: str) -> None:
     for _ in range(200):
-        if httpx.get(url + "/api/health", timeout=10).json()["shared_state"] == "redis":
+        if httpx.get(url + "/api/health/details", timeout=10).json()["shared_state"] == "redis":
             return
         time.sleep(0.05)
     raise RuntimeError(f"{url} did not connect to Redis")

@@ -173,7 +173,9 @@ class Gateway:
     async def input_items(self, request: Request) -> Response:
         """GET /v1/responses/{id}/input_items."""
         response_id = request.url.path.rstrip("/").rsplit("/", 2)[-2]
-        query = request.query_params.multi_items()
+        # The function key may come as ?code= (the host checks it and passes it on): not a
+        # parameter of the list.
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != FUNCTION_KEY_QUERY]
         return JsonResponse(await self.responses_service.input_items(response_id, query))
 
     @guarded
@@ -219,6 +221,13 @@ class Gateway:
 
     @guarded
     async def health(self, request: Request) -> Response:
+        """GET /health, anonymous: up or not, no names, hosts or breaker state."""
+        return JsonResponse({"status": "ok"})
+
+    @guarded
+    async def health_details(self, request: Request) -> Response:
+        """GET /health/details, behind the function key: the configuration without secrets,
+        each deployment's breaker, cooldown and token window."""
         return JsonResponse(
             {
                 "status": "ok",
@@ -260,9 +269,13 @@ class Gateway:
         await self.state.aclose()
 
 
+# How Azure takes a function key in a URL: https://learn.microsoft.com/azure/azure-functions/function-keys-how-to#use-access-keys
+FUNCTION_KEY_QUERY = "code"
+
+
 def rendered(outcome: Outcome) -> Response:
     """An answer with its x-router-* headers: an event stream, or JSON with its cost."""
-    headers = answer_headers(outcome.decision, outcome.tier, outcome.changes)
+    headers = {**answer_headers(outcome.decision, outcome.tier, outcome.changes), **outcome.headers}
     if outcome.events is not None:
         headers["cache-control"] = "no-cache"
         return StreamingResponse(outcome.events, media_type="text/event-stream", headers=headers)

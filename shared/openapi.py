@@ -96,9 +96,20 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
             "/health": {
                 "get": {
                     "operationId": "health",
-                    "summary": "Liveness and a configuration summary without secrets.",
+                    "summary": "Liveness: whether the app is up, nothing more.",
                     "security": [],
                     "responses": {"200": _json({"type": "object"}, "Healthy.")},
+                }
+            },
+            "/health/details": {
+                "get": {
+                    "operationId": "healthDetails",
+                    "summary": "The configuration without secrets, each deployment's breaker, "
+                    "cooldown and token window.",
+                    "responses": {
+                        "200": _json({"type": "object"}, "Healthy."),
+                        **_errors(401),
+                    },
                 }
             },
             "/openapi.json": {

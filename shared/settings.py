@@ -350,6 +350,20 @@ class Limits:
         low=0.01,
         meaning="streams: cut a stream that stalls this long after its first event",
     )
+    stream_max_s: float = setting(
+        "ROUTER_STREAM_MAX_S",
+        follows=request_timeout_s,
+        low=0.1,
+        meaning="streams: end a stream this long after its headers, with its own cause "
+        "(`stream_max_duration`); Azure's front end cuts only idle connections",
+    )
+    max_answer_bytes: int = setting(
+        "ROUTER_MAX_ANSWER_BYTES",
+        0,
+        low=0,
+        meaning="a JSON answer larger than this fails over (`0`: what its tier can write, the "
+        "context window at 64 bytes a token)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +449,13 @@ class ResponsesStorage:
         low=0,
         meaning="a conversation up to this size is kept whole in each response's blob (one read "
         "per turn); past it, in one append blob per conversation (`0`: always)",
+    )
+    timeout_s: float = setting(
+        "ROUTER_RESPONSES_STORE_TIMEOUT_S",
+        5.0,
+        low=0.01,
+        meaning="each storage call, and all reads before a model is asked; slower or down: a "
+        "503 before the model, the answer unstored (`store: false`) after it",
     )
 
 

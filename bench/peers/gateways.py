@@ -31,13 +31,22 @@ class Gateway:
 
 
 def ours(upstream: str, port: int, logs: Path, cpu: Sequence[int]) -> procs.Proc:
-    env = {
-        "FOUNDRY_ENDPOINT": upstream,
-        "FOUNDRY_API_KEY": "fake",
-        "ROUTER_TIERS": "",  # the default small/large tiers on FOUNDRY_ENDPOINT
-    }
-    argv = [sys.executable, "-m", "devtools.localhost", "--port", str(port)]
-    return procs.start("hybrid-router", argv, port, env=env, cpu=cpu, log_dir=logs)
+    return router_from(procs.REPO_ROOT, "hybrid-router")(upstream, port, logs, cpu)
+
+
+def router_from(tree: Path, label: str) -> Callable[[str, int, Path, Sequence[int]], procs.Proc]:
+    """The router as checked out in `tree` (another commit, for a before/after in one run)."""
+
+    def start(upstream: str, port: int, logs: Path, cpu: Sequence[int]) -> procs.Proc:
+        env = {
+            "FOUNDRY_ENDPOINT": upstream,
+            "FOUNDRY_API_KEY": "fake",
+            "ROUTER_TIERS": "",  # the default small/large tiers on FOUNDRY_ENDPOINT
+        }
+        argv = [sys.executable, "-m", "devtools.localhost", "--port", str(port)]
+        return procs.start(label, argv, port, env=env, cwd=tree.resolve(), cpu=cpu, log_dir=logs)
+
+    return start
 
 
 def _installed(check: Path, install: list[list[str]], cwd: Path, what: str) -> bool:
@@ -139,10 +148,19 @@ def portkey(upstream: str, port: int, logs: Path, cpu: Sequence[int]) -> procs.P
     return procs.start("portkey", argv, port, env=env, cpu=cpu, log_dir=logs)
 
 
-def all_gateways(upstream: str) -> list[tuple[Gateway, Callable[[], bool]]]:
-    """(gateway, is-it-installable) for each gateway, ours first."""
+def all_gateways(
+    upstream: str, trees: Sequence[tuple[str, Path]] = ()
+) -> list[tuple[Gateway, Callable[[], bool]]]:
+    """(gateway, is-it-installable) for each gateway, ours first (then other checkouts of it)."""
     return [
         (Gateway("hybrid-router", "/api/v1/chat/completions", start=ours), lambda: True),
+        *(
+            (
+                Gateway(label, "/api/v1/chat/completions", start=router_from(tree, label)),
+                lambda: True,
+            )
+            for label, tree in trees
+        ),
         (
             Gateway(
                 "LiteLLM",

@@ -6,6 +6,7 @@ added latency (p50, p99), throughput, CPU ms per request (from /proc of the gate
 RSS, with ratios to the direct call. Loopback only; every process is stopped by PID.
 
 Run: .venv/bin/python -m bench.peers.run [--seconds 4] [--rounds 3] [--only hybrid-router]
+     [--tree before=/tmp/before]   # another checkout of the router, side by side in the run
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def sane(gateway: Gateway, url: str) -> str | None:
     if reply.status_code != 200 or "choices" not in reply.text:
         return f"HTTP {reply.status_code}: {reply.text[:300]}"
     decided = reply.headers.get("x-router-decided-by")
-    if gateway.name == "hybrid-router" and decided != "scorer":
+    if gateway.path.startswith("/api/") and decided != "scorer":
         return f"expected the scorer to decide, got {decided!r}"
     return None
 
@@ -86,7 +87,7 @@ def run_delay(delay_ms: float, args: argparse.Namespace, logs: Path) -> str:
     )
     started: dict[str, tuple[Gateway, procs.Proc, str]] = {}
     try:
-        for gateway, installable in all_gateways(upstream.url):
+        for gateway, installable in all_gateways(upstream.url, args.tree):
             if args.only and gateway.name not in args.only:
                 continue
             if not installable():
@@ -192,6 +193,13 @@ def report(
     return f"### upstream delay {delay_ms:g} ms\n\n" + markdown(header, rows)
 
 
+def _tree(text: str) -> tuple[str, Path]:
+    label, _, tree = text.partition("=")
+    if not label or not tree:
+        raise argparse.ArgumentTypeError("expected LABEL=DIR")
+    return label, Path(tree)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=4)
@@ -204,11 +212,18 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", help="gateway names to run (default: all)")
     parser.add_argument("--no-pin", action="store_true", help="don't pin processes to CPUs")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        type=_tree,
+        help="LABEL=DIR: another checkout of the router, measured beside the others",
+    )
     args = parser.parse_args()
     if not wrk.available():
         sys.exit("wrk is needed: apt-get install -y wrk")
     place = layout(not args.no_pin)
-    runs = len(args.delays) * len(args.concurrency) * args.rounds * 4
+    runs = len(args.delays) * len(args.concurrency) * args.rounds * (4 + len(args.tree))
     print(
         f"# gateways vs direct ({place.describe()}); about {runs * args.seconds:.0f} s "
         f"of load plus start-up\n",

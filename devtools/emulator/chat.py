@@ -342,6 +342,10 @@ class ChatEndpoint:
             "choices": choices,
             "usage": usage,
         }
+        if delivery.fault is not None and delivery.fault.kind == "huge_answer":
+            message["content"] = "x" * int(delivery.fault.params["bytes"])
+            await wire.send_in_pieces(send, orjson.dumps(payload), headers)
+            return
         if delivery.fault is not None and delivery.fault.kind == "trickle":
             await wire.trickle_bytes(
                 send, orjson.dumps(payload), headers, delivery.fault.params["over_s"]
@@ -418,13 +422,17 @@ class ChatEndpoint:
                 pending.clear()
 
         for i, delta in enumerate(deltas):
-            if i == after and await self._stream_fault(kind, fault, receive, flush, pending):
+            if i == after and await self._stream_fault(
+                kind, fault, receive, flush, pending, event({"content": " more"})
+            ):
                 return
             pending.append(event(delta))
             if step:
                 await flush()
                 await asyncio.sleep(step)
-        if after >= len(deltas) and await self._stream_fault(kind, fault, receive, flush, pending):
+        if after >= len(deltas) and await self._stream_fault(
+            kind, fault, receive, flush, pending, event({"content": " more"})
+        ):
             return
         if kind == "no_done":
             await flush()
@@ -444,6 +452,7 @@ class ChatEndpoint:
         receive: wire.Receive,
         flush: Callable[[], Awaitable[None]],
         pending: list[bytes],
+        filler: bytes = b"",
     ) -> bool:
         """Act at the fault point; True when the stream is over."""
         if kind == "malformed_chunk":
@@ -458,5 +467,15 @@ class ChatEndpoint:
             assert fault is not None
             if not await wire.wait_disconnect(receive, fault.params["max_s"]):
                 await wire.reset_connection(receive)
+            return True
+        if kind == "endless_stream":
+            assert fault is not None
+            ends = time.monotonic() + fault.params["max_s"]
+            while time.monotonic() < ends:
+                pending.append(filler)
+                await flush()
+                if await wire.wait_disconnect(receive, fault.params["every_s"]):
+                    return True
+            await wire.reset_connection(receive)
             return True
         return False

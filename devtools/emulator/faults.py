@@ -34,11 +34,17 @@ PARAMS: dict[str, dict[str, Any]] = {
     "proxy_page": {"body": "html"},
     # A whole, valid JSON answer whose body arrives in pieces spread over `over_s`.
     "trickle": {"over_s": 30},
+    # A valid JSON answer whose text is `bytes` long, sent in pieces with no content-length.
+    "huge_answer": {"bytes": 100 * 1024 * 1024},
+    # A stream that, after `after_chunks`, sends a content delta every `every_s` and never ends.
+    "endless_stream": {"after_chunks": 2, "every_s": 0.1, "max_s": 300},
 }
 PROXY_BODIES = ("html", "text", "json_without_choices")
 KINDS = tuple(PARAMS)
-STREAM_ONLY = frozenset({"stream_cut", "stream_stall", "malformed_chunk", "no_done"})
-JSON_ONLY = frozenset({"trickle"})
+STREAM_ONLY = frozenset(
+    {"stream_cut", "stream_stall", "malformed_chunk", "no_done", "endless_stream"}
+)
+JSON_ONLY = frozenset({"trickle", "huge_answer"})
 # Faults that change how a normal answer is delivered, rather than replacing it.
 SHAPING = STREAM_ONLY | JSON_ONLY | {"slow_first_token", "classify_answer"}
 
@@ -106,8 +112,10 @@ def parse_fault(spec: dict[str, Any], deployments: set[str]) -> Fault:
     missing = [k for k, v in params.items() if v is ...]
     if missing:
         raise ValueError(f"{kind} needs {missing}")
-    for name in ("retry_after_s", "retry_after_ms", "max_s", "delay_ms", "over_s"):
+    for name in ("retry_after_s", "retry_after_ms", "max_s", "delay_ms", "over_s", "bytes"):
         _number(params, name)
+    if "every_s" in params:
+        _number(params, "every_s", 0.001)
     if "after_chunks" in params:
         value = params["after_chunks"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

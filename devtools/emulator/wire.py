@@ -74,6 +74,25 @@ async def trickle_bytes(
         )
 
 
+async def send_in_pieces(
+    send: Send, body: bytes, headers: list[tuple[bytes, bytes]], piece: int = 64 * 1024
+) -> None:
+    """A 200 JSON answer in `piece`-sized writes with no content-length (chunked), as a
+    proxy that streams a body it has not measured sends it."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", JSON), *headers],
+        }
+    )
+    for start in range(0, len(body), piece):
+        more = start + piece < len(body)
+        await send(
+            {"type": "http.response.body", "body": body[start : start + piece], "more_body": more}
+        )
+
+
 async def wait_disconnect(receive: Receive, max_s: float | None) -> bool:
     """Wait until the client goes away (the body must be read already); False on timeout."""
 

@@ -211,7 +211,8 @@ class ChatToResponses:
         return events
 
     def finish(self) -> list[bytes]:
-        """The whole answer arrived: close every item and complete (or mark incomplete)."""
+        """The whole answer arrived: close every item and make the final Response (`final`);
+        `final_event` then sends it, once the caller has had its say on it (stored or not)."""
         events: list[bytes] = []
         for item in self.open:
             events += self._close(item)
@@ -222,9 +223,13 @@ class ChatToResponses:
             usage=usage_from_chat(self.usage),
             incomplete_reason=reason,
         )
-        kind = "response.incomplete" if reason else "response.completed"
-        events.append(self._event(kind, response=self.final))
         return events
+
+    def final_event(self) -> bytes:
+        """response.completed (or .incomplete) with the final Response."""
+        assert self.final is not None
+        status = self.final["status"]
+        return self._event(f"response.{status}", response=self.final)
 
     def fail(self, message: str, code: str = "server_error") -> list[bytes]:
         """The stream broke: what was finished stays, the response is failed, nothing completes."""

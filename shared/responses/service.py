@@ -10,14 +10,17 @@ honour them ineligible.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from shared.api import ApiError
+from shared.responses.bounded_store import BoundedStore, StoreUnavailable
 from shared.responses.events import ChatToResponses, sse
 from shared.responses.items import item_ids, listed, page
 from shared.responses.objects import new_id, now, response_from_chat
@@ -47,6 +50,14 @@ from shared.upstream.models import cost_usd, token_usage
 from shared.upstream.resilience import fallback_chain
 
 FINAL_EVENTS = ("response.completed", "response.incomplete")
+# Said on a JSON answer whose response could not be stored (the object says `store: false`).
+NOT_STORED_HEADER = "x-router-stored"
+# The least time a paid answer's write gets, however little of the request's budget is left.
+MIN_WRITE_S = 1.0
+# When storage failed, how long a caller should wait before trying again (seconds).
+STORE_RETRY_AFTER_S = 5
+log = logging.getLogger("hybrid_router.responses")
+T = TypeVar("T")
 
 
 @dataclass
@@ -56,6 +67,7 @@ class _Turn:
     items: list[dict[str, Any]]  # the whole conversation to send: history, then this input
     ids: list[str]  # each item's id (input_items lists them; not sent upstream)
     size: int  # the conversation's bytes as the store encodes them
+    deadline: float  # the request's budget ends here (time.monotonic)
     response_id: str = field(default_factory=lambda: new_id("resp"))
 
 
@@ -138,7 +150,8 @@ class ResponsesService:
         self, settings: Settings, store: ResponseStore, decider: Decider, upstream: Upstream
     ) -> None:
         self.settings = settings
-        self.store = store
+        timeout_s = settings.responses.timeout_s
+        self.store = BoundedStore(store, timeout_s, getattr(store, "failures", ()))
         self.decider = decider
         self.upstream = upstream
 
@@ -147,14 +160,22 @@ class ResponsesService:
     async def create(
         self, request: ResponsesRequest, session: str | None, deadline: float
     ) -> Outcome:
-        history = await self._history(request)
-        given, given_ids = await self._resolved(request.items, history)
+        # What the turn is made of is read before any model is asked: storage that fails
+        # here is a 503 that cost nothing, not a paid answer lost.
+        try:
+            async with asyncio.timeout(self.store.timeout_s):
+                history = await self._history(request)
+                given, given_ids = await self._resolved(request.items, history)
+        except (StoreUnavailable, TimeoutError):
+            raise store_unavailable() from None
         size = history.size + len(encode_items(given, given_ids))
         if size > self.settings.responses.max_chain_bytes:
             raise conversation_too_large(size, self.settings.responses.max_chain_bytes)
         # Outputs must answer calls made before them, this turn's or the stored ones'.
         check_calls(history.context + given, offset=len(history.context))
-        turn = _Turn(request, history, history.context + given, history.ids + given_ids, size)
+        turn = _Turn(
+            request, history, history.context + given, history.ids + given_ids, size, deadline
+        )
         route = route_request(request, turn.items, session)
         decision = await self.decider.decide(route)
         with carrying(decision):
@@ -184,8 +205,16 @@ class ResponsesService:
             response = response_from_chat(request, turn.response_id, answered.body, tier.deployment)
         cost = cost_usd(tier, token_usage(response.get("usage")))
         self.upstream.record_cost(tier, cost)
-        await self._keep(turn, response, tier)
-        return Outcome(decision, tier, (*changes, *answered.changes), body=response, cost=cost)
+        stored = await self._keep(turn, response, tier)
+        headers = {} if stored else {NOT_STORED_HEADER: "false"}
+        return Outcome(
+            decision,
+            tier,
+            (*changes, *answered.changes),
+            body=response,
+            cost=cost,
+            headers=headers,
+        )
 
     def _plan(
         self, turn: _Turn, first: Tier
@@ -280,10 +309,12 @@ class ResponsesService:
         response["previous_response_id"] = turn.request.previous_response_id
         return response
 
-    async def _keep(self, turn: _Turn, response: dict[str, Any], tier: Tier) -> None:
-        """Store a finished turn (nothing when store is false, nothing half-way)."""
+    async def _keep(self, turn: _Turn, response: dict[str, Any], tier: Tier) -> bool:
+        """Store a finished turn (nothing when store is false, nothing half-way). False when
+        it was to be stored and storage would not take it: the answer still goes to the caller,
+        its `store` set to false to say so."""
         if not turn.request.store or response.get("status") not in ("completed", "incomplete"):
-            return
+            return True
         output = list(response.get("output") or [])
         output_ids = item_ids(output)
         record = StoredResponse(
@@ -294,7 +325,12 @@ class ResponsesService:
             turn.ids + output_ids,
             turn.size + len(encode_items(output, output_ids)),
         )
-        await self.store.put(turn.response_id, record, turn.history)
+        # Inside the request's budget, but never less than MIN_WRITE_S: the answer is paid for.
+        limit = max(MIN_WRITE_S, turn.deadline - time.monotonic())
+        if await self.store.put(turn.response_id, record, turn.history, limit):
+            return True
+        response["store"] = False
+        return False
 
     # ---- streams -------------------------------------------------------------------------
 
@@ -327,13 +363,17 @@ class ResponsesService:
                 ):
                     yield event
                 return
-            closing = stream.finish()
+            for event in stream.finish():
+                yield event
             assert stream.final is not None
             await self._keep(turn, stream.final, tier)
-            for event in closing:
-                yield event
+            yield stream.final_event()
         except TransportError as exc:
             for event in stream.fail(f"The model deployment stream failed ({exc.failure})."):
+                yield event
+        except Exception as exc:  # a stream always ends in completed or failed
+            log.exception("responses stream broke (%s)", type(exc).__name__)
+            for event in stream.fail("The router failed while relaying the answer."):
                 yield event
         finally:
             await streamed.aclose()
@@ -366,6 +406,9 @@ class ResponsesService:
             yield self._failed(turn, tier, snapshot, sequence, "an end before the answer")
         except TransportError as exc:
             yield self._failed(turn, tier, snapshot, sequence, exc.failure)
+        except Exception as exc:  # a stream always ends in completed or failed
+            log.exception("responses stream broke (%s)", type(exc).__name__)
+            yield self._failed(turn, tier, snapshot, sequence, "an error in the router")
         finally:
             await streamed.aclose()
 
@@ -397,7 +440,7 @@ class ResponsesService:
     # ---- retrieve, delete ----------------------------------------------------------------
 
     async def retrieve(self, response_id: str) -> dict[str, Any]:
-        record = await self.store.get(response_id, context=False)
+        record = await self._from_store(self.store.get(response_id, context=False))
         if record is None:
             raise not_found(response_id)
         return record.response
@@ -406,7 +449,7 @@ class ResponsesService:
         self, response_id: str, query: Iterable[tuple[str, str]]
     ) -> dict[str, Any]:
         """GET /v1/responses/{id}/input_items: what this response was made from (items.py)."""
-        record = await self.store.get(response_id)
+        record = await self._from_store(self.store.get(response_id))
         if record is None:
             raise not_found(response_id)
         made_from = len(record.context) - len(record.output_ids)
@@ -414,12 +457,31 @@ class ResponsesService:
         return page([listed(item, item_id) for item, item_id in pairs], query)
 
     async def delete(self, response_id: str) -> dict[str, Any]:
-        if not await self.store.delete(response_id):
+        if not await self._from_store(self.store.delete(response_id)):
             raise not_found(response_id)
         return {"id": response_id, "object": "response", "deleted": True}
 
+    async def _from_store(self, call: Awaitable[T]) -> T:
+        """A storage call for GET or DELETE: storage failing is a 503."""
+        try:
+            return await call
+        except StoreUnavailable:
+            raise store_unavailable() from None
+
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+def store_unavailable() -> ApiError:
+    """Storage down, paused or slow: a 503 the caller may retry, and no model was asked."""
+    return ApiError(
+        503,
+        "The Responses store did not answer in time; nothing was sent to a model. "
+        f"Try again in {STORE_RETRY_AFTER_S} seconds.",
+        type="api_error",
+        code="store_unavailable",
+        headers={"retry-after": str(STORE_RETRY_AFTER_S)},
+    )
 
 
 def conversation_too_large(size: int, limit: int) -> ApiError:

@@ -53,6 +53,10 @@ BLOCK_MAX = 4 * 1024 * 1024  # an append block's limit in every service version
 # 50,000 blocks are spent (409). https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes
 LOG_MOVED_ON = frozenset({"AppendPositionConditionNotMet", "BlockCountExceedsLimit"})
 MEMORY_MAX = 10_000
+# The storage SDK's own retries wait 15 s and more between tries (its default policy); every
+# call here is bounded as a whole by the caller (bounded_store.py), so: one quick retry, and
+# transport limits inside that bound.
+SDK_LIMITS: dict[str, Any] = {"connection_timeout": 2, "read_timeout": 10}
 
 
 def encode_items(items: Iterable[dict[str, Any]], ids: Iterable[str]) -> bytes:
@@ -173,6 +177,9 @@ class BlobStore:
         self.ttl_s = ttl_s
         self.inline_bytes = inline_bytes
         self._exists = False
+        from azure.core.exceptions import AzureError
+
+        self.failures: tuple[type[Exception], ...] = (AzureError,)  # storage failing
 
     async def put(self, response_id: str, record: StoredResponse, parent: StoredResponse) -> None:
         from azure.core.exceptions import ResourceExistsError
@@ -193,10 +200,13 @@ class BlobStore:
             kept |= {"log": place.log, "end": place.end}
         body = orjson.dumps(kept)
         index = [ITEM_INDEX + i for i in record.output_ids if ITEM_ID.fullmatch(i)]
+        # The index first, the response's own blob last: that blob is the commit. A write that
+        # stops half-way leaves index entries naming a response that is not there, which
+        # item_reference then reports as not found, as GET does.
         await asyncio.gather(
-            self.container.upload_blob(response_id, body, overwrite=True),
-            *(self.container.upload_blob(i, response_id.encode(), overwrite=True) for i in index),
+            *(self.container.upload_blob(i, response_id.encode(), overwrite=True) for i in index)
         )
+        await self.container.upload_blob(response_id, body, overwrite=True)
 
     async def _append(
         self, response_id: str, record: StoredResponse, parent: StoredResponse
@@ -298,17 +308,20 @@ def make_store(settings: Settings) -> ResponseStore:
     if not (storage.connection_string or url):
         return MemoryStore(ttl)
     # Imported here: the storage SDK is slow to import and only this store needs it.
-    from azure.storage.blob.aio import BlobServiceClient
+    from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 
     # The SDK logs every request's headers at INFO, which the Functions worker ships to
     # Application Insights: two lines per stored turn, no use to an operator.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
+    retry = LinearRetry(backoff=0, retry_total=1, random_jitter_range=0)
     if storage.connection_string or not url:
-        service = BlobServiceClient.from_connection_string(storage.connection_string or "")
+        service = BlobServiceClient.from_connection_string(
+            storage.connection_string or "", retry_policy=retry, **SDK_LIMITS
+        )
         return BlobStore(service, storage.container, ttl, inline_bytes=storage.inline_bytes)
     from shared.upstream.auth import make_credential
 
     credential = make_credential(settings.auth)
-    service = BlobServiceClient(url, credential=credential)
+    service = BlobServiceClient(url, credential=credential, retry_policy=retry, **SDK_LIMITS)
     return BlobStore(service, storage.container, ttl, credential, storage.inline_bytes)

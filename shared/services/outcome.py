@@ -3,9 +3,9 @@ why; and errors that say why their tier was chosen, as an answer does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.api import ApiError
@@ -21,6 +21,7 @@ class Outcome:
     body: dict[str, Any] | None = None  # a JSON answer
     events: AsyncIterator[bytes] | None = None  # or the caller's event stream
     cost: float = 0.0  # a JSON answer's list-price cost (a stream's is in its usage event)
+    headers: Mapping[str, str] = field(default_factory=dict)  # more to say, e.g. not stored
 
 
 @contextmanager

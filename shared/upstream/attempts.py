@@ -19,6 +19,7 @@ from shared import telemetry as t
 from shared.settings import Tier
 from shared.upstream import outcomes
 from shared.upstream.apis import UpstreamApi
+from shared.upstream.bounds import answer_limit_bytes, answer_wait_s, body_wait_s
 from shared.upstream.client import FoundryClient, TransportError, UpstreamStream, json_object
 from shared.upstream.outcomes import AttemptFailed
 from shared.upstream.urls import target
@@ -71,11 +72,15 @@ class Attempts:
         instruments: t.Instruments,
         tracer: Tracer,
         stream_idle_timeout_s: float,
+        stream_max_s: float,
+        max_answer_bytes: int | None = None,
     ) -> None:
         self.client = client
         self.instruments = instruments
         self.tracer = tracer
         self.stream_idle_timeout_s = stream_idle_timeout_s
+        self.stream_max_s = stream_max_s  # a stream's whole length, from its headers
+        self.max_answer_bytes = max_answer_bytes  # a cap below what a tier can write
         self.capture_content = t.capture_content()  # prompt text only when asked for
 
     # ---- telemetry -------------------------------------------------------------------------
@@ -152,18 +157,34 @@ class Attempts:
     async def complete(
         self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
     ) -> Answer:
-        """A JSON answer; one deadline covers connect, headers and the whole body."""
-        limit = within(info.deadline, tier.attempt_limit_s)
+        """A JSON answer: its headers within the time the model needs to write what was asked
+        for, then the body within the tier's base limit (bounds.py)."""
+        limit = within(info.deadline, answer_wait_s(tier, body))
+        body_limit = body_wait_s(tier)
+        max_bytes = answer_limit_bytes(tier, body, self.max_answer_bytes)
         started = time.perf_counter()
         with self._span(api, tier, body, info) as span:
             try:
-                reply = await self.client.complete(tier, api.name, body, limit)
-            except TransportError as exc:
-                failure = (
-                    outcomes.timed_out(f"did not answer within {limit:g} s")
-                    if exc.timed_out
-                    else outcomes.unreachable(exc.failure)
+                reply = await self.client.complete(
+                    tier,
+                    api.name,
+                    body,
+                    limit,
+                    body_timeout_s=body_limit,
+                    deadline=info.deadline,
+                    max_bytes=max_bytes,
                 )
+            except TransportError as exc:
+                if exc.failure == "answer_too_large":
+                    failure = outcomes.too_large(max_bytes)
+                elif exc.failure == "body_timeout":
+                    failure = outcomes.timed_out(
+                        f"sent its answer's headers but not its body within {body_limit:g} s"
+                    )
+                elif exc.timed_out:
+                    failure = outcomes.timed_out(f"did not answer within {limit:g} s")
+                else:
+                    failure = outcomes.unreachable(exc.failure)
                 raise self._failed(span, api, tier, started, None, exc.failure, failure) from None
             span.set_attribute(t.HTTP_STATUS, reply.status)
             if reply.status >= 400:
@@ -224,7 +245,11 @@ class Attempts:
                             failure,
                             end=True,
                         )
-                    events = stream.events(self.stream_idle_timeout_s, info.deadline)
+                    events = stream.events(
+                        self.stream_idle_timeout_s,
+                        time.monotonic() + self.stream_max_s,
+                        deadline_cause="stream_max_duration",
+                    )
                     first = await anext(events)
             except (TimeoutError, TransportError) as exc:
                 await _close(stream)

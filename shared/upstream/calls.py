@@ -74,7 +74,12 @@ class Upstream:
             settings, self.health, settings.retry, clock=clock, sleep=sleep
         )
         self.attempts = Attempts(
-            self.client, instruments, tracer, settings.limits.stream_idle_timeout_s
+            self.client,
+            instruments,
+            tracer,
+            settings.limits.stream_idle_timeout_s,
+            stream_max_s=settings.limits.stream_max_s,
+            max_answer_bytes=settings.limits.max_answer_bytes,
         )
 
     async def complete(

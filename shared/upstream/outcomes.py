@@ -115,6 +115,19 @@ def timed_out(what: str) -> AttemptFailed:
     return AttemptFailed(error, "fail_over", "fault", retry_when_last=True)
 
 
+def too_large(limit_bytes: int) -> AttemptFailed:
+    """An answer larger than the deployment can give to this request: something in the path
+    is broken; another deployment may answer."""
+    error = ApiError(
+        502,
+        f"The model deployment's answer is over {limit_bytes} bytes, more than it can write "
+        "for this request.",
+        type="api_error",
+        code="upstream_answer_too_large",
+    )
+    return AttemptFailed(error, "fail_over", "fault")
+
+
 def unreachable(failure: str) -> AttemptFailed:
     """A connection refused, reset or broken mid-answer."""
     error = ApiError(

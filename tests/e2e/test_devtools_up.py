@@ -254,7 +254,7 @@ def test_a_failed_install_shows_what_it_printed(capsys: pytest.CaptureFixture[st
 def test_up_shares_state_through_the_redis_it_started(up_url: str) -> None:
     states = []
     for _ in range(100):  # the router connects in the background, on its first look
-        states.append(httpx.get(f"{up_url}/api/health").json()["shared_state"])
+        states.append(httpx.get(f"{up_url}/api/health/details").json()["shared_state"])
         if states[-1] == "redis":
             break
         time.sleep(0.1)

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import StartRouter
 
 
-def test_health_shows_configuration_without_secrets(router: httpx.Client) -> None:
-    response = router.get("/health")
+def test_health_details_show_configuration_without_secrets(router: httpx.Client) -> None:
+    response = router.get("/health/details")
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"
@@ -27,7 +27,8 @@ def test_models_lists_auto_and_the_tiers(router: httpx.Client) -> None:
 def test_openapi_document_describes_the_endpoints(router: httpx.Client) -> None:
     document = router.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    assert {"/v1/chat/completions", "/v1/models", "/route", "/health"} <= set(document["paths"])
+    paths = set(document["paths"])
+    assert {"/v1/chat/completions", "/v1/models", "/route", "/health", "/health/details"} <= paths
 
 
 def test_function_keys_are_enforced_when_configured(start_router: StartRouter) -> None:
@@ -40,6 +41,39 @@ def test_function_keys_are_enforced_when_configured(start_router: StartRouter) -
     assert keyed.status_code == 200
     assert httpx.get(f"{url}/api/v1/models", params={"code": "s3cret"}).status_code == 200
     assert httpx.get(f"{url}/api/health").status_code == 200  # anonymous
+
+
+def test_the_key_as_code_is_taken_on_every_keyed_route(start_router: StartRouter) -> None:
+    """Azure takes the function key as `?code=` as well as `x-functions-key`, and passes the
+    query on to the function: no route may refuse it as a parameter of its own."""
+    url = start_router(LOCAL_FUNCTION_KEY="s3cret")
+    key = {"code": "s3cret"}
+    created = httpx.post(
+        f"{url}/api/v1/responses", params=key, json={"model": "small", "input": "hi"}
+    )
+    assert created.status_code == 200
+    response_id = created.json()["id"]
+    for path in (
+        f"/api/v1/responses/{response_id}",
+        f"/api/v1/responses/{response_id}/input_items",
+        "/api/v1/models",
+        "/api/health/details",
+        "/api/openapi.json",
+    ):
+        assert httpx.get(f"{url}{path}", params=key).status_code == 200, path
+        assert httpx.get(f"{url}{path}").status_code == 401, path
+    listed = httpx.get(
+        f"{url}/api/v1/responses/{response_id}/input_items", params={**key, "limit": "1"}
+    )
+    assert len(listed.json()["data"]) == 1
+
+
+def test_anonymous_health_says_only_that_the_app_is_up(start_router: StartRouter) -> None:
+    url = start_router(LOCAL_FUNCTION_KEY="s3cret")
+    assert httpx.get(f"{url}/api/health").json() == {"status": "ok"}
+    details = httpx.get(f"{url}/api/health/details", headers={"x-functions-key": "s3cret"})
+    assert [t["name"] for t in details.json()["tiers"]] == ["small", "large"]
+    assert "deployments" in details.json()  # each deployment's breaker, once it was called
 
 
 @pytest.fixture

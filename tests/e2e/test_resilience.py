@@ -252,7 +252,7 @@ def test_s15_breaker_limits_calls_to_a_flapping_primary(post: Post, emulator: Em
     primary = len(calls(emulator, "Phi-4-mini"))
     assert primary <= 8  # without a breaker, 12 requests make ~18 calls to it
     assert any(r.json()["model"] == "Phi-4" for r in replies)
-    health = httpx.get(f"{post.url}/api/health").json()  # type: ignore[attr-defined]
+    health = httpx.get(f"{post.url}/api/health/details").json()  # type: ignore[attr-defined]
     assert health["deployments"]["small"]["breaker"] == "open"
 
 
@@ -319,7 +319,7 @@ def ask(url: str, model: str = "small", text: str = "hi", **extra: object) -> ht
 
 
 def deployment_health(url: str, tier: str) -> dict[str, object]:
-    return httpx.get(f"{url}/api/health").json()["deployments"][tier]  # type: ignore[no-any-return]
+    return httpx.get(f"{url}/api/health/details").json()["deployments"][tier]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(

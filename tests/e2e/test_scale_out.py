@@ -21,7 +21,7 @@ def wait_for_state(url: str, wanted: str = "redis") -> None:
     """Until the router's background connection reports `wanted` (no request waits for it)."""
     states = []
     for _ in range(300):
-        states.append(httpx.get(f"{url}/api/health").json()["shared_state"])
+        states.append(httpx.get(f"{url}/api/health/details").json()["shared_state"])
         if states[-1] == wanted:
             return
         time.sleep(0.05)

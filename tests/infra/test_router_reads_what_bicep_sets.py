@@ -26,6 +26,9 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_ATTEMPT_TIMEOUT_S": "unset: per tier, from its kind (20 s fast, 180 s reasoning)",
     "ROUTER_FIRST_TOKEN_TIMEOUT_S": "unset: per tier, from its kind (5 s fast, 120 s reasoning)",
     "ROUTER_STREAM_IDLE_TIMEOUT_S": "30 s",
+    "ROUTER_STREAM_MAX_S": "the request budget (220 s) from a stream's headers; only idle "
+    "connections are cut by Azure's front end",
+    "ROUTER_MAX_ANSWER_BYTES": "unset: each tier's context window at 64 bytes a token",
     "ROUTER_MAX_ATTEMPTS": "3",
     "ROUTER_BACKOFF_BASE_S": "1 s: waits of 1, 2, 4 s",
     "ROUTER_BACKOFF_MAX_S": "8 s",
@@ -35,6 +38,7 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_RESPONSES_MAX_CHAIN_BYTES": "ROUTER_MAX_BODY_BYTES: a chain is no way around it",
     "ROUTER_RESPONSES_INLINE_BYTES": "64 KiB: one blob per turn for short conversations",
     "ROUTER_REDIS_TIMEOUT_MS": "100 ms: Azure Managed Redis answers in the same region in ~1 ms",
+    "ROUTER_RESPONSES_STORE_TIMEOUT_S": "5 s per storage call; Azure Storage answers in tens of ms",
 }
 # Local work only: keys and the per-model shortcut endpoints never reach Azure.
 LOCAL_ONLY = {

@@ -157,7 +157,7 @@ def test_text_then_tool_call_stream_in_openai_order() -> None:
         finish="tool_calls",
     ):
         events += stream.chunk(chunk)
-    events += stream.finish()
+    events += [*stream.finish(), stream.final_event()]
     kinds, state = replay(events)
     assert kinds == [
         "response.created",
@@ -201,7 +201,7 @@ def test_length_limit_is_incomplete() -> None:
     events = stream.start()
     for chunk in chunks({"content": "long"}, finish="length"):
         events += stream.chunk(chunk)
-    events += stream.finish()
+    events += [*stream.finish(), stream.final_event()]
     assert replay(events)[0][-1] == "response.incomplete"
     assert stream.final is not None
     assert stream.final["incomplete_details"] == {"reason": "max_output_tokens"}
