@@ -1,10 +1,12 @@
 """Leave one source out: train the scorer without a source, measure it on that source.
 
-    python bench/loso_routing.py [--sources sgd_tool_call tau_retail ...]
-                                 [--out bench/routing/results/loso.md]
+    python bench/loso_routing.py [--by dataset|source] [--sources apibank tau_retail ...]
+                                 [--out bench/routing/results]
 
-The closest the development data comes to "traffic of a kind the scorer never saw". For each
-source of the routing-bench and agent-bench development sets (traffic.jsonl of each), the need
+The closest the development data comes to "traffic of a kind the scorer never saw". By default
+a whole public dataset is left out (API-Bank's calls, results and plans together: siblings
+share a style, so leaving one in would flatter the other); `--by source` leaves out one source.
+For each of the routing-bench and agent-bench development sets' files, the need
 head is refitted on the tune split of every other source (the shipped C), calibrated on 3-fold
 out-of-fold scores of that training part, and every row of the left-out source (both splits:
 none of it was seen) is scored with the shipped blend, gain head, rules and presets. The gain
@@ -17,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,15 +29,22 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common.table import markdown
-from bench.routing import traffic
+from bench.routing import traffic, turns
 from bench.routing.augment import with_tool_lists
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, load, select
+from bench.routing.data import (
+    DEFAULT_AGENT_DIR,
+    DEFAULT_BENCH_DIR,
+    Prompt,
+    load,
+    load_agent,
+    select,
+)
 from bench.routing.deciders import ABSTAIN_RULES, AbstainRule
 from bench.routing.design import design_matrix
 from bench.routing.traffic import Routed
 from bench.train_scorer import SEED, fit, head, platt, support
 from shared.routing import model
-from shared.routing.presets import DEFAULT_PRESET, PRESETS
+from shared.routing.presets import DEFAULT_PRESET, thresholds_for
 from shared.routing.scorer import LocalScorer
 
 NEED_C = 1.0  # the shipped need head's C (bench/train_scorer.py prints the one it chose)
@@ -66,81 +75,123 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> mode
 
 
 def routed(prompts: Sequence[Prompt], scorer: LocalScorer, rule: AbstainRule) -> list[Routed]:
-    thresholds = PRESETS[DEFAULT_PRESET]
     out = []
     for p in prompts:
         score = scorer.score(p.messages, p.tools)
-        local = thresholds.decide(score.p_large, score.abstain)
+        local = thresholds_for(DEFAULT_PRESET, p.has_tools).decide(score.p_large, score.abstain)
         tier = rule(p) if local == "abstain" else local
-        out.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
+        out.append(turns.routed(p, tier, local != "abstain"))
     return out
+
+
+HEADER = [
+    "left out",
+    "labels",
+    "n",
+    "with tools",
+    "simple to small (abstain -> large)",
+    "complex recall (abstain -> small)",
+    "simple to small (abstain -> small)",
+    "complex recall (abstain -> large)",
+    "simple to small (emulator classifier)",
+    "complex recall (emulator classifier)",
+    "decided locally",
+]
+RULES = ("to large", "to small", "emulator classifier")
+
+
+def line(name: str, by_rule: dict[str, list[Routed]]) -> list[object]:
+    to_large, to_small, emulator = (traffic.summarize(by_rule[r]) for r in RULES)
+    label = "complex" if to_large.n_complex else "simple"
+    if to_large.n_simple and to_large.n_complex:
+        label = "both"
+    return [
+        name,
+        label,
+        to_large.n,
+        sum(r.tools for r in by_rule["to large"]),
+        _pct(to_large.simple_to_small),
+        _pct(to_small.complex_recall),
+        _pct(to_small.simple_to_small),
+        _pct(to_large.complex_recall),
+        _pct(emulator.simple_to_small),
+        _pct(emulator.complex_recall),
+        _pct(to_large.local_share),
+    ]
+
+
+def group_rows(
+    outcomes: dict[str, list[Routed]], key: Callable[[Routed], str | None]
+) -> list[list[object]]:
+    """One line per value of `key` over every left-out row (None: not counted)."""
+    names = sorted({k for r in outcomes["to large"] if (k := key(r)) is not None})
+    return [
+        line(name, {rule: [r for r in rs if key(r) == name] for rule, rs in outcomes.items()})
+        for name in names
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--agent-dir", type=Path, default=DEFAULT_AGENT_DIR)
-    parser.add_argument("--sources", nargs="*", help="only these sources (default: all)")
+    parser.add_argument("--sources", nargs="*", help="only these groups (default: all)")
+    parser.add_argument(
+        "--by",
+        choices=("dataset", "source"),
+        default="dataset",
+        help="leave out a whole public dataset (apibank: its calls, results, plans) or one source",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "routing" / "results")
     args = parser.parse_args(argv)
 
-    rows = load(args.bench_dir / "traffic.jsonl") + load(args.agent_dir / "traffic.jsonl")
+    rows = load(args.bench_dir / "traffic.jsonl") + load_agent(args.agent_dir)
+    group_of = turns.family_of if args.by == "dataset" else (lambda s: s)
     shipped = model.load()
-    sources = args.sources or sorted({p.source for p in rows})
+    groups = args.sources or sorted({group_of(p.source) for p in rows})
+    outcomes: dict[str, list[Routed]] = {rule: [] for rule in RULES}
     table = []
-    for source in sources:
+    for group in groups:
         started = time.perf_counter()
-        training = with_tool_lists(select([p for p in rows if p.source != source], "tune"))
+        kept = [p for p in rows if group_of(p.source) != group]
+        training = with_tool_lists(select(kept, "tune"))
         scorer = LocalScorer(refit_without(training, shipped))
-        left_out = [p for p in rows if p.source == source]
-        to_large = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["to large"]))
-        to_small = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["to small"]))
-        keyword = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["keyword classifier"]))
-        label = "complex" if to_large.n_complex else "simple"
-        if to_large.n_simple and to_large.n_complex:
-            label = "both"
-        with_tools = sum(p.has_tools for p in left_out)
-        line = [
-            source,
-            label,
-            to_large.n,
-            with_tools,
-            _pct(to_large.simple_to_small),
-            _pct(to_small.complex_recall),
-            _pct(to_small.simple_to_small),
-            _pct(to_large.complex_recall),
-            _pct(keyword.simple_to_small),
-            _pct(keyword.complex_recall),
-            _pct(to_large.local_share),
-        ]
-        table.append(line)
-        print(" | ".join(str(c) for c in line), f"({time.perf_counter() - started:.0f} s)")
-    header = [
-        "left out",
-        "labels",
-        "n",
-        "with tools",
-        "simple to small (abstain -> large)",
-        "complex recall (abstain -> small)",
-        "simple to small (abstain -> small)",
-        "complex recall (abstain -> large)",
-        "simple to small (keyword classifier)",
-        "complex recall (keyword classifier)",
-        "decided locally",
+        left_out = [p for p in rows if group_of(p.source) == group]
+        by_rule = {rule: routed(left_out, scorer, ABSTAIN_RULES[rule]) for rule in RULES}
+        for rule in RULES:
+            outcomes[rule] += by_rule[rule]
+        table.append(line(group, by_rule))
+        print(" | ".join(str(c) for c in table[-1]), f"({time.perf_counter() - started:.0f} s)")
+    by_source = group_rows(outcomes, lambda r: r.source)
+    by_kind = group_rows(outcomes, lambda r: r.kind or None)
+    totals = [
+        line(name, {rule: [r for r in rs if keep(r)] for rule, rs in outcomes.items()})
+        for name, keep in (
+            ("all, with tools", lambda r: r.tools),
+            ("all, without tools", lambda r: not r.tools),
+            ("all", lambda _r: True),
+        )
     ]
+    unit = "public dataset (every source of it)" if args.by == "dataset" else "source"
     text = (
-        "# Leave one source out (balanced preset)\n\n"
-        "`python bench/loso_routing.py`: the need head refitted without the source, "
-        "measured on all of it.\nThe worst cases first: simple to small with every abstention "
+        f"# Leave one {args.by} out (balanced preset)\n\n"
+        f"`python bench/loso_routing.py --by {args.by}`: for each {unit}, the need head refitted "
+        "without it, measured on all of its rows.\n"
+        "The worst cases first: simple to small with every abstention "
         "sent to large, complex recall with every abstention sent to small; then the best cases, "
-        "and the keyword stand-in for a classifier in the band (bench/routing/deciders.py).\n\n"
-        + markdown(header, table)
+        "and the emulator's keyword classifier in the band (bench/routing/deciders.py).\n\n"
+        + markdown(HEADER, table)
+        + "\n\n## Every left-out row, per source\n\n"
+        + markdown(HEADER, by_source)
+        + "\n\n## Every left-out row, per turn kind (bench/routing/turns.py)\n\n"
+        + markdown(HEADER, by_kind + totals)
         + "\n"
     )
     if not args.sources:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "loso.md").write_text(text)
-        print(f"wrote {args.out / 'loso.md'}")
+        name = "loso.md" if args.by == "dataset" else "loso-by-source.md"
+        (args.out / name).write_text(text)
+        print(f"wrote {args.out / name}")
     else:
         print(text)
 

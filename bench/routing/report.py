@@ -71,8 +71,10 @@ def traffic_table(rows: Mapping[str, TrafficSummary]) -> list[str]:
 def preset_overview(
     traffic: Mapping[str, Mapping[str, Mapping[str, TrafficSummary]]],
     presets: Mapping[str, Thresholds],
+    tool_presets: Mapping[str, Thresholds] | None = None,
 ) -> list[str]:
-    """One line per preset and abstain rule, all sources together."""
+    """One line per preset and abstain rule, all sources together; the thresholds shown are
+    those without tools, then those with tools (presets.TOOL_PRESETS)."""
     lines = [
         "| preset | thresholds (small < p, large >= p) | abstained prompts go | to small "
         "| simple to small | complex recall | decided locally | bar |",
@@ -80,10 +82,14 @@ def preset_overview(
     ]
     for preset, by_rule in traffic.items():
         t = presets[preset]
+        bands = f"{t.small_below} / {t.large_at_or_above}"
+        if tool_presets is not None:
+            w = tool_presets[preset]
+            bands += f"; with tools {w.small_below} / {w.large_at_or_above}"
         for rule, rows in by_rule.items():
             s = rows["all"]
             lines.append(
-                f"| {preset} | {t.small_below} / {t.large_at_or_above} | {rule} "
+                f"| {preset} | {bands} | {rule} "
                 f"| {_pct(s.small_share)} | {_pct(s.simple_to_small)} "
                 f"| {_pct(s.complex_recall)} | {_pct(s.local_share)} "
                 f"| {'met' if meets_bar(s) else 'missed'} |"
@@ -124,6 +130,7 @@ def render(
     presets: Mapping[str, Thresholds],
     headline_preset: str,
     latency: Latency,
+    tool_presets: Mapping[str, Thresholds] | None = None,
     artifact_kib: float,
     tools_latency: Latency | None = None,
     published: Mapping[str, str],
@@ -159,12 +166,12 @@ def render(
                 "",
             ]
         out += ["### Traffic track, all presets", ""]
-        out += preset_overview(results.traffic, presets)
+        out += preset_overview(results.traffic, presets, tool_presets)
         out += ["", f"### Traffic track per source ({headline_preset}, abstentions to large)", ""]
         out += traffic_table(results.traffic[headline_preset]["to large"])
         if results.agent_traffic:
             out += ["", "### Agent turns (the agent-bench development set), all presets", ""]
-            out += preset_overview(results.agent_traffic, presets)
+            out += preset_overview(results.agent_traffic, presets, tool_presets)
             out += [
                 "",
                 f"### Agent turns per source ({headline_preset}, abstentions to large)",
