@@ -9,7 +9,9 @@ share a style, so leaving one in would flatter the other); `--by source` leaves 
 For each of the routing-bench and agent-bench development sets' files, the need
 head is refitted on the tune split of every other source (the shipped C), calibrated on 3-fold
 out-of-fold scores of that training part, and every row of the left-out source (both splits:
-none of it was seen) is scored with the shipped blend, gain head, rules and presets. The gain
+none of it was seen) is scored with the shipped blend, gain head and rules, and with the
+balanced bands chosen on those out-of-fold scores by the shipped budgets (the shipped presets
+have seen the left-out source). A last table sweeps the budget of the bands with tools. The gain
 head is the shipped one: it orders only requests the need head is already sure are complex.
 The shipped artifact is untouched. Needs requirements-bench.txt; about 20 s per source here.
 """
@@ -20,7 +22,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,7 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common.table import markdown
-from bench.routing import traffic, turns
+from bench.routing import thresholds, traffic, turns
 from bench.routing.augment import with_tool_lists
 from bench.routing.data import (
     DEFAULT_AGENT_DIR,
@@ -42,17 +44,38 @@ from bench.routing.data import (
 from bench.routing.deciders import ABSTAIN_RULES, AbstainRule
 from bench.routing.design import design_matrix
 from bench.routing.traffic import Routed
-from bench.train_scorer import SEED, fit, head, platt, support
+from bench.train_scorer import (
+    BUDGETS,
+    SEED,
+    TOOL_BUDGETS,
+    fit,
+    head,
+    platt,
+    sigmoid,
+    support,
+    with_rules,
+)
 from shared.routing import model
-from shared.routing.presets import DEFAULT_PRESET, thresholds_for
-from shared.routing.scorer import LocalScorer
+from shared.routing.presets import DEFAULT_PRESET, Thresholds
+from shared.routing.scorer import LocalScorer, Score
 
 NEED_C = 1.0  # the shipped need head's C (bench/train_scorer.py prints the one it chose)
 CALIBRATION_FOLDS = 3
 
 
-def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> model.ScorerModel:
-    """The shipped model with its need head and calibration refitted on `prompts` only."""
+@dataclass(frozen=True, slots=True)
+class Refit:
+    """The shipped model refitted without a group, and its bands for each tool budget."""
+
+    scorer: LocalScorer
+    plain: Thresholds  # the default preset's bands without tools
+    with_tools: dict[tuple[float, float], Thresholds]  # per (complex to small, simple to large)
+
+
+def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> Refit:
+    """The shipped model with its need head and calibration refitted on `prompts` only, and
+    the default preset's bands chosen on that part's own out-of-fold scores (the shipped
+    presets have seen the left-out group)."""
     x = design_matrix(prompts)
     y = np.array([p.is_complex for p in prompts])
     strata = [f"{p.source}/{p.label}" for p in prompts]
@@ -64,7 +87,7 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> mode
     # calibrate where the need head decides alone; above the cap the blend is the shipped one
     scale, offset = platt(np.minimum(z, cap), y)
     blend = replace(shipped.blend, scale=round(scale, 4), offset=round(offset, 4))
-    return replace(
+    refitted = replace(
         shipped,
         need=head(fit(x, y, NEED_C)),
         blend=blend,
@@ -72,13 +95,34 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> mode
         _paired={},
         _per_word={},
     )
+    p_oof = with_rules(prompts, sigmoid(scale * np.minimum(z, cap) + offset))
+    tools = np.array([p.has_tools for p in prompts])
+
+    def bands(rows: np.ndarray, budget: tuple[float, float]) -> Thresholds:
+        return thresholds.choose(
+            p_oof[rows].tolist(),
+            y[rows].tolist(),
+            complex_to_small=budget[0],
+            simple_to_large=budget[1],
+        )
+
+    return Refit(
+        LocalScorer(refitted),
+        bands(~tools, BUDGETS[DEFAULT_PRESET]),
+        {budget: bands(tools, budget) for budget in TOOL_BUDGETS},
+    )
 
 
-def routed(prompts: Sequence[Prompt], scorer: LocalScorer, rule: AbstainRule) -> list[Routed]:
+def routed(
+    prompts: Sequence[Prompt],
+    scores: Sequence[Score],
+    bands: tuple[Thresholds, Thresholds],
+    rule: AbstainRule,
+) -> list[Routed]:
+    """`bands`: without tools, with tools."""
     out = []
-    for p in prompts:
-        score = scorer.score(p.messages, p.tools)
-        local = thresholds_for(DEFAULT_PRESET, p.has_tools).decide(score.p_large, score.abstain)
+    for p, score in zip(prompts, scores, strict=True):
+        local = bands[p.has_tools].decide(score.p_large, score.abstain)
         tier = rule(p) if local == "abstain" else local
         out.append(turns.routed(p, tier, local != "abstain"))
     return out
@@ -150,16 +194,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     shipped = model.load()
     groups = args.sources or sorted({group_of(p.source) for p in rows})
     outcomes: dict[str, list[Routed]] = {rule: [] for rule in RULES}
+    # balanced's budget with tools against others: every left-out turn with tools, per budget
+    swept: dict[tuple[float, float], dict[str, list[Routed]]] = {
+        budget: {rule: [] for rule in RULES} for budget in TOOL_BUDGETS
+    }
     table = []
     for group in groups:
         started = time.perf_counter()
         kept = [p for p in rows if group_of(p.source) != group]
-        training = with_tool_lists(select(kept, "tune"))
-        scorer = LocalScorer(refit_without(training, shipped))
+        refit = refit_without(with_tool_lists(select(kept, "tune")), shipped)
         left_out = [p for p in rows if group_of(p.source) == group]
-        by_rule = {rule: routed(left_out, scorer, ABSTAIN_RULES[rule]) for rule in RULES}
+        scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
+        shipped_bands = (refit.plain, refit.with_tools[BUDGETS[DEFAULT_PRESET]])
+        by_rule = {
+            rule: routed(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
+        }
         for rule in RULES:
             outcomes[rule] += by_rule[rule]
+        for budget, bands in refit.with_tools.items():
+            for rule in RULES:
+                outcome = routed(left_out, scores, (refit.plain, bands), ABSTAIN_RULES[rule])
+                swept[budget][rule] += [r for r in outcome if r.tools]
         table.append(line(group, by_rule))
         print(" | ".join(str(c) for c in table[-1]), f"({time.perf_counter() - started:.0f} s)")
     by_source = group_rows(outcomes, lambda r: r.source)
@@ -172,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             ("all", lambda _r: True),
         )
     ]
+    sweep = [line(f"{100 * c:g}% / {100 * s:g}%", outcome) for (c, s), outcome in swept.items()]
     unit = "public dataset (every source of it)" if args.by == "dataset" else "source"
     text = (
         f"# Leave one {args.by} out (balanced preset)\n\n"
@@ -185,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         + markdown(HEADER, by_source)
         + "\n\n## Every left-out row, per turn kind (bench/routing/turns.py)\n\n"
         + markdown(HEADER, by_kind + totals)
+        + "\n\n## Turns with tools under other budgets for the balanced bands with tools\n\n"
+        "Budget = complex to small / simple to large, on each fold's own out-of-fold scores "
+        "(train_scorer.TOOL_BUDGETS); every left-out turn with tools.\n\n"
+        + markdown(["budget", *HEADER[1:]], sweep)
         + "\n"
     )
     if not args.sources:

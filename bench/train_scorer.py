@@ -73,6 +73,15 @@ BUDGETS: dict[str, tuple[float, float]] = {
     "balanced": (0.005, 0.01),
     "quality": (0.002, 0.03),
 }
+# Candidate budgets for balanced's bands with tools, compared by leaving datasets out
+# (bench/loso_routing.py); the one chosen is BUDGETS_WITH_TOOLS["balanced"].
+TOOL_BUDGETS: tuple[tuple[float, float], ...] = (
+    (0.005, 0.01),
+    (0.01, 0.01),
+    (0.02, 0.01),
+    (0.03, 0.01),
+    (0.02, 0.02),
+)
 
 
 @dataclass(frozen=True, slots=True)
