@@ -68,6 +68,32 @@ def traffic_table(rows: Mapping[str, TrafficSummary]) -> list[str]:
     return lines
 
 
+KIND_RULES = ("to large", "emulator classifier", "to small")
+
+
+def kind_table(by_rule: Mapping[str, Mapping[str, TrafficSummary]]) -> list[str]:
+    """Per turn kind, then with / without tools and all: simple to small and complex recall
+    under each way of settling abstentions (KIND_RULES), and the share decided locally."""
+    rows = [k for k in by_rule["to large"] if k.startswith("turn: ")]
+    rows += [k for k in ("with tools", "without tools", "all") if k in by_rule["to large"]]
+    lines = [
+        "| turn kind | n | simple to small: abstentions large / emulator / small "
+        "| complex recall: abstentions large / emulator / small | decided locally |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        s = [by_rule[rule][row] for rule in KIND_RULES]
+        simple = " / ".join(_pct(x.simple_to_small) for x in s)
+        recall = " / ".join(_pct(x.complex_recall) for x in s)
+        if s[0].n_simple == 0:
+            simple = "-"
+        if s[0].n_complex == 0:
+            recall = "-"
+        name = row.removeprefix("turn: ")
+        lines.append(f"| {name} | {s[0].n} | {simple} | {recall} | {_pct(s[0].local_share)} |")
+    return lines
+
+
 def preset_overview(
     traffic: Mapping[str, Mapping[str, Mapping[str, TrafficSummary]]],
     presets: Mapping[str, Thresholds],
@@ -178,6 +204,8 @@ def render(
                 "",
             ]
             out += traffic_table(results.agent_traffic[headline_preset]["to large"])
+            out += ["", f"### Agent turns per turn kind ({headline_preset})", ""]
+            out += kind_table(results.agent_traffic[headline_preset])
             out += [
                 "",
                 f"### Agent turns per source ({headline_preset}, abstentions to small)",

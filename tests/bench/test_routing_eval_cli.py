@@ -32,6 +32,7 @@ def test_scorer_mode_writes_the_report(tmp_path: Path) -> None:
     assert "CPT(95%)" in report
     assert "| balanced |" in report
     assert "### Agent turns per source" in report
+    assert "### Agent turns per turn kind" in report
     assert "| with tools |" in report
     assert "### Tool-result turns, per-turn" in report
     assert "### Plain prompts with a tool list attached" in report
