@@ -17,22 +17,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.routing import quality, traffic
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, by_source, load
-from bench.routing.traffic import Routed
+from bench.routing import quality, traffic, turns
+from bench.routing.data import (
+    DEFAULT_AGENT_DIR,
+    DEFAULT_BENCH_DIR,
+    Prompt,
+    by_source,
+    load,
+    load_agent,
+)
+from bench.routing.traffic import Routed, Tier
 from bench.train_scorer import train, tune_traffic
 from shared.routing.presets import MODES, Thresholds
 from shared.routing.scorer import LocalScorer, Score
 
 
 def routed(
-    prompts: list[Prompt], scores: list[Score], t: Thresholds, abstain_to: str
+    prompts: list[Prompt],
+    scores: list[Score],
+    bands: tuple[Thresholds, Thresholds],
+    abstain_to: Tier,
 ) -> list[Routed]:
+    """`bands`: the preset without tools and with tools."""
     out = []
     for p, s in zip(prompts, scores, strict=True):
-        local = t.decide(s.p_large, s.abstain)
+        local = bands[p.has_tools].decide(s.p_large, s.abstain)
         tier = abstain_to if local == "abstain" else local
-        out.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))  # type: ignore[arg-type]
+        out.append(turns.routed(p, tier, local != "abstain"))
     return out
 
 
@@ -44,16 +55,22 @@ def one_split(salt: str, bench_dir: Path, agent_dir: Path) -> list[str]:
     )
     scorer = LocalScorer(trained.model)
     rows = []
-    for name, directory in (("routing-bench", bench_dir), ("agent-bench", agent_dir)):
-        held_t = load(directory / "traffic.jsonl", "heldout", salt)
+    agent = load_agent(agent_dir, "heldout", salt)
+    held = {
+        "routing-bench": load(bench_dir / "traffic.jsonl", "heldout", salt),
+        "agent-bench": agent,
+        "agent-bench, turns with tools": [p for p in agent if p.has_tools],
+    }
+    for name, held_t in held.items():
         t_scores = [scorer.score(p.messages, p.tools) for p in held_t]
         for mode in MODES:
-            t = trained.presets[mode]
-            worst_simple = traffic.summarize(routed(held_t, t_scores, t, "large"))
-            worst_complex = traffic.summarize(routed(held_t, t_scores, t, "small"))
+            t, w = trained.presets[mode], trained.tool_presets[mode]
+            worst_simple = traffic.summarize(routed(held_t, t_scores, (t, w), "large"))
+            worst_complex = traffic.summarize(routed(held_t, t_scores, (t, w), "small"))
             met = traffic.meets_bar(worst_simple) and traffic.meets_bar(worst_complex)
             rows.append(
-                f"| {salt} | {name} | {mode} | {t.small_below} / {t.large_at_or_above} "
+                f"| {salt} | {name} | {mode} | {t.small_below} / {t.large_at_or_above}; "
+                f"with tools {w.small_below} / {w.large_at_or_above} "
                 f"| {worst_simple.simple_to_small:.3f} | {worst_simple.complex_recall:.3f} "
                 f"| {worst_complex.complex_recall:.3f} | {worst_simple.local_share:.3f} "
                 f"| {'met' if met else 'missed'} |"
@@ -94,7 +111,7 @@ def main() -> None:
     ]
     for salt in args.salts:
         lines += one_split(salt, args.bench_dir, args.agent_dir)
-        print("\n".join(lines[-7:]), flush=True)
+        print("\n".join(lines[-10:]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")

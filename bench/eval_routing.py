@@ -29,15 +29,23 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.routing import calibration, quality, traffic
+from bench.routing import calibration, quality, traffic, turns
 from bench.routing.augment import with_tool_lists
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, Split, by_source, load
+from bench.routing.data import (
+    DEFAULT_AGENT_DIR,
+    DEFAULT_BENCH_DIR,
+    Prompt,
+    Split,
+    by_source,
+    load,
+    load_agent,
+)
 from bench.routing.deciders import ABSTAIN_RULES, RouterPolicy, load_policy, tier_of
 from bench.routing.report import Latency, SplitResults, render
 from bench.routing.traffic import Routed
 from shared.routing import model
 from shared.routing.policy import AUTO, TOOL_ROLES, RoutingPolicy, loop_start
-from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS
+from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS, TOOL_PRESETS, thresholds_for
 from shared.routing.scorer import score_request
 
 # RouteLLM (Ong et al., arXiv:2406.18665), GPT-4 vs Mixtral-8x7B, best router per benchmark;
@@ -73,14 +81,14 @@ def traffic_results(
 ) -> dict[str, dict[str, dict[str, traffic.TrafficSummary]]]:
     out: dict[str, dict[str, dict[str, traffic.TrafficSummary]]] = {}
     for name in MODES:
-        thresholds = PRESETS[name]
         out[name] = {}
         for rule_name, rule in ABSTAIN_RULES.items():
             routed = []
             for p in prompts:
+                thresholds = thresholds_for(name, p.has_tools)
                 local = thresholds.decide(scores[p.id].p_large, scores[p.id].abstain)
                 tier = rule(p) if local == "abstain" else local
-                routed.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
+                routed.append(turns.routed(p, tier, local != "abstain"))
             out[name][rule_name] = traffic.by_source_and_tools(routed)
     return out
 
@@ -88,7 +96,7 @@ def traffic_results(
 def tool_loop_results(prompts: Sequence[Prompt]) -> dict[str, dict[str, traffic.TrafficSummary]]:
     """Turns that read a tool result, routed per turn and sticky (on the tier the loop's
     opening turn scores to), balanced preset, abstentions to large."""
-    thresholds = PRESETS[DEFAULT_PRESET]
+    thresholds = thresholds_for(DEFAULT_PRESET, tools=True)
     loops = [p for p in prompts if p.messages and p.messages[-1].get("role") in TOOL_ROLES]
     out: dict[str, dict[str, traffic.TrafficSummary]] = {}
     for rule, view in (
@@ -100,7 +108,7 @@ def tool_loop_results(prompts: Sequence[Prompt]) -> dict[str, dict[str, traffic.
             score = score_request(view(p), p.tools)
             local = thresholds.decide(score.p_large, score.abstain)
             tier = "large" if local == "abstain" else local
-            routed.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
+            routed.append(turns.routed(p, tier, local != "abstain"))
         out[rule] = traffic.by_source(routed)
     return out
 
@@ -147,8 +155,7 @@ async def model_routing(
         bar.update()
         local = decision.decided_by == "scorer"
         tier = tier_of(policy, decision)
-        routed = Routed(p.source, p.is_complex, tier, local, p.has_tools)
-        return routed, elapsed, decision.decided_by
+        return turns.routed(p, tier, local), elapsed, decision.decided_by
 
     done = await asyncio.gather(*(one(p) for p in prompts))
     bar.close()
@@ -185,8 +192,7 @@ def evaluate_split(
     t_scores, t_times = score_all(traffic_prompts, f"{split} traffic")
     q_scores, _ = score_all(quality_prompts, f"{split} quality")
 
-    agent_file = args.agent_dir / "traffic.jsonl"
-    agent_prompts = load(agent_file, split)[: args.limit] if agent_file.exists() else []
+    agent_prompts = load_agent(args.agent_dir, split)[: args.limit]
     a_scores, _ = score_all(agent_prompts, f"{split} agent turns")
 
     benches: list[tuple[str, Sequence[Prompt]]] = [("routing-bench", traffic_prompts)]
@@ -316,9 +322,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not headline_curves:
             headline_curves = curves
             typical = load(args.bench_dir / "traffic.jsonl", split)[: args.limit]
-            agent_file = args.agent_dir / "traffic.jsonl"
-            if agent_file.exists():
-                typical += load(agent_file, split)[: args.limit]
+            typical += load_agent(args.agent_dir, split)[: args.limit]
         print_headline(results)
 
     latency = measure_latency(typical)
@@ -347,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         command=command.strip(),
         splits=all_results,
         presets=PRESETS,
+        tool_presets=TOOL_PRESETS,
         headline_preset=DEFAULT_PRESET,
         latency=latency,
         tools_latency=tools_latency,

@@ -6,6 +6,7 @@ tenth upstream call of the small model with 429 + Retry-After (a `flapping` faul
 fail,ok x9). Every request's end is counted: answer, clean error (status + OpenAI error
 envelope), unclean error, lost (connection dropped without an answer) or hung (no answer within
 --hang-s). The script fails (exit 1) when any request was lost, hung or answered uncleanly.
+The router's RSS is sampled each second: memory should stay flat.
 
 Run: .venv/bin/python -m bench.load [--seconds 60] [--concurrency 64] [--speed 1]
 """
@@ -14,19 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import orjson
 import uvloop
 
-from bench.common import servers
+from bench.common import procs, servers
 from bench.common.httpclient import Connection, Outcome
 from bench.common.layout import layout
+from bench.common.stats import median
 from bench.common.table import markdown
 
 BODY = orjson.dumps({"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
@@ -103,6 +108,34 @@ def report(outcomes: list[Outcome], seconds: float, upstream: dict[str, object])
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def rss_sampled(router: procs.Proc, every_s: float = 1.0) -> Iterator[list[float]]:
+    """The router's RSS (MB) once a second while the block runs: is memory flat under load?"""
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(every_s):
+            samples.append(router.rss_mb())
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        done.set()
+        thread.join()
+
+
+def memory_line(rss: list[float]) -> str:
+    if len(rss) < 20:
+        return "router RSS: too few samples"
+    return (
+        f"router RSS MB (sampled each second): first 10 s median {median(rss[:10]):.0f}, "
+        f"last 10 s median {median(rss[-10:]):.0f}, peak {max(rss):.0f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -136,9 +169,10 @@ def main() -> None:
                 },
             )
             started = time.monotonic()
-            outcomes = uvloop.run(
-                drive(router.url + ROUTER_CHAT, args.concurrency, args.seconds, args.hang_s)
-            )
+            with rss_sampled(router) as rss:
+                outcomes = uvloop.run(
+                    drive(router.url + ROUTER_CHAT, args.concurrency, args.seconds, args.hang_s)
+                )
             elapsed = time.monotonic() - started
             upstream = httpx.get(emulator.url + "/control/stats", timeout=10).json()
             upstream = upstream.get("deployments", upstream)
@@ -146,6 +180,7 @@ def main() -> None:
             router.stop()
             emulator.stop()
     print(report(outcomes, elapsed, upstream))
+    print(memory_line(rss))
     bad = sum(o.kind in ("lost", "hung", "unclean") for o in outcomes)
     if bad:
         print(f"\nFAIL: {bad} requests were lost, hung or answered without an OpenAI error")

@@ -1,13 +1,17 @@
 """Leave one source out: train the scorer without a source, measure it on that source.
 
-    python bench/loso_routing.py [--sources sgd_tool_call tau_retail ...]
-                                 [--out bench/routing/results/loso.md]
+    python bench/loso_routing.py [--by dataset|source] [--sources apibank tau_retail ...]
+                                 [--out bench/routing/results]
 
-The closest the development data comes to "traffic of a kind the scorer never saw". For each
-source of the routing-bench and agent-bench development sets (traffic.jsonl of each), the need
+The closest the development data comes to "traffic of a kind the scorer never saw". By default
+a whole public dataset is left out (API-Bank's calls, results and plans together: siblings
+share a style, so leaving one in would flatter the other); `--by source` leaves out one source.
+For each of the routing-bench and agent-bench development sets' files, the need
 head is refitted on the tune split of every other source (the shipped C), calibrated on 3-fold
 out-of-fold scores of that training part, and every row of the left-out source (both splits:
-none of it was seen) is scored with the shipped blend, gain head, rules and presets. The gain
+none of it was seen) is scored with the shipped blend, gain head and rules, and with the
+balanced bands chosen on those out-of-fold scores by the shipped budgets (the shipped presets
+have seen the left-out source). A last table sweeps the budget of the bands with tools. The gain
 head is the shipped one: it orders only requests the need head is already sure are complex.
 The shipped artifact is untouched. Needs requirements-bench.txt; about 20 s per source here.
 """
@@ -17,8 +21,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,23 +31,51 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common.table import markdown
-from bench.routing import traffic
+from bench.routing import thresholds, traffic, turns
 from bench.routing.augment import with_tool_lists
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, load, select
+from bench.routing.data import (
+    DEFAULT_AGENT_DIR,
+    DEFAULT_BENCH_DIR,
+    Prompt,
+    load,
+    load_agent,
+    select,
+)
 from bench.routing.deciders import ABSTAIN_RULES, AbstainRule
 from bench.routing.design import design_matrix
 from bench.routing.traffic import Routed
-from bench.train_scorer import SEED, fit, head, platt, support
+from bench.train_scorer import (
+    BUDGETS,
+    SEED,
+    TOOL_BUDGETS,
+    fit,
+    head,
+    platt,
+    sigmoid,
+    support,
+    with_rules,
+)
 from shared.routing import model
-from shared.routing.presets import DEFAULT_PRESET, PRESETS
-from shared.routing.scorer import LocalScorer
+from shared.routing.presets import DEFAULT_PRESET, Thresholds
+from shared.routing.scorer import LocalScorer, Score
 
 NEED_C = 1.0  # the shipped need head's C (bench/train_scorer.py prints the one it chose)
 CALIBRATION_FOLDS = 3
 
 
-def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> model.ScorerModel:
-    """The shipped model with its need head and calibration refitted on `prompts` only."""
+@dataclass(frozen=True, slots=True)
+class Refit:
+    """The shipped model refitted without a group, and its bands for each tool budget."""
+
+    scorer: LocalScorer
+    plain: Thresholds  # the default preset's bands without tools
+    with_tools: dict[tuple[float, float], Thresholds]  # per (complex to small, simple to large)
+
+
+def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> Refit:
+    """The shipped model with its need head and calibration refitted on `prompts` only, and
+    the default preset's bands chosen on that part's own out-of-fold scores (the shipped
+    presets have seen the left-out group)."""
     x = design_matrix(prompts)
     y = np.array([p.is_complex for p in prompts])
     strata = [f"{p.source}/{p.label}" for p in prompts]
@@ -55,7 +87,7 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> mode
     # calibrate where the need head decides alone; above the cap the blend is the shipped one
     scale, offset = platt(np.minimum(z, cap), y)
     blend = replace(shipped.blend, scale=round(scale, 4), offset=round(offset, 4))
-    return replace(
+    refitted = replace(
         shipped,
         need=head(fit(x, y, NEED_C)),
         blend=blend,
@@ -63,84 +95,163 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> mode
         _paired={},
         _per_word={},
     )
+    p_oof = with_rules(prompts, sigmoid(scale * np.minimum(z, cap) + offset))
+    tools = np.array([p.has_tools for p in prompts])
+
+    def bands(rows: np.ndarray, budget: tuple[float, float]) -> Thresholds:
+        return thresholds.choose(
+            p_oof[rows].tolist(),
+            y[rows].tolist(),
+            complex_to_small=budget[0],
+            simple_to_large=budget[1],
+        )
+
+    return Refit(
+        LocalScorer(refitted),
+        bands(~tools, BUDGETS[DEFAULT_PRESET]),
+        {budget: bands(tools, budget) for budget in TOOL_BUDGETS},
+    )
 
 
-def routed(prompts: Sequence[Prompt], scorer: LocalScorer, rule: AbstainRule) -> list[Routed]:
-    thresholds = PRESETS[DEFAULT_PRESET]
+def routed(
+    prompts: Sequence[Prompt],
+    scores: Sequence[Score],
+    bands: tuple[Thresholds, Thresholds],
+    rule: AbstainRule,
+) -> list[Routed]:
+    """`bands`: without tools, with tools."""
     out = []
-    for p in prompts:
-        score = scorer.score(p.messages, p.tools)
-        local = thresholds.decide(score.p_large, score.abstain)
+    for p, score in zip(prompts, scores, strict=True):
+        local = bands[p.has_tools].decide(score.p_large, score.abstain)
         tier = rule(p) if local == "abstain" else local
-        out.append(Routed(p.source, p.is_complex, tier, local != "abstain", p.has_tools))
+        out.append(turns.routed(p, tier, local != "abstain"))
     return out
+
+
+HEADER = [
+    "left out",
+    "labels",
+    "n",
+    "with tools",
+    "simple to small (abstain -> large)",
+    "complex recall (abstain -> small)",
+    "simple to small (abstain -> small)",
+    "complex recall (abstain -> large)",
+    "simple to small (emulator classifier)",
+    "complex recall (emulator classifier)",
+    "decided locally",
+]
+RULES = ("to large", "to small", "emulator classifier")
+
+
+def line(name: str, by_rule: dict[str, list[Routed]]) -> list[object]:
+    to_large, to_small, emulator = (traffic.summarize(by_rule[r]) for r in RULES)
+    label = "complex" if to_large.n_complex else "simple"
+    if to_large.n_simple and to_large.n_complex:
+        label = "both"
+    return [
+        name,
+        label,
+        to_large.n,
+        sum(r.tools for r in by_rule["to large"]),
+        _pct(to_large.simple_to_small),
+        _pct(to_small.complex_recall),
+        _pct(to_small.simple_to_small),
+        _pct(to_large.complex_recall),
+        _pct(emulator.simple_to_small),
+        _pct(emulator.complex_recall),
+        _pct(to_large.local_share),
+    ]
+
+
+def group_rows(
+    outcomes: dict[str, list[Routed]], key: Callable[[Routed], str | None]
+) -> list[list[object]]:
+    """One line per value of `key` over every left-out row (None: not counted)."""
+    names = sorted({k for r in outcomes["to large"] if (k := key(r)) is not None})
+    return [
+        line(name, {rule: [r for r in rs if key(r) == name] for rule, rs in outcomes.items()})
+        for name in names
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--agent-dir", type=Path, default=DEFAULT_AGENT_DIR)
-    parser.add_argument("--sources", nargs="*", help="only these sources (default: all)")
+    parser.add_argument("--sources", nargs="*", help="only these groups (default: all)")
+    parser.add_argument(
+        "--by",
+        choices=("dataset", "source"),
+        default="dataset",
+        help="leave out a whole public dataset (apibank: its calls, results, plans) or one source",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "routing" / "results")
     args = parser.parse_args(argv)
 
-    rows = load(args.bench_dir / "traffic.jsonl") + load(args.agent_dir / "traffic.jsonl")
+    rows = load(args.bench_dir / "traffic.jsonl") + load_agent(args.agent_dir)
+    group_of = turns.family_of if args.by == "dataset" else (lambda s: s)
     shipped = model.load()
-    sources = args.sources or sorted({p.source for p in rows})
+    groups = args.sources or sorted({group_of(p.source) for p in rows})
+    outcomes: dict[str, list[Routed]] = {rule: [] for rule in RULES}
+    # balanced's budget with tools against others: every left-out turn with tools, per budget
+    swept: dict[tuple[float, float], dict[str, list[Routed]]] = {
+        budget: {rule: [] for rule in RULES} for budget in TOOL_BUDGETS
+    }
     table = []
-    for source in sources:
+    for group in groups:
         started = time.perf_counter()
-        training = with_tool_lists(select([p for p in rows if p.source != source], "tune"))
-        scorer = LocalScorer(refit_without(training, shipped))
-        left_out = [p for p in rows if p.source == source]
-        to_large = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["to large"]))
-        to_small = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["to small"]))
-        keyword = traffic.summarize(routed(left_out, scorer, ABSTAIN_RULES["keyword classifier"]))
-        label = "complex" if to_large.n_complex else "simple"
-        if to_large.n_simple and to_large.n_complex:
-            label = "both"
-        with_tools = sum(p.has_tools for p in left_out)
-        line = [
-            source,
-            label,
-            to_large.n,
-            with_tools,
-            _pct(to_large.simple_to_small),
-            _pct(to_small.complex_recall),
-            _pct(to_small.simple_to_small),
-            _pct(to_large.complex_recall),
-            _pct(keyword.simple_to_small),
-            _pct(keyword.complex_recall),
-            _pct(to_large.local_share),
-        ]
-        table.append(line)
-        print(" | ".join(str(c) for c in line), f"({time.perf_counter() - started:.0f} s)")
-    header = [
-        "left out",
-        "labels",
-        "n",
-        "with tools",
-        "simple to small (abstain -> large)",
-        "complex recall (abstain -> small)",
-        "simple to small (abstain -> small)",
-        "complex recall (abstain -> large)",
-        "simple to small (keyword classifier)",
-        "complex recall (keyword classifier)",
-        "decided locally",
+        kept = [p for p in rows if group_of(p.source) != group]
+        refit = refit_without(with_tool_lists(select(kept, "tune")), shipped)
+        left_out = [p for p in rows if group_of(p.source) == group]
+        scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
+        shipped_bands = (refit.plain, refit.with_tools[BUDGETS[DEFAULT_PRESET]])
+        by_rule = {
+            rule: routed(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
+        }
+        for rule in RULES:
+            outcomes[rule] += by_rule[rule]
+        for budget, bands in refit.with_tools.items():
+            for rule in RULES:
+                outcome = routed(left_out, scores, (refit.plain, bands), ABSTAIN_RULES[rule])
+                swept[budget][rule] += [r for r in outcome if r.tools]
+        table.append(line(group, by_rule))
+        print(" | ".join(str(c) for c in table[-1]), f"({time.perf_counter() - started:.0f} s)")
+    by_source = group_rows(outcomes, lambda r: r.source)
+    by_kind = group_rows(outcomes, lambda r: r.kind or None)
+    totals = [
+        line(name, {rule: [r for r in rs if keep(r)] for rule, rs in outcomes.items()})
+        for name, keep in (
+            ("all, with tools", lambda r: r.tools),
+            ("all, without tools", lambda r: not r.tools),
+            ("all", lambda _r: True),
+        )
     ]
+    sweep = [line(f"{100 * c:g}% / {100 * s:g}%", outcome) for (c, s), outcome in swept.items()]
+    unit = "public dataset (every source of it)" if args.by == "dataset" else "source"
     text = (
-        "# Leave one source out (balanced preset)\n\n"
-        "`python bench/loso_routing.py`: the need head refitted without the source, "
-        "measured on all of it.\nThe worst cases first: simple to small with every abstention "
+        f"# Leave one {args.by} out (balanced preset)\n\n"
+        f"`python bench/loso_routing.py --by {args.by}`: for each {unit}, the need head refitted "
+        "without it, measured on all of its rows.\n"
+        "The worst cases first: simple to small with every abstention "
         "sent to large, complex recall with every abstention sent to small; then the best cases, "
-        "and the keyword stand-in for a classifier in the band (bench/routing/deciders.py).\n\n"
-        + markdown(header, table)
+        "and the emulator's keyword classifier in the band (bench/routing/deciders.py).\n\n"
+        + markdown(HEADER, table)
+        + "\n\n## Every left-out row, per source\n\n"
+        + markdown(HEADER, by_source)
+        + "\n\n## Every left-out row, per turn kind (bench/routing/turns.py)\n\n"
+        + markdown(HEADER, by_kind + totals)
+        + "\n\n## Turns with tools under other budgets for the balanced bands with tools\n\n"
+        "Budget = complex to small / simple to large, on each fold's own out-of-fold scores "
+        "(train_scorer.TOOL_BUDGETS); every left-out turn with tools.\n\n"
+        + markdown(["budget", *HEADER[1:]], sweep)
         + "\n"
     )
     if not args.sources:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "loso.md").write_text(text)
-        print(f"wrote {args.out / 'loso.md'}")
+        name = "loso.md" if args.by == "dataset" else "loso-by-source.md"
+        (args.out / name).write_text(text)
+        print(f"wrote {args.out / name}")
     else:
         print(text)
 

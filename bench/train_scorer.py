@@ -33,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.routing import quality, thresholds
 from bench.routing.augment import with_tool_lists
-from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, load
+from bench.routing.data import DEFAULT_AGENT_DIR, DEFAULT_BENCH_DIR, Prompt, load, load_agent
 from bench.routing.design import design_matrix
 from shared.routing import model, rules
 from shared.routing.features import (
     ALL_SIGNALS,
     HASH_BITS,
+    MODEL_INPUTS,
     TURN_SIGNALS,
     request_features,
     view_request,
@@ -72,6 +73,15 @@ BUDGETS: dict[str, tuple[float, float]] = {
     "balanced": (0.005, 0.01),
     "quality": (0.002, 0.03),
 }
+# Candidate budgets for balanced's bands with tools, compared by leaving datasets out
+# (bench/loso_routing.py); the one chosen is BUDGETS_WITH_TOOLS["balanced"].
+TOOL_BUDGETS: tuple[tuple[float, float], ...] = (
+    (0.005, 0.01),
+    (0.01, 0.01),
+    (0.02, 0.01),
+    (0.03, 0.01),
+    (0.02, 0.02),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +171,9 @@ def support(x: sp.csr_matrix) -> model.Support:
 
 def head(lr: LogisticRegression) -> model.Head:
     weights = lr.coef_[0]
-    dense = {name: round(float(weights[j]), WEIGHT_DIGITS) for j, name in enumerate(ALL_SIGNALS)}
+    dense = {name: round(float(weights[j]), WEIGHT_DIGITS) for j, name in enumerate(MODEL_INPUTS)}
     hashed: dict[int, float] = {}
-    for bucket, w in enumerate(weights[len(ALL_SIGNALS) :]):
+    for bucket, w in enumerate(weights[len(MODEL_INPUTS) :]):
         rounded = round(float(w), WEIGHT_DIGITS - 1)
         if rounded:
             hashed[bucket] = rounded
@@ -173,7 +183,8 @@ def head(lr: LogisticRegression) -> model.Head:
 @dataclass(frozen=True, slots=True)
 class Trained:
     model: model.ScorerModel
-    presets: dict[str, Thresholds]
+    presets: dict[str, Thresholds]  # requests without tools
+    tool_presets: dict[str, Thresholds]  # requests that offer tools
 
 
 def train(
@@ -226,32 +237,21 @@ def train(
     cap, weight, scale, offset, apgr = choice
     log(f"chosen blend: need cap {cap}, gain weight {weight} (quality APGR {apgr:.3f})")
 
-    # 3. presets, on out-of-fold probabilities with the rules applied
+    # 3. presets, on out-of-fold probabilities with the rules applied: one set for requests
+    # without tools, one for those that offer tools (presets.TOOL_PRESETS), each population
+    # held to the same budgets
     p_oof = with_rules(traffic, sigmoid(scale * blended(cap, weight, need_t, gain_t) + offset))
-    presets: dict[str, Thresholds] = {}
-    for name, (complex_to_small, simple_to_large) in BUDGETS.items():
-        presets[name] = t = thresholds.choose(
-            p_oof.tolist(),
-            y.tolist(),
-            complex_to_small=complex_to_small,
-            simple_to_large=simple_to_large,
-        )
-        local = [t.decide(float(p)) for p in p_oof]
-        simple_small = np.mean([d == "small" for d, c in zip(local, y, strict=True) if not c])
-        complex_large = np.mean([d != "small" for d, c in zip(local, y, strict=True) if c])
-        decided = np.mean([d != "abstain" for d in local])
-        log(
-            f"  preset {name}: {t}; out-of-fold, abstentions to large: simple to small "
-            f"{simple_small:.3f}, complex recall {complex_large:.3f}, decided locally {decided:.3f}"
-        )
+    has_tools = np.array([p.has_tools for p in traffic])
+    presets = choose_presets(p_oof[~has_tools], y[~has_tools], "without tools", log)
+    tool_presets = choose_presets(p_oof[has_tools], y[has_tools], "with tools", log)
 
     # 4. the shipped heads, on the whole tune split
     need_head = head(fit(data.x_traffic, y, need_c))
     gain_head = head(fit(*gain_training(data, np.arange(len(qual))), gain_c))
-    x_dense = data.x_traffic[:, : len(ALL_SIGNALS)].toarray()
+    x_dense = data.x_traffic[:, : len(MODEL_INPUTS)].toarray()
     means = {
         name: round(float(x_dense[:, j].mean()), WEIGHT_DIGITS)
-        for j, name in enumerate(ALL_SIGNALS)
+        for j, name in enumerate(MODEL_INPUTS)
     }
     trained = model.ScorerModel(
         hash_bits=HASH_BITS,
@@ -266,14 +266,38 @@ def train(
         signal_means=means,
         support=support(data.x_traffic),
     )
-    return Trained(trained, presets)
+    return Trained(trained, presets, tool_presets)
+
+
+def choose_presets(
+    p: np.ndarray, y: np.ndarray, population: str, log: Callable[[str], None]
+) -> dict[str, Thresholds]:
+    """Each preset's bands from its error budgets, on out-of-fold scores of one population."""
+    presets: dict[str, Thresholds] = {}
+    for name, (complex_to_small, simple_to_large) in BUDGETS.items():
+        presets[name] = t = thresholds.choose(
+            p.tolist(),
+            y.tolist(),
+            complex_to_small=complex_to_small,
+            simple_to_large=simple_to_large,
+        )
+        local = [t.decide(float(x)) for x in p]
+        simple_small = np.mean([d == "small" for d, c in zip(local, y, strict=True) if not c])
+        complex_large = np.mean([d != "small" for d, c in zip(local, y, strict=True) if c])
+        decided = np.mean([d != "abstain" for d in local])
+        log(
+            f"  preset {name} {population}: {t}; out-of-fold, abstentions to large: simple to "
+            f"small {simple_small:.3f}, complex recall {complex_large:.3f}, "
+            f"decided locally {decided:.3f}"
+        )
+    return presets
 
 
 def tune_traffic(bench_dir: Path, agent_dir: Path, salt: str = "") -> list[Prompt]:
     """What the need head trains on: both benchmarks' tune rows, tool lists on a third of the
     tool-less ones (bench/routing/augment.py)."""
     routing = load(bench_dir / "traffic.jsonl", "tune", salt)
-    agent = load(agent_dir / "traffic.jsonl", "tune", salt)
+    agent = load_agent(agent_dir, "tune", salt)
     return with_tool_lists([*routing, *agent])
 
 
@@ -289,9 +313,10 @@ def main() -> None:
     )
     args.out.write_text(json.dumps(trained.model.to_dict(), separators=(",", ":")) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
-    print("presets for shared/routing/presets.py:")
-    for name, t in trained.presets.items():
-        print(f'    "{name}": Thresholds({t.small_below}, {t.large_at_or_above}),')
+    for title, presets in (("PRESETS", trained.presets), ("TOOL_PRESETS", trained.tool_presets)):
+        print(f"{title} for shared/routing/presets.py:")
+        for name, t in presets.items():
+            print(f'    "{name}": Thresholds({t.small_below}, {t.large_at_or_above}),')
 
 
 if __name__ == "__main__":

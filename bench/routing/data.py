@@ -17,6 +17,9 @@ DEFAULT_BENCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "routing-be
 # Agent turns with tools, tool-result turns, short hard asks: whole request bodies.
 DEFAULT_AGENT_DIR = DEFAULT_BENCH_DIR.parent / "agent-bench"
 TUNE_SHARE = 0.7
+# The agent-turn set's files: SGD, ToolSandbox, tau-bench and plain asks, then API-Bank,
+# Seal-Tools and ToolAlpaca (every row with tools).
+AGENT_FILES = ("traffic.jsonl", "traffic_v2.jsonl")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +91,12 @@ def by_source(prompts: Sequence[Prompt]) -> dict[str, list[Prompt]]:
     for prompt in prompts:
         groups.setdefault(prompt.source, []).append(prompt)
     return groups
+
+
+def load_agent(agent_dir: Path, split: Split = "all", salt: str = "") -> list[Prompt]:
+    """Every agent-turn file that exists in `agent_dir`, in AGENT_FILES order."""
+    out: list[Prompt] = []
+    for name in AGENT_FILES:
+        if (agent_dir / name).exists():
+            out += load(agent_dir / name, split, salt)
+    return out

@@ -5,12 +5,14 @@ abstentions in the report."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bench.routing.data import Prompt
 from bench.routing.traffic import Tier
+from devtools.emulator.classify import classify
+from shared.routing.classifier import MAX_PROMPT_CHARS, describe_turn
+from shared.routing.features import view_request
 
 if TYPE_CHECKING:  # the gateway pulls in the HTTP stack: only the model modes import it
     from shared.gateway import Gateway
@@ -47,22 +49,18 @@ def tier_of(policy: RoutingPolicy, decision: Decision) -> Tier:
 # Settling abstentions without a model, for the report: what each assumption would give.
 AbstainRule = Callable[[Prompt], Tier]
 
-_KEYWORDS = re.compile(
-    r"\b(?:code|function|program|debug|error|step|plan|explain|analy[sz]e|compare|calculate"
-    r"|solve|prove|write|implement|design|how many|how much|why)\b|```|\d+\s*[-+*/]\s*\d+"
-)
 
-
-def keyword_rule(prompt: Prompt) -> Tier:
-    """Stand-in for the emulator's deterministic keyword classifier until it lands on main:
-    complex if the prompt is long or names a task, code or arithmetic."""
-    text = prompt.prompt.lower()
-    return "large" if len(text) > 400 or _KEYWORDS.search(text) else "small"
+def emulator_rule(prompt: Prompt) -> Tier:
+    """The emulator's classifier (devtools/emulator/classify.py, a documented keyword rule and
+    a weak stand-in for Phi-4-mini) on the text the router sends it: the last user message
+    after a line describing the agent turn (classifier.describe_turn)."""
+    text = describe_turn(view_request(prompt.messages, prompt.tools))[:MAX_PROMPT_CHARS]
+    return "large" if classify(text) == "complex" else "small"
 
 
 ABSTAIN_RULES: dict[str, AbstainRule] = {
     "to large": lambda _p: "large",  # the classifier is down and the policy plays safe
     "perfect classifier": lambda p: "large" if p.is_complex else "small",
-    "keyword classifier": keyword_rule,
+    "emulator classifier": emulator_rule,
     "to small": lambda _p: "small",  # the worst case for recall
 }

@@ -9,25 +9,34 @@ import numpy as np
 import scipy.sparse as sp
 
 from bench.routing.data import Prompt
-from shared.routing.features import ALL_SIGNALS, HASH_BUCKETS, request_features, view_request
+from shared.routing.features import (
+    HASH_BUCKETS,
+    MODEL_INPUTS,
+    model_inputs,
+    request_features,
+    view_request,
+    wording_weight,
+)
 
 
 def design_matrix(prompts: Sequence[Prompt]) -> sp.csr_matrix:
-    """Rows of [named signals..., hashed bucket counts...] for each request."""
+    """Rows of [model inputs (named signals)..., hashed bucket counts...] for each request."""
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
-    width = len(ALL_SIGNALS)
+    width = len(MODEL_INPUTS)
     for i, prompt in enumerate(prompts):
         named, terms = request_features(view_request(prompt.messages, prompt.tools))
-        for j, name in enumerate(ALL_SIGNALS):
-            if named[name]:
+        inputs = model_inputs(named)
+        for j, name in enumerate(MODEL_INPUTS):
+            if inputs.get(name):
                 rows.append(i)
                 cols.append(j)
-                values.append(named[name])
+                values.append(inputs[name])
+        weight = wording_weight(named)
         for bucket, count in terms.counts().items():
             rows.append(i)
             cols.append(width + bucket)
-            values.append(float(count))
+            values.append(float(count) * weight)
     shape = (len(prompts), width + HASH_BUCKETS)
     return sp.csr_matrix((np.array(values), (np.array(rows), np.array(cols))), shape=shape)

@@ -68,11 +68,39 @@ def traffic_table(rows: Mapping[str, TrafficSummary]) -> list[str]:
     return lines
 
 
+KIND_RULES = ("to large", "emulator classifier", "to small")
+
+
+def kind_table(by_rule: Mapping[str, Mapping[str, TrafficSummary]]) -> list[str]:
+    """Per turn kind, then with / without tools and all: simple to small and complex recall
+    under each way of settling abstentions (KIND_RULES), and the share decided locally."""
+    rows = [k for k in by_rule["to large"] if k.startswith("turn: ")]
+    rows += [k for k in ("with tools", "without tools", "all") if k in by_rule["to large"]]
+    lines = [
+        "| turn kind | n | simple to small: abstentions large / emulator / small "
+        "| complex recall: abstentions large / emulator / small | decided locally |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        s = [by_rule[rule][row] for rule in KIND_RULES]
+        simple = " / ".join(_pct(x.simple_to_small) for x in s)
+        recall = " / ".join(_pct(x.complex_recall) for x in s)
+        if s[0].n_simple == 0:
+            simple = "-"
+        if s[0].n_complex == 0:
+            recall = "-"
+        name = row.removeprefix("turn: ")
+        lines.append(f"| {name} | {s[0].n} | {simple} | {recall} | {_pct(s[0].local_share)} |")
+    return lines
+
+
 def preset_overview(
     traffic: Mapping[str, Mapping[str, Mapping[str, TrafficSummary]]],
     presets: Mapping[str, Thresholds],
+    tool_presets: Mapping[str, Thresholds] | None = None,
 ) -> list[str]:
-    """One line per preset and abstain rule, all sources together."""
+    """One line per preset and abstain rule, all sources together; the thresholds shown are
+    those without tools, then those with tools (presets.TOOL_PRESETS)."""
     lines = [
         "| preset | thresholds (small < p, large >= p) | abstained prompts go | to small "
         "| simple to small | complex recall | decided locally | bar |",
@@ -80,10 +108,14 @@ def preset_overview(
     ]
     for preset, by_rule in traffic.items():
         t = presets[preset]
+        bands = f"{t.small_below} / {t.large_at_or_above}"
+        if tool_presets is not None:
+            w = tool_presets[preset]
+            bands += f"; with tools {w.small_below} / {w.large_at_or_above}"
         for rule, rows in by_rule.items():
             s = rows["all"]
             lines.append(
-                f"| {preset} | {t.small_below} / {t.large_at_or_above} | {rule} "
+                f"| {preset} | {bands} | {rule} "
                 f"| {_pct(s.small_share)} | {_pct(s.simple_to_small)} "
                 f"| {_pct(s.complex_recall)} | {_pct(s.local_share)} "
                 f"| {'met' if meets_bar(s) else 'missed'} |"
@@ -124,6 +156,7 @@ def render(
     presets: Mapping[str, Thresholds],
     headline_preset: str,
     latency: Latency,
+    tool_presets: Mapping[str, Thresholds] | None = None,
     artifact_kib: float,
     tools_latency: Latency | None = None,
     published: Mapping[str, str],
@@ -159,18 +192,20 @@ def render(
                 "",
             ]
         out += ["### Traffic track, all presets", ""]
-        out += preset_overview(results.traffic, presets)
+        out += preset_overview(results.traffic, presets, tool_presets)
         out += ["", f"### Traffic track per source ({headline_preset}, abstentions to large)", ""]
         out += traffic_table(results.traffic[headline_preset]["to large"])
         if results.agent_traffic:
             out += ["", "### Agent turns (the agent-bench development set), all presets", ""]
-            out += preset_overview(results.agent_traffic, presets)
+            out += preset_overview(results.agent_traffic, presets, tool_presets)
             out += [
                 "",
                 f"### Agent turns per source ({headline_preset}, abstentions to large)",
                 "",
             ]
             out += traffic_table(results.agent_traffic[headline_preset]["to large"])
+            out += ["", f"### Agent turns per turn kind ({headline_preset})", ""]
+            out += kind_table(results.agent_traffic[headline_preset])
             out += [
                 "",
                 f"### Agent turns per source ({headline_preset}, abstentions to small)",

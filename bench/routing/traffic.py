@@ -18,6 +18,7 @@ class Routed:
     tier: Tier
     local: bool  # decided by the local scorer, no classifier call
     tools: bool = False  # the request carries tools (agent turns)
+    kind: str = ""  # what the next step must do (bench/routing/turns.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,11 @@ def by_source(routed: Sequence[Routed]) -> dict[str, TrafficSummary]:
 
 
 def by_source_and_tools(routed: Sequence[Routed]) -> dict[str, TrafficSummary]:
-    """by_source, then the requests with and without tools, then "all"."""
+    """by_source, then by turn kind, then the requests with and without tools, then "all"."""
     out = by_source(routed)
     overall = out.pop("all")
+    for kind in sorted({r.kind for r in routed if r.kind}):
+        out[f"turn: {kind}"] = summarize([r for r in routed if r.kind == kind])
     for name, with_tools in (("with tools", True), ("without tools", False)):
         group = [r for r in routed if r.tools == with_tools]
         if group:

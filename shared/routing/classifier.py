@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.routing.features import RequestView
+from shared.routing import toolfit
+from shared.routing.features import MAX_SCAN_CHARS, RequestView
 from shared.state.memory import Memory
 
 Label = Literal["simple", "complex"]
@@ -62,7 +63,26 @@ def describe_turn(view: RequestView) -> str:
         )
     elif view.tool_results:
         parts.append(f"{view.tool_results} earlier tool results")
+    parts += _tool_fit(view)
     return f"[agent turn: {'; '.join(parts)}]\n{view.text}"
+
+
+def _tool_fit(view: RequestView) -> list[str]:
+    """What the offered tools say about the ask (toolfit.py), in words."""
+    if not view.tool_words:
+        return []
+    holds_id = view.tool_results > 0 or toolfit.holds_reference(view.text)
+    fit = toolfit.fit(view.text[:MAX_SCAN_CHARS], view.tool_words, holds_id)
+    out = []
+    if fit.best == 0 and fit.described == 0:
+        out.append("no offered tool fits the ask")
+    elif fit.needed >= 2:
+        out.append(f"the ask needs {fit.needed} different tools")
+    elif fit.best >= 0.99:
+        out.append("one offered tool performs the ask")
+    if fit.id_gap:
+        out.append("a tool it needs requires an id that another call must find first")
+    return out
 
 
 def parse_label(answer: str) -> Label | None:

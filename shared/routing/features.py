@@ -14,10 +14,12 @@ import math
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
+
+from shared.routing import toolfit
 
 HASH_BITS = 15
 HASH_BUCKETS = 1 << HASH_BITS
@@ -49,6 +51,7 @@ SIGNALS: tuple[str, ...] = (
     "hard_ask",
     "code_ask",
     "formula",
+    "puzzle",
 )
 # What the turn has to do in an agent loop (zero for a lone user message): how many tools it
 # may call, how long a policy it works under, the conversation so far, and the tool calls and
@@ -65,7 +68,32 @@ TURN_SIGNALS: tuple[str, ...] = (
     "parallel_calls",
     "last_is_tool",
 )
-ALL_SIGNALS: tuple[str, ...] = SIGNALS + TURN_SIGNALS
+# The ask read against the offered tools (toolfit.py; zero without tools): how well the
+# best-fitting function performs it, how many functions it takes, whether one of them needs an
+# id that only another call can find, and how many asks are joined in one request.
+TOOL_SIGNALS: tuple[str, ...] = (
+    "tool_fit",
+    "tool_described",
+    "tools_needed",
+    "id_gap",
+    "ask_links",
+    "no_tool_fits",
+)
+ALL_SIGNALS: tuple[str, ...] = SIGNALS + TURN_SIGNALS + TOOL_SIGNALS
+# The model's inputs: every named signal, then the message signals again for a request where
+# an offered tool applies to the ask. There the ask's length, numbers and task words say less
+# about the work (the function does it): a wordy "Retrieve the details of ..." is one call.
+# A separate weight per signal lets the model learn that from agent turns without unlearning
+# what the same signals mean in a plain chat.
+TOOL_TEXT_PREFIX = "with tools: "
+MODEL_INPUTS: tuple[str, ...] = ALL_SIGNALS + tuple(TOOL_TEXT_PREFIX + s for s in SIGNALS)
+# How much the ask's wording (the hashed terms) counts when an offered tool applies to it.
+# Then what the next step must do is read from the structure (TOOL_SIGNALS, TURN_SIGNALS);
+# full weight would let the style of the sources that have tools decide ("Retrieve
+# information about ..." is long and wordy in one dataset, terse in another). An ask that no
+# offered tool touches is a plain ask and its wording counts in full. Chosen by leaving whole
+# datasets out (bench/loso_routing.py), training and inference alike.
+TOOL_WORDING = 1.0
 # Instructions up to this long are what every agent framework sends ("You are a helpful ...");
 # only the part beyond it reads as a policy the turn is bound by (tau-bench's are ~6,000).
 POLICY_FREE_CHARS = 1_000
@@ -132,11 +160,21 @@ _STACK_TRACE = re.compile(
     r"traceback \(most recent call last\)|\bat [\w.$<>]+\([\w.]*:\d+\)|[a-z](?:error|exception)\b"
     r"|\bsegmentation fault\b|\bpanicked at\b"
 )
-_MULTI_STEP_HINTS = ("first", "step", "plan", "roadmap", "strategy", "schedule", "break", "curric")
+_MULTI_STEP_HINTS = (
+    "first",
+    "step",
+    "plan",
+    "roadmap",
+    "strategy",
+    "schedule",
+    "itinerar",
+    "break",
+    "curric",
+)
 _MULTI_STEP = re.compile(
     r"\bfirst\b.{1,200}?\b(?:then|next|after that|finally)\b|\bstep[- ]by[- ]step\b"
     r"|\b(?:make|create|write|draft|give me|outline|design|develop|build|propose)\b"
-    r"[^.?!\n]{0,40}\b(?:plan|roadmap|strategy|curriculum|schedule)\b"
+    r"[^.?!\n]{0,40}\b(?:plan|roadmap|strategy|curriculum|schedule|itinerary)\b"
     r"|\bplan (?:out|how|for how)\b|\bin (?:\w+ )?steps\b|\bbreak (?:it|this) down\b",
     re.DOTALL,
 )
@@ -165,6 +203,120 @@ _CODE_NOUNS = (
     "code|script|program|function|class|snippet|regex|regexp|query|algorithm|bot|module"
     "|library|plugin|macro|parser|engine|api|cli|service|extension"
 )
+# The families of meaning of a hard ask, by lemma (_lemma folds -s, -es, -ed, -ing, -ation, a
+# final e): prove / proof / derive / show that; design / architect; analyse / compare /
+# evaluate / assess / SWOT; and plan / schedule / itinerary as the thing asked for ("Make a
+# SWOT analysis for ...", "Proof that sqrt(2) is irrational", "Comparison of Kafka and ...",
+# "I need a 5-day itinerary"). Read at the head of the ask, after the words that only
+# introduce it ("could you please write me a detailed ..."). General words, not mined.
+_HARD_FAMILIES = _words(
+    "prov proven proof deriv design architect architectur analys analyz analysi compar",
+    "comparison contrast evaluat evalu assess assessment critiqu swot",
+)
+# Planning words count only as a noun ("a plan", "an itinerary"), not as the verb of a tool
+# call ("schedule a meeting at 3") or a wish ("I want to plan a trip").
+_PLAN_NOUNS = _words("plan itinerary roadmap schedul strategy timetabl")
+_INTRODUCING = _words(
+    "please pls kindly now so ok okay hey can could would will you help me us let's lets let",
+    "i we need want i'd we'd like to make write do give create prepare draft provide produce",
+    "perform conduct put together come up with carry out run",
+)
+_DETERMINERS = _words("a an the my our some this your one")
+_MODIFIERS = _words(
+    "quick brief short detailed full complete formal rigorous simple thorough comprehensive",
+    "deep proper careful rough high level step by new basic good mathematical",
+    "day week month year weekly daily",
+)
+_LEMMA_SUFFIXES = (
+    ("isation", "is"),
+    ("ization", "iz"),
+    ("ations", ""),
+    ("ation", ""),
+    ("ings", ""),
+    ("ing", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+
+def _lemma(word: str) -> str:
+    """A light lemma: "proving", "proves", "proved" -> "prov"; "analyses" -> "analys"."""
+    for suffix, replacement in _LEMMA_SUFFIXES:
+        if (
+            word.endswith(suffix)
+            and len(word) - len(suffix) >= 3
+            and not (suffix == "s" and word.endswith("ss"))
+        ):
+            word = word[: -len(suffix)] + replacement
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def _hard_family(words: Sequence[str]) -> bool:
+    """The head of the ask (after introducing words, a determiner and modifiers) is a word of
+    a hard task's family, or "show that"."""
+    i, n = 0, min(len(words), 12)
+    while i < n and words[i] in _INTRODUCING:
+        i += 1
+    introduced = i > 0
+    if i < n - 1 and words[i] == "show" and words[i + 1] == "that":
+        return True
+    determined = False
+    while i < n and (words[i] in _DETERMINERS or words[i] in _MODIFIERS or words[i].isdigit()):
+        determined = determined or words[i] in _DETERMINERS
+        i += 1
+    if i >= n:
+        return False
+    lemma = _lemma(words[i])
+    return lemma in _HARD_FAMILIES or (introduced and determined and lemma in _PLAN_NOUNS)
+
+
+# Whole families of short logic puzzles that a small model gets wrong however short they are:
+# a boolean expression to evaluate, words to sort alphabetically, a bracket sequence to
+# complete, truth-tellers and liars, an argument's validity, date arithmetic in MM/DD/YYYY, a
+# word to unscramble or spell backwards, nested arithmetic. General forms, not mined.
+_PUZZLE = re.compile(
+    r"\b(?:sort|order|arrange|alphabeti[sz]e)\b[^.?!\n]{0,40}\b(?:alphabetical(?:ly)?|words)\b"
+    r"|(?:[\[\](){}<>]\s*){8,}|\btells? the truth\b|\b(?:deductively )?valid or invalid\b"
+    r"|\bmm/dd/yyyy\b|\bunscramble\b|\banagrams?\b"
+    r"|\b(?:spell|write)\b[^.?!\n]{0,30}\bbackwards?\b"
+    r"|\(\s*-?\d+\s*[-+*/]\s*-?\d+\s*\)\s*[-+*/]\s*\(?\s*-?\d+\s*[-+*/]"
+)
+_PUZZLE_HINTS = (
+    "sort",
+    "order",
+    "arrang",
+    "alphabet",
+    "((",
+    "[[",
+    "{{",
+    "<<",
+    "truth",
+    "valid",
+    "mm/dd",
+    "scramble",
+    "anagram",
+    "backward",
+    ") ",
+    ")*",
+    ")+",
+    ")-",
+)
+_BOOLEAN_WORDS = frozenset(("true", "false", "not", "and", "or", "is"))
+
+
+def _boolean_expression(words: Sequence[str]) -> bool:
+    """A boolean expression, "not ( True ) and ( True ) is": mostly true / false / not / and
+    / or."""
+    if len(words) < 4 or ("true" not in words and "false" not in words):
+        return False
+    share = sum(1 for w in words if w in _BOOLEAN_WORDS) / len(words)
+    return share >= 0.6 and sum(1 for w in words if w in ("true", "false")) >= 2
+
+
 _CODE_ASK = re.compile(
     rf"\b(?:write|give|show|create|make|generate|provide|build|implement|code)\b(?: me)?"
     rf"[^.?!\n]{{0,50}}\b(?:{_CODE_NOUNS})s?\b"
@@ -208,6 +360,7 @@ class RequestView:
     parallel_calls: int = 0  # the most calls in one assistant message since then
     last_is_tool: bool = False  # the turn is to read a tool result
     tool_names: tuple[str, ...] = ()  # the offered functions' names
+    tool_words: tuple[toolfit.ToolWords, ...] = ()  # what each offered function is about
 
     @property
     def turn_chars(self) -> int:
@@ -277,6 +430,7 @@ def view_request(
         parallel_calls=parallel,
         last_is_tool=role in ("tool", "function"),
         tool_names=_tool_names(tools),
+        tool_words=toolfit.offered(tools) if tools else (),
     )
 
 
@@ -307,6 +461,58 @@ def turn_signals(view: RequestView) -> dict[str, float]:
     }
 
 
+def tool_signals(view: RequestView) -> dict[str, float]:
+    """The ask against the offered tools (TOOL_SIGNALS), each roughly in [0, 3]."""
+    if not view.tool_words:
+        return dict.fromkeys(TOOL_SIGNALS, 0.0)
+    text = view.text[:MAX_SCAN_CHARS]
+    # an id the next call needs may be in the ask or in a result already read
+    holds_id = view.tool_results > 0 or toolfit.holds_reference(text)
+    fit = toolfit.fit(text, view.tool_words, holds_id)
+    return {
+        "tool_fit": fit.best,
+        "tool_described": _log_count(fit.described),
+        "tools_needed": _log_count(max(fit.needed - 1, 0)) * 2,
+        "id_gap": 1.0 if fit.id_gap else 0.0,
+        "ask_links": _log_count(fit.links),
+        "no_tool_fits": 1.0 if fit.best == 0 and fit.described == 0 else 0.0,
+    }
+
+
+def tool_applies(values: Mapping[str, float]) -> bool:
+    """Tools are offered and one of them touches the ask (TOOL_SIGNALS)."""
+    return bool(values["tools"]) and not values["no_tool_fits"]
+
+
+def wording_weight(values: Mapping[str, float]) -> float:
+    """The weight of the hashed terms for a request with these named signals."""
+    return TOOL_WORDING if tool_applies(values) else 1.0
+
+
+def model_inputs(values: Mapping[str, float]) -> dict[str, float]:
+    """The named signals as the model's dense inputs (MODEL_INPUTS; absent ones are zero)."""
+    if not tool_applies(values):
+        return dict(values)
+    out = {TOOL_TEXT_PREFIX + name: values[name] for name in SIGNALS}
+    out.update((name, values[name]) for name in TURN_SIGNALS + TOOL_SIGNALS)
+    return out
+
+
+def opening(view: RequestView) -> RequestView:
+    """The turn that opened the tool loop a request is in: the same ask, before the calls and
+    results since it (what `view` would have been when the user last spoke)."""
+    return replace(
+        view,
+        context_chars=view.context_chars - view.result_chars,
+        tool_results=view.tool_results - view.results_since_user,
+        results_since_user=0,
+        result_chars=0,
+        calls_since_user=0,
+        parallel_calls=0,
+        last_is_tool=False,
+    )
+
+
 def request_features(view: RequestView) -> tuple[dict[str, float], Terms]:
     """Every named signal (ALL_SIGNALS) and the hashed terms of a request's last user message.
 
@@ -318,6 +524,7 @@ def request_features(view: RequestView) -> tuple[dict[str, float], Terms]:
             text = text.replace(name, "tool")
     values, terms = features(text)
     values.update(turn_signals(view))
+    values.update(tool_signals(view))
     return values, terms
 
 
@@ -420,7 +627,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "sentences": _log_count(
             lowered.count(". ") + lowered.count("? ") + lowered.count("! ") + lowered.count(".\n")
         ),
-        "hard_ask": 1.0 if _HARD_ASK.search(lowered.lstrip()) else 0.0,
+        "hard_ask": 1.0 if _HARD_ASK.search(lowered.lstrip()) or _hard_family(words) else 0.0,
         # the word scan first: most asks name no code word at all
         "code_ask": 1.0
         if any(w in _CODE_ASK_WORDS for w in words) and _CODE_ASK.search(lowered)
@@ -428,6 +635,10 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "formula": 1.0
         if any(w in _FORMULA_WORDS for w in words)
         or (any(h in lowered for h in _FORMULA_HINTS) and _FORMULA.search(lowered))
+        else 0.0,
+        "puzzle": 1.0
+        if _boolean_expression(words)
+        or (any(h in lowered for h in _PUZZLE_HINTS) and _PUZZLE.search(lowered))
         else 0.0,
     }
 

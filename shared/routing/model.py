@@ -135,8 +135,11 @@ class ScorerModel:
             cached = self._per_word[word] = (need, gain)
         return cached
 
-    def logits(self, signals: Mapping[str, float], terms: Terms) -> Logits:
-        """Both heads' logits: bias + named signals + every distinct term's buckets."""
+    def logits(
+        self, signals: Mapping[str, float], terms: Terms, wording_weight: float = 1.0
+    ) -> Logits:
+        """Both heads' logits: bias + named signals + every distinct term's buckets, the need
+        head's term part scaled by `wording_weight` (features.wording_weight)."""
         z_need, z_gain = self.need.bias, self.gain.bias
         need_dense, gain_dense = self.need.dense, self.gain.dense
         for name, value in signals.items():
@@ -154,6 +157,7 @@ class ScorerModel:
             if pair is not None:
                 wording += pair[0]
                 z_gain += pair[1]
+        wording *= wording_weight
         return Logits(z_need + wording, z_gain, wording)
 
     def probability(self, logits: Logits) -> float:

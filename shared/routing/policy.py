@@ -18,7 +18,7 @@ from shared.routing import eligibility
 from shared.routing.classifier import Classifier, Verdict, describe_turn
 from shared.routing.eligibility import Needs
 from shared.routing.features import view_request
-from shared.routing.presets import PRESETS
+from shared.routing.presets import thresholds_for
 from shared.routing.scorer import Score, score_request
 from shared.settings import Settings
 from shared.state.memory import Memory
@@ -83,7 +83,9 @@ def decide_locally(
         messages = loop_start(messages)
         reason_prefix = "tool-call loop: "
     score = score_request(messages, tools)
-    local = PRESETS[settings.routing.preset].decide(score.p_large, score.abstain)
+    local = thresholds_for(settings.routing.preset, bool(tools)).decide(
+        score.p_large, score.abstain
+    )
     if local == "abstain":
         return Abstained(score, describe_turn(view_request(messages, tools)))
     tier = settings.routing.small_tier if local == "small" else settings.routing.large_tier

@@ -40,14 +40,30 @@ class Thresholds:
 PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
         # cost: the small tier unless the scorer is fairly sure the request is complex
-        "cost": Thresholds(small_below=0.276, large_at_or_above=0.868),
+        "cost": Thresholds(small_below=0.241, large_at_or_above=0.529),
         # balanced (default): complex recall >= 0.97 with >= 90% of simple prompts on small
-        "balanced": Thresholds(small_below=0.041, large_at_or_above=0.275),
+        "balanced": Thresholds(small_below=0.026, large_at_or_above=0.099),
         # quality: the large tier whenever in doubt
-        "quality": Thresholds(small_below=0.008, large_at_or_above=0.08),
+        "quality": Thresholds(small_below=0.009, large_at_or_above=0.031),
         # classify every request: the small model decides each one, the scorer never
+        "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
+    }
+)
+# The same presets for requests that offer tools (agent turns). Their scores spread
+# differently from a plain chat's (a wordy one-call ask, a short plan over ten tools), so
+# each population gets the bands its own error budgets give (bench/train_scorer.py).
+TOOL_PRESETS: Mapping[str, Thresholds] = MappingProxyType(
+    {
+        "cost": Thresholds(small_below=0.18, large_at_or_above=0.982),
+        "balanced": Thresholds(small_below=0.013, large_at_or_above=0.9),
+        "quality": Thresholds(small_below=0.003, large_at_or_above=0.451),
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }
 )
 MODES = ("cost", "balanced", "quality")  # the presets where the local scorer decides
 DEFAULT_PRESET = "balanced"
+
+
+def thresholds_for(preset: str, tools: bool) -> Thresholds:
+    """The bands of `preset` for a request that offers tools or does not."""
+    return (TOOL_PRESETS if tools else PRESETS)[preset]

@@ -44,6 +44,38 @@ class Bound:
         return min(max(p, self.floor), self.ceiling)
 
 
+# Every stem of one offered function's name is in the ask (calculateFinalVelocity and
+# "Calculate the final velocity ..."), no other function is needed and no id is missing.
+ONE_CALL_FIT = 0.99
+_SMALL_TALK = Bound("greeting", ceiling=SMALL_TALK_CEILING)
+
+
+def one_call(signals: Mapping[str, float]) -> bool:
+    """The ask is what one offered function performs (features.TOOL_SIGNALS)."""
+    return (
+        signals["tool_fit"] >= ONE_CALL_FIT
+        and not signals["tools_needed"]
+        and not signals["id_gap"]
+        and not signals["ask_links"]
+    )
+
+
+def several_calls(signals: Mapping[str, float]) -> bool:
+    """The ask needs several offered functions, or one whose id another call must find."""
+    return bool(signals["tools_needed"] or signals["id_gap"])
+
+
+def disagreement(signals: Mapping[str, float], p_large: float) -> str | None:
+    """Where the tools' structure and the learned score (mostly the ask's text) disagree, the
+    classifier decides: one offered function performs an ask that reads as hard, or an ask
+    that needs a chain of calls reads as simple. None when they agree."""
+    if p_large >= 0.5 and one_call(signals):
+        return "one tool call, hard wording"
+    if p_large < 0.5 and several_calls(signals):
+        return "chain of tool calls, simple wording"
+    return None
+
+
 def bound(view: RequestView, signals: Mapping[str, float]) -> Bound | None:
     """The first rule that applies to a request, strongest first, or None."""
     if view.turn_chars >= LONG_INPUT_CHARS or view.context_chars >= LONG_CONTEXT_CHARS:
@@ -52,12 +84,18 @@ def bound(view: RequestView, signals: Mapping[str, float]) -> Bound | None:
         return Bound("policy", floor=SOFT_FLOOR)
     if signals["code_fence"] or signals["stack_trace"] or signals["code_ask"]:
         return Bound("code", floor=SOFT_FLOOR)
-    if signals["formula"]:
-        return Bound("math", floor=SOFT_FLOOR)
+    if signals["puzzle"]:
+        return Bound("puzzle", floor=SOFT_FLOOR)
     if signals["multi_step"]:
         return Bound("multi-step", floor=SOFT_FLOOR)
-    if signals["hard_ask"]:
-        return Bound("hard ask", floor=SOFT_FLOOR)
+    # "Calculate the final velocity ... given ..." beside calculate_final_velocity: the
+    # function does the work and the model only fills in its arguments, so the wording of a
+    # calculation or a hard task is not a verdict; the learned score decides
+    if not one_call(signals):
+        if signals["formula"]:
+            return Bound("math", floor=SOFT_FLOOR)
+        if signals["hard_ask"]:
+            return Bound("hard ask", floor=SOFT_FLOOR)
     if signals["greeting"] and not view.last_is_tool:
-        return Bound("greeting", ceiling=SMALL_TALK_CEILING)
+        return _SMALL_TALK
     return None

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.routing import model, rules
-from shared.routing.features import request_features, view_request
+from shared.routing.features import (
+    Terms,
+    model_inputs,
+    opening,
+    request_features,
+    tool_signals,
+    turn_signals,
+    view_request,
+    wording_weight,
+)
 
 # Named signals grouped into the few reasons a router log line shows.
 _GROUPS: dict[str, tuple[str, ...]] = {
@@ -70,23 +79,38 @@ class LocalScorer:
     ) -> Score:
         view = view_request(messages, tools)
         values, terms = request_features(view)
-        p = self.model.probability(self.model.logits(values, terms))
+        p = self._probability(values, terms)
+        if view.results_since_user:
+            # Reading the results of a loop: its opening ask's difficulty carries over (the
+            # results of a chain's first call open the next call, not a reply).
+            start = opening(view)
+            started = {**values, **turn_signals(start), **tool_signals(start)}
+            p = max(p, self._probability(started, terms))
         rule = rules.bound(view, values)
         if rule is not None:
             return Score(rule.apply(p), rule.signal)
+        disagreement = rules.disagreement(values, p)
+        if disagreement is not None:
+            return Score(p, disagreement, abstain=True)
         support = self.model.support
         unfamiliar = support.unfamiliar(values) if support is not None else None
         if unfamiliar is not None:
             return Score(p, f"unfamiliar {unfamiliar.replace('_', ' ')}", abstain=True)
         return Score(p, self._strongest_signal(values, p))
 
+    def _probability(self, values: Mapping[str, float], terms: Terms) -> float:
+        inputs = model_inputs(values)
+        return self.model.probability(self.model.logits(inputs, terms, wording_weight(values)))
+
     def _strongest_signal(self, values: Mapping[str, float], p_large: float) -> str:
         """The group of named signals that pushed the need head hardest towards the side
         it chose, or the wording (the hashed terms) when none pushed clearly."""
         toward_large = p_large >= 0.5
         sign = 1.0 if toward_large else -1.0
+        # only the signals the request has: "no tools offered" explains nothing
         contributions = {
-            group: sign * sum(weight * (values[name] - mean) for name, weight, mean in members)
+            group: sign
+            * sum(weight * (values[name] - mean) for name, weight, mean in members if values[name])
             for group, members in self._groups.items()
         }
         group = max(contributions, key=contributions.__getitem__)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from shared.routing.presets import MODES, PRESETS
+from shared.routing.presets import MODES, PRESETS, thresholds_for
 from shared.routing.scorer import Score, score_request, score_text
 
 
@@ -101,6 +101,10 @@ def test_phrasing_an_answer_from_a_short_tool_result_goes_small() -> None:
         "Design a cache system like Memcached",
         "Prove that there are infinitely many primes",
         "How would you design a rate limiter for a public API?",
+        # families of meaning, not exact words
+        "Proof that sqrt(2) is irrational",
+        "Make a SWOT analysis for Contoso",
+        "Comparison of Kafka and RabbitMQ for event sourcing",
     ],
 )
 def test_short_hard_asks_go_large_with_or_without_tools(text: str) -> None:
@@ -219,3 +223,69 @@ def test_short_asks_for_code_or_calculation_go_large_with_or_without_tools(
         assert score.signal == signal, score
         for mode in MODES:
             assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not ( True ) and ( True ) is",
+        "Sort the following words alphabetically: List: oven costume",
+        "Fidel tells the truth. Jerry says Fidel lies. Does Jerry tell the truth?",
+    ],
+)
+def test_short_logic_puzzles_go_large_with_or_without_tools(text: str) -> None:
+    for tools in (None, TOOLS):
+        score = score_request([user(text)], tools)
+        assert score.signal == "puzzle", score
+        for mode in MODES:
+            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+
+
+def function(name: str, description: str, *required: str) -> dict[str, object]:
+    properties = {r: {"type": "string"} for r in required}
+    parameters = {"type": "object", "properties": properties, "required": list(required)}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": parameters},
+    }
+
+
+def test_an_ask_one_offered_function_performs_is_a_tool_call_not_a_calculation() -> None:
+    ask = (
+        "Calculate the final velocity of an object that starts at 3 m/s and accelerates at "
+        "2 m/s^2 for 4 seconds."
+    )
+    tools = [
+        function("calculate_final_velocity", "Final velocity of an object.", "u", "a", "t"),
+        function("calculate_distance", "Distance travelled by an object.", "u", "a", "t"),
+    ]
+    assert score_text(ask).signal == "math"  # alone, it is a calculation for the large tier
+    score = score_request([user(ask)], tools)
+    # the structure (one function performs it) and the wording (a calculation) disagree:
+    # not large by the scorer alone; the classifier decides
+    assert score.signal == "one tool call, hard wording", score
+    assert score.abstain
+    for mode in MODES:
+        assert thresholds_for(mode, tools=True).decide(score.p_large, score.abstain) != "large"
+
+
+ANIME = [
+    function("searchAnime", "Search for anime based on a query string.", "query"),
+    function("getCastAndCrew", "Retrieve cast and crew details for an anime.", "animeId"),
+    function("getStreamingServices", "Where an anime can be streamed.", "animeId"),
+    function("getRecommendations", "Anime similar to a given one.", "animeId"),
+]
+
+
+def test_a_chain_of_dependent_calls_stays_large_while_its_results_are_read() -> None:
+    ask = user(
+        'Look up the cast of "One Punch Man", then tell me where I can stream it and '
+        "recommend similar anime."
+    )
+    score = score_request([ask], ANIME)
+    assert PRESETS["balanced"].decide(score.p_large, score.abstain) == "large", score
+    # the first call's result opens the next call: the ask's difficulty carries over
+    first = [ask, call("searchAnime"), result('{"results": [{"id": 30276}]}')]
+    carried = score_request(first, ANIME)
+    assert carried.p_large >= score.p_large
+    assert PRESETS["balanced"].decide(carried.p_large, carried.abstain) == "large", carried

@@ -81,8 +81,50 @@ def test_a_lone_message_has_no_agent_structure() -> None:
 RULE_SIGNALS = {
     # the verb of a hard task leading the ask
     "hard_ask": (
-        ["Plan a migration", "Could you design a schema?", "please prove it", "Derive x"],
-        ["create a reminder", "I want to plan a trip", "the plan is fine", "explain pH"],
+        [
+            "Plan a migration",
+            "Could you design a schema?",
+            "please prove it",
+            "Derive x",
+            # the families of meaning, however inflected or phrased
+            "Proof that sqrt(2) is irrational",
+            "Show that every prime above 2 is odd",
+            "Make a SWOT analysis for Contoso",
+            "Comparison of Kafka and RabbitMQ for event sourcing",
+            "Can you analyse these survey results?",
+            "I need a detailed 5-day itinerary for Rome",
+            "Write me an architecture for a chat service",
+        ],
+        [
+            "create a reminder",
+            "I want to plan a trip",
+            "the plan is fine",
+            "explain pH",
+            "schedule a meeting with Bob at 3",
+            "what's on my schedule today",
+            "show me my balance",
+            "provide my account number",
+        ],
+    ),
+    # whole families of short logic puzzles
+    "puzzle": (
+        [
+            "not ( True ) and ( True ) is",
+            "True and False or ( not False ) is",
+            "Sort the following words alphabetically: List: oven costume",
+            "Complete the rest of the sequence: [ { < ( ) > } ( [ ]",
+            "Fidel tells the truth. Jerry says Fidel lies. Does Jerry tell the truth?",
+            "Is the argument, given the premises, deductively valid or invalid?",
+            "What is the date one week from today in MM/DD/YYYY?",
+            "((-1 + 2) * 3 - (4 * -5)) =",
+        ],
+        [
+            "is it true that my card is blocked",
+            "sort my emails by date",
+            "what's the order status",
+            "call (555) 123-4567",
+            "true or false: the card works abroad",
+        ],
     ),
     # an ask for code, or code in a language
     "code_ask": (

@@ -114,7 +114,8 @@ def test_sticky_keeps_a_tool_loop_on_the_tier_that_started_it() -> None:
     stateless = decide_locally(sticky, "auto", tool_turn("look it up", "x " * 4000), TOOLS)
     assert isinstance(stateless, Decision)
     # without a session, the opening turn is scored: the long result does not move the loop
-    assert (stateless.tier, stateless.reason) == ("small", "tool-call loop: short input")
+    assert stateless.tier == "small"
+    assert stateless.reason.startswith("tool-call loop: ")
 
 
 def test_loop_start_is_the_conversation_up_to_the_last_user_message() -> None:
