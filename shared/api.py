@@ -6,12 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import orjson
+from annotated_types import Interval
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:  # the policy reads this module: the decision is named here for types only
     from shared.routing.policy import Decision
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
+# A tool's answer is a message in chat completions, a function_call_output item in Responses.
+InputRole = Literal["system", "developer", "user", "assistant"]
+Role = Literal[InputRole, "tool"]
 ROLES: tuple[Role, ...] = get_args(Role)
 # The largest answer any supported model gives (GPT-5: 128k output tokens).
 MAX_OUTPUT_TOKENS = 128_000
@@ -63,8 +66,13 @@ def _whole(value: Any) -> Any:
 
 
 # Bounds inside the type, so that the JSON Schema of `X | None` carries them (minimum/maximum).
-OutputTokens = Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS), BeforeValidator(_whole)]
-Choices = Annotated[int, Field(ge=1, le=128), BeforeValidator(_whole)]
+WHOLE = BeforeValidator(_whole)  # last in an Annotated: the bounds before it stay in the schema
+OutputTokens = Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS), WHOLE]
+# The sampling parameters' ranges: one meaning in both APIs, whose requests take these types.
+SAMPLING = {"temperature": Interval(ge=0, le=2), "top_p": Interval(ge=0, le=1)}
+Temperature = Annotated[float, SAMPLING["temperature"]]
+TopP = Annotated[float, SAMPLING["top_p"]]
+Choices = Annotated[int, Field(ge=1, le=128), WHOLE]
 INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens")
 
 
@@ -143,8 +151,8 @@ class ChatRequest(BaseModel):
     messages: list[Message] = Field(min_length=1)
     stream: bool | None = False
     stream_options: StreamOptions | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, ge=0, le=1)
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
     max_tokens: OutputTokens | None = None
     max_completion_tokens: OutputTokens | None = None
     n: Choices | None = None
