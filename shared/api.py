@@ -18,9 +18,10 @@ Role = Literal[InputRole, "tool"]
 ROLES: tuple[Role, ...] = get_args(Role)
 # The largest answer any supported model gives (GPT-5: 128k output tokens).
 MAX_OUTPUT_TOKENS = 128_000
-# The deepest body taken: orjson writes back at most 254 levels (forwarding, storing, answering)
-# and the router wraps parts of a request in a few more (translated tools, stored items).
+# The deepest body taken: orjson writes back at most WRITE_LIMIT levels (forwarding, storing,
+# answering) and the router wraps parts of a request in a few more (translated tools, items).
 MAX_DEPTH = 128
+WRITE_LIMIT = 254
 
 
 class ApiError(Exception):
@@ -210,8 +211,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
-    # Fewer brackets than the limit cannot nest deeper (the usual body): then no walk.
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
+    # Fewer brackets than the limit cannot nest deeper (the usual body): then no check.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _too_deep(body):
         raise ApiError(
             400,
             f"The request body nests objects and arrays more than {MAX_DEPTH} levels deep.",
@@ -220,15 +221,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _deeper_than(body: dict[str, Any], limit: int) -> bool:
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(body, limit - 1)]
-    while stack:
-        value, room = stack.pop()
-        for child in value.values() if isinstance(value, dict) else value:
-            if isinstance(child, dict | list):
-                if room == 0:
-                    return True
-                stack.append((child, room - 1))
+def _too_deep(body: dict[str, Any]) -> bool:
+    """Whether orjson could not write the body back inside WRITE_LIMIT - MAX_DEPTH wrappers:
+    asked of orjson itself, at C speed (a walk in Python costs more than the parse)."""
+    wrapped: Any = body
+    for _ in range(WRITE_LIMIT - MAX_DEPTH):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)
+    except orjson.JSONEncodeError:  # "Recursion limit reached": all else loads gave, it writes
+        return True
     return False
 
 
