@@ -6,18 +6,22 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import orjson
+from annotated_types import Interval
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:  # the policy reads this module: the decision is named here for types only
     from shared.routing.policy import Decision
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
+# A tool's answer is a message in chat completions, a function_call_output item in Responses.
+InputRole = Literal["system", "developer", "user", "assistant"]
+Role = Literal[InputRole, "tool"]
 ROLES: tuple[Role, ...] = get_args(Role)
 # The largest answer any supported model gives (GPT-5: 128k output tokens).
 MAX_OUTPUT_TOKENS = 128_000
-# The deepest body taken: orjson writes back at most 254 levels (forwarding, storing, answering)
-# and the router wraps parts of a request in a few more (translated tools, stored items).
+# The deepest body taken: orjson writes back at most WRITE_LIMIT levels (forwarding, storing,
+# answering) and the router wraps parts of a request in a few more (translated tools, items).
 MAX_DEPTH = 128
+WRITE_LIMIT = 254
 
 
 class ApiError(Exception):
@@ -63,8 +67,13 @@ def _whole(value: Any) -> Any:
 
 
 # Bounds inside the type, so that the JSON Schema of `X | None` carries them (minimum/maximum).
-OutputTokens = Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS), BeforeValidator(_whole)]
-Choices = Annotated[int, Field(ge=1, le=128), BeforeValidator(_whole)]
+WHOLE = BeforeValidator(_whole)  # last in an Annotated: the bounds before it stay in the schema
+OutputTokens = Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS), WHOLE]
+# The sampling parameters' ranges: one meaning in both APIs, whose requests take these types.
+SAMPLING = {"temperature": Interval(ge=0, le=2), "top_p": Interval(ge=0, le=1)}
+Temperature = Annotated[float, SAMPLING["temperature"]]
+TopP = Annotated[float, SAMPLING["top_p"]]
+Choices = Annotated[int, Field(ge=1, le=128), WHOLE]
 INTEGER_FIELDS = ("n", "max_tokens", "max_completion_tokens")
 
 
@@ -143,8 +152,8 @@ class ChatRequest(BaseModel):
     messages: list[Message] = Field(min_length=1)
     stream: bool | None = False
     stream_options: StreamOptions | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, ge=0, le=1)
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
     max_tokens: OutputTokens | None = None
     max_completion_tokens: OutputTokens | None = None
     n: Choices | None = None
@@ -202,8 +211,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
-    # Fewer brackets than the limit cannot nest deeper (the usual body): then no walk.
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(body, MAX_DEPTH):
+    # Fewer brackets than the limit cannot nest deeper (the usual body): then no check.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _too_deep(body):
         raise ApiError(
             400,
             f"The request body nests objects and arrays more than {MAX_DEPTH} levels deep.",
@@ -212,15 +221,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _deeper_than(body: dict[str, Any], limit: int) -> bool:
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(body, limit - 1)]
-    while stack:
-        value, room = stack.pop()
-        for child in value.values() if isinstance(value, dict) else value:
-            if isinstance(child, dict | list):
-                if room == 0:
-                    return True
-                stack.append((child, room - 1))
+def _too_deep(body: dict[str, Any]) -> bool:
+    """Whether orjson could not write the body back inside WRITE_LIMIT - MAX_DEPTH wrappers:
+    asked of orjson itself, at C speed (a walk in Python costs more than the parse)."""
+    wrapped: Any = body
+    for _ in range(WRITE_LIMIT - MAX_DEPTH):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)
+    except orjson.JSONEncodeError:  # "Recursion limit reached": all else loads gave, it writes
+        return True
     return False
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
+from opentelemetry import context, trace
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import Span, TracerProvider
 from starlette.requests import Request
@@ -101,8 +102,19 @@ def request_attributes(request: Request, route: str | None) -> dict[str, Any]:
 
 
 async def _ending(body: AsyncIterable[Any], span: Span, status: int) -> AsyncIterator[Any]:
+    """The body, sent after the handler returned and so outside its span: each step runs with
+    the request span current again, so what happens as the stream goes (a stored turn's blob
+    writes) is in the request's trace, not in traces of their own."""
+    chunks = aiter(body)
     try:
-        async for chunk in body:
+        while True:
+            token = context.attach(trace.set_span_in_context(span))
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            finally:
+                context.detach(token)
             yield chunk
     finally:
         t.end_request(span, status)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, get_args
 
+from pydantic import BaseModel
+
 from shared.api import ChatRequest
-from shared.responses import schema as responses_schema
+from shared.responses import schema as responses
+from shared.responses.items import LIMIT_MAX, ORDERS
 from shared.routing.policy import DecidedBy
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -122,7 +125,7 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
                     },
                 }
             },
-            **responses_schema.paths(models),
+            **RESPONSES_PATHS,
         },
         "components": {
             "securitySchemes": {
@@ -134,16 +137,20 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
 
 
 def request_schemas(models: tuple[str, ...]) -> dict[str, Any]:
-    """ChatRequest and the schemas it uses, derived from the pydantic models in shared/api.py
-    (their fields, Literals, bounds and cross-field rules); only `model` is narrowed here, to
-    the values this router accepts."""
-    schema = ChatRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    used = schema.pop("$defs")
+    """Both APIs' request bodies, each with the schemas it uses."""
+    return {**_derived(ChatRequest, models), **_derived(responses.request_model(), models)}
+
+
+def _derived(request: type[BaseModel], models: tuple[str, ...]) -> dict[str, Any]:
+    """A request's schema derived from its pydantic model (fields, Literals, bounds and
+    cross-field rules); only `model` is narrowed here, to the values this router accepts."""
+    schema = request.model_json_schema(ref_template="#/components/schemas/{model}")
+    used = schema.pop("$defs", {})
     schema["properties"]["model"] = {
         "enum": list(models),
         "description": "auto, a tier or a deployment",
     }
-    return {**used, "ChatRequest": schema}
+    return {**used, request.__name__: schema}
 
 
 SCHEMAS: dict[str, Any] = {
@@ -210,5 +217,108 @@ SCHEMAS: dict[str, Any] = {
                 },
             }
         },
+    },
+}
+
+STORED = {
+    "parameters": [
+        {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+}
+RESPONSES_PATHS: dict[str, Any] = {
+    "/v1/responses": {
+        "post": {
+            "operationId": "createResponse",
+            "summary": "OpenAI Responses API, routed like chat completions; "
+            "`previous_response_id` continues a stored response on any tier.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ResponsesRequest"}
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "A Response, or an SSE stream of response events.",
+                    # What a stored response is called by: GET and DELETE take its id.
+                    "links": {
+                        op: {
+                            "operationId": op,
+                            "parameters": {"response_id": "$response.body#/id"},
+                        }
+                        for op in ("getResponse", "deleteResponse", "listInputItems")
+                    },
+                    "content": {
+                        "application/json": {"schema": responses.RESPONSE},
+                        "text/event-stream": {
+                            "schema": {
+                                "description": "Named response events (response.created "
+                                "... response.completed or response.failed).",
+                                "type": "object",
+                                "required": ["event", "data"],
+                                "properties": {
+                                    "event": {"type": "string"},
+                                    "data": {"type": "string"},
+                                },
+                            }
+                        },
+                    },
+                },
+                **_errors(400, 401, 413, 429, 502, 503, 504),
+            },
+        }
+    },
+    "/v1/responses/{response_id}": {
+        **STORED,
+        "get": {
+            "operationId": "getResponse",
+            "summary": "A stored response.",
+            "responses": {"200": _json(responses.RESPONSE, "The response."), **_errors(401, 404)},
+        },
+        "delete": {
+            "operationId": "deleteResponse",
+            "summary": "Delete a stored response.",
+            "responses": {
+                "200": _json({"type": "object", "required": ["id", "deleted"]}, "Deleted."),
+                **_errors(401, 404),
+            },
+        },
+    },
+    "/v1/responses/{response_id}/input_items": {
+        **STORED,
+        "get": {
+            "operationId": "listInputItems",
+            "summary": "The items a stored response was made from (its chain's too), "
+            "newest first unless `order=asc`; a cursor page.",
+            # `after` and `before` take an item id of this list (`last_id`, `first_id`); one
+            # that names none is a 404. Described, not listed: a made-up id can only 404.
+            "description": "Cursors: `after` and `before`, an item id of this list (the "
+            "page's `last_id` or `first_id`); an id that names no item of it is a 404.",
+            "parameters": [
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
+                },
+                {"name": "order", "in": "query", "schema": {"enum": list(ORDERS)}},
+            ],
+            "responses": {
+                "200": _json(responses.ITEM_LIST, "A page of input items."),
+                **_errors(400, 401),
+                "404": _json(ERROR, "No such response, or a cursor that names no item."),
+            },
+        },
+    },
+    "/v1/models/{model}": {
+        "get": {
+            "operationId": "retrieveModel",
+            "summary": "`auto`, a tier or a deployment.",
+            "parameters": [
+                {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {"200": _json({"type": "object"}, "The model."), **_errors(401, 404)},
+        }
     },
 }

@@ -1,66 +1,204 @@
 """A Responses API request as the router reads it: checked, its input as a list of items.
 
-Every field is known (an unknown one is a 400, as OpenAI answers), so nothing the caller sent is
-lost in translation; items are checked here once, for both the pass-through and the translation.
+The request is declared in types pydantic validates, as chat completions' is (shared/api.py),
+and the OpenAPI document derives its schema from them (shared/responses/schema.py). Every field
+is known (an unknown one is a 400, as OpenAI answers), so nothing the caller sent is lost in
+translation; items are checked here once, for both the pass-through and the translation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired, Required, get_args
 
-from shared.api import MAX_OUTPUT_TOKENS, ApiError, ChatRequest, missing, parse_json_object
-from shared.api import ROLES as CHAT_ROLES
-
-# Fields a chat-only tier can honour (translated in to_chat.py) or that the router handles itself.
-FIELDS = frozenset(
-    {
-        "model",
-        "input",
-        "instructions",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "text",
-        "max_output_tokens",
-        "temperature",
-        "top_p",
-        "reasoning",
-        "stream",
-        "stream_options",
-        "store",
-        "previous_response_id",
-        "metadata",
-        "user",
-        "include",
-        "truncation",
-        "service_tier",
-        "top_logprobs",
-        "safety_identifier",
-        "prompt_cache_key",
-    }
+from annotated_types import Interval
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    with_config,
 )
+from typing_extensions import TypedDict  # pydantic's choice before Python 3.12
+
+from shared.api import (
+    MAX_OUTPUT_TOKENS,
+    SAMPLING,
+    WHOLE,
+    ApiError,
+    InputRole,
+    Temperature,
+    TopP,
+    missing,
+    parse_json_object,
+)
+
 # Fields only a tier that speaks Responses can take: asked of a chat-only tier they are a 400.
 PASS_THROUGH_ONLY = frozenset({"background", "conversation", "prompt", "max_tool_calls"})
-# Chat's roles, but a tool's answer is a function_call_output item here, not a message.
-ROLES = tuple(role for role in CHAT_ROLES if role != "tool")
 MIN_OUTPUT_TOKENS = 16  # Responses' own floor (chat's is 1)
-
-
-def _bounds(name: str) -> tuple[float, float]:
-    """A sampling field's range as chat completions declare it (shared/api.py): one meaning in
-    both APIs, so one place for it."""
-    metadata = ChatRequest.model_fields[name].metadata  # pydantic's Ge / Le constraints
-    low = next(m.ge for m in metadata if hasattr(m, "ge"))
-    high = next(m.le for m in metadata if hasattr(m, "le"))
-    return float(low), float(high)
-
-
-SAMPLING = {name: _bounds(name) for name in ("temperature", "top_p")}
-ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning", "item_reference")
+OUTPUT_TOKENS = Interval(ge=MIN_OUTPUT_TOKENS, le=MAX_OUTPUT_TOKENS)
 FUNCTION = "function"
 # {"type": "item_reference", "id": ...} names a stored item; the store resolves it (service.py).
 REFERENCE = "item_reference"
+MESSAGE = "message"
+ROLES: tuple[str, ...] = get_args(InputRole)
+
+# TypedDicts rather than models: the router forwards the body as it came, so nothing needs an
+# instance, and validating into plain dicts costs less than building them. Items and tools carry
+# fields the router does not read (ids, statuses, annotations, a tool's parameters): kept, and
+# passed on as they came.
+OPEN = ConfigDict(extra="allow", strict=True)
+
+
+@with_config(OPEN)
+class InputPart(TypedDict):
+    """A content part; its type says what it holds (input_text, input_image, ...)."""
+
+    type: str
+
+
+@with_config(OPEN)
+class Message(TypedDict):
+    """What every input message has; its content is InputMessage's or TextMessage's."""
+
+    type: NotRequired[Literal["message"]]
+    role: InputRole
+
+
+def _text_or_parts(value: Any) -> str | None:
+    return "text" if isinstance(value, str) else "parts" if isinstance(value, list) else None
+
+
+@with_config(OPEN)
+class InputMessage(Message):
+    content: Annotated[
+        Annotated[str, Tag("text")] | Annotated[list[InputPart], Tag("parts")],
+        Discriminator(_text_or_parts),
+    ]
+
+
+@with_config(OPEN)
+class FunctionCall(TypedDict):
+    type: Literal["function_call"]
+    call_id: str
+    name: str
+    arguments: str
+
+
+@with_config(OPEN)
+class FunctionCallOutput(TypedDict):
+    type: Literal["function_call_output"]
+    call_id: str
+    output: str | list[Any]
+
+
+@with_config(OPEN)
+class Reasoning(TypedDict):
+    """Passed on as it came: only a tier that reasons reads it."""
+
+    type: Literal["reasoning"]
+
+
+@with_config(OPEN)
+class ItemReference(TypedDict):
+    type: NotRequired[Literal["item_reference"]]
+    id: Annotated[str, Field(min_length=1)]
+
+
+def item_kind(item: Any) -> str | None:
+    """An item's type; OpenAI lets a message (it has a role) and a reference (an id) omit it."""
+    if not isinstance(item, dict):
+        return None
+    kind = item.get("type", MESSAGE if "role" in item else REFERENCE if "id" in item else None)
+    return kind if kind is None or isinstance(kind, str) else repr(kind)
+
+
+Item = Annotated[
+    Annotated[InputMessage, Tag(MESSAGE)]
+    | Annotated[FunctionCall, Tag("function_call")]
+    | Annotated[FunctionCallOutput, Tag("function_call_output")]
+    | Annotated[Reasoning, Tag("reasoning")]
+    | Annotated[ItemReference, Tag(REFERENCE)],
+    Discriminator(item_kind),
+]
+ITEM_TYPES = (MESSAGE, "function_call", "function_call_output", "reasoning", REFERENCE)
+
+
+def _input_items(value: Any) -> Any:
+    # A string is one user message; anything else must be a list of items.
+    return (
+        [{"type": MESSAGE, "role": "user", "content": value}] if isinstance(value, str) else value
+    )
+
+
+@with_config(OPEN)
+class FunctionTool(TypedDict):
+    type: Literal["function"]
+    name: str
+
+
+@with_config(OPEN)
+class BuiltinTool(TypedDict):
+    """web_search, file_search, mcp, ...: run by a tier that has it (service.py)."""
+
+    type: str
+
+
+def _tool_kind(tool: Any) -> str:
+    return FUNCTION if isinstance(tool, dict) and tool.get("type") == FUNCTION else "builtin"
+
+
+Tool = Annotated[
+    Annotated[FunctionTool, Tag(FUNCTION)] | Annotated[BuiltinTool, Tag("builtin")],
+    Discriminator(_tool_kind),
+]
+
+
+Model = Annotated[str, Field(min_length=1)]  # auto, a tier or a deployment (gateway.py)
+
+
+# Its validator is built on first use (~10 ms): a cold start that serves chat never pays for it.
+@with_config(ConfigDict(extra="forbid", strict=True, defer_build=True))
+class RequestBody(TypedDict, total=False):
+    """Every field of the request: an unknown one is a 400. The checked ones first, in the order
+    their problems are reported; then the ones passed on as they came (a chat-only tier either
+    translates them, to_chat.py, or refuses PASS_THROUGH_ONLY). null is "not given", as OpenAI
+    reads it."""
+
+    model: Required[Model]
+    # Required unless `previous_response_id` continues a conversation (parse_responses_request).
+    input: Annotated[list[Item], BeforeValidator(_input_items)]
+    instructions: str | None
+    stream: bool | None
+    store: bool | None
+    parallel_tool_calls: bool | None
+    max_output_tokens: Annotated[int, OUTPUT_TOKENS, WHOLE] | None
+    temperature: Temperature | None
+    top_p: TopP | None
+    text: dict[str, Any] | None
+    reasoning: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    user: str | None
+    tools: list[Tool] | None
+    include: list[Any] | None
+    previous_response_id: Annotated[str, Field(min_length=1)] | None
+    tool_choice: Any
+    stream_options: Any
+    truncation: Any
+    service_tier: Any
+    top_logprobs: Any
+    safety_identifier: Any
+    prompt_cache_key: Any
+    background: Any
+    conversation: Any
+    prompt: Any
+    max_tool_calls: Any
+
+
+REQUEST = TypeAdapter(RequestBody)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,134 +236,105 @@ def invalid(param: str, message: str, code: str = "invalid_value") -> ApiError:
 
 def parse_responses_request(raw: bytes) -> ResponsesRequest:
     body = parse_json_object(raw)
-    unknown = sorted(set(body) - FIELDS - PASS_THROUGH_ONLY)
-    if unknown:
-        return_error = invalid(
-            unknown[0], f"Unknown parameter: '{unknown[0]}'.", "unknown_parameter"
-        )
-        raise return_error
-    if body.get("store") is None:
-        body.pop("store", None)  # null: the default (true)
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise missing("model")
-    if "input" not in body and not body.get("previous_response_id"):
+    try:
+        fields = REQUEST.validate_python(body)
+    except ValidationError as exc:
+        raise refusal(exc, body) from None
+    previous = fields.get("previous_response_id")
+    if "input" not in body and not previous:
         raise missing("input")
-    items = input_items(body.get("input", []))
-    limit = body.get("max_output_tokens")
-    if isinstance(limit, float) and limit.is_integer():  # JSON's 80.0 is the integer 80
-        body["max_output_tokens"] = int(limit)
-    _check_types(body)
-    tools = body.get("tools")
-    if tools is not None:
-        _check_tools(tools)
-    stream = body.get("stream") or False
-    store = body.get("store", True)
-    previous = body.get("previous_response_id")
-    if previous is not None and (not isinstance(previous, str) or not previous):
-        raise invalid("previous_response_id", "'previous_response_id' must be a response id.")
-    return ResponsesRequest(body, items, bool(stream), store is not False, previous)
-
-
-def input_items(value: Any) -> list[dict[str, Any]]:
-    """`input` as a list of checked items; a string is one user message."""
-    if isinstance(value, str):
-        return [{"type": "message", "role": "user", "content": value}]
-    if not isinstance(value, list):
-        raise invalid("input", "Invalid value for 'input': expected a string or a list of items.")
-    return [_item(item, f"input[{index}]") for index, item in enumerate(value)]
-
-
-def _item(item: Any, where: str) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise invalid(where, f"Invalid value for '{where}': expected an object.", "invalid_type")
-    kind = item.get("type", "message" if "role" in item else REFERENCE if "id" in item else None)
-    if kind == REFERENCE:  # its `type` is optional in OpenAI's ItemReference
-        if not isinstance(item.get("id"), str) or not item["id"]:
-            raise missing(f"{where}.id")
-        return {"type": REFERENCE, "id": item["id"]}
-    if kind == "message":
-        if item.get("role") not in ROLES:
-            raise invalid(
-                f"{where}.role",
-                f"Invalid value for '{where}.role': must be one of {', '.join(ROLES)}.",
-            )
-        content = item.get("content")
-        if not isinstance(content, str | list):
-            raise missing(f"{where}.content")
-        if isinstance(content, list):
-            for index, part in enumerate(content):
-                if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-                    raise invalid(
-                        f"{where}.content[{index}]",
-                        f"Invalid value for '{where}.content[{index}]': expected a content part.",
-                    )
-        return {**item, "type": "message"}
-    if kind == "function_call":
-        for field in ("call_id", "name", "arguments"):
-            if not isinstance(item.get(field), str):
-                raise missing(f"{where}.{field}")
-        return item
-    if kind == "function_call_output":
-        if not isinstance(item.get("call_id"), str):
-            raise missing(f"{where}.call_id")
-        if not isinstance(item.get("output"), str | list):
-            raise missing(f"{where}.output")
-        return item
-    if kind == "reasoning":
-        return item
-    if kind is None:
-        raise missing(f"{where}.type")
-    raise invalid(
-        f"{where}.type",
-        f"Invalid value for '{where}.type': {kind!r} is not supported by the router; use one of "
-        f"{', '.join(ITEM_TYPES)}.",
-    )
-
-
-def _check_types(body: dict[str, Any]) -> None:
-    checks: tuple[tuple[str, type | tuple[type, ...]], ...] = (
-        ("instructions", str),
-        ("stream", bool),
-        ("store", bool),
-        ("parallel_tool_calls", bool),
-        ("max_output_tokens", int),
-        ("temperature", (int, float)),
-        ("top_p", (int, float)),
-        ("text", dict),
-        ("reasoning", dict),
-        ("metadata", dict),
-        ("user", str),
-        ("tools", list),
-        ("include", list),
-    )
-    for name, kind in checks:
-        value = body.get(name)
-        if value is not None and (
-            not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool)
-        ):
-            raise invalid(name, f"Invalid type for '{name}'.", "invalid_type")
-    limit = body.get("max_output_tokens")
-    if isinstance(limit, int) and not MIN_OUTPUT_TOKENS <= limit <= MAX_OUTPUT_TOKENS:
-        raise invalid(
-            "max_output_tokens",
-            f"'max_output_tokens' must be from {MIN_OUTPUT_TOKENS} to {MAX_OUTPUT_TOKENS}.",
-        )
-    for name, (low, high) in SAMPLING.items():
-        value = body.get(name)
-        if isinstance(value, int | float) and not low <= value <= high:
-            raise invalid(name, f"'{name}' must be between {low:g} and {high:g}.")
-    if body.get("stream_options") is not None and not body.get("stream"):
+    if body.get("store", False) is None:
+        del body["store"]  # null: the default (true)
+    if isinstance(body.get("max_output_tokens"), float):  # JSON's 80.0 is the integer 80
+        body["max_output_tokens"] = fields["max_output_tokens"]
+    stream = bool(fields.get("stream"))
+    if fields.get("stream_options") is not None and not stream:
         raise invalid(
             "stream_options",
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
         )
+    given = body.get("input", [])
+    items = _input_items(given) if isinstance(given, str) else [_item(item) for item in given]
+    return ResponsesRequest(body, items, stream, fields.get("store") is not False, previous)
 
 
-def _check_tools(tools: list[Any]) -> None:
-    for index, tool in enumerate(tools):
-        where = f"tools[{index}]"
-        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise missing(f"{where}.type")
-        if tool["type"] == FUNCTION and not isinstance(tool.get("name"), str):
-            raise missing(f"{where}.name")
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    """A checked item as the rest of the router reads it: its `type` always given."""
+    kind = item_kind(item)
+    if kind == REFERENCE:
+        return {"type": REFERENCE, "id": item["id"]}
+    if kind == MESSAGE:
+        return {**item, "type": MESSAGE}
+    return item
+
+
+# A union's member as pydantic's error locations name it: after a list index (an item, a tool)
+# or after `content`; never a field of the request.
+TAGS = frozenset({*ITEM_TYPES, FUNCTION, "builtin", "text", "parts"})
+RANGES = {**SAMPLING, "max_output_tokens": OUTPUT_TOKENS}
+
+
+def refusal(exc: ValidationError, body: dict[str, Any]) -> ApiError:
+    """The first problem in OpenAI's terms: its `param` the field's path (`input[2].call_id`),
+    its code what kind of problem it is. An unknown field comes first, then the model, then a
+    missing input, then the fields in their order."""
+    errors = exc.errors(include_url=False)
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+    if unknown:
+        return invalid(unknown[0], f"Unknown parameter: '{unknown[0]}'.", "unknown_parameter")
+    error = errors[0]
+    loc = _path(error["loc"])
+    field = str(loc[0])
+    if field == "model":
+        return missing("model")
+    if "input" not in body and not body.get("previous_response_id"):
+        return missing("input")
+    if field == "input":
+        return _item_refusal(loc, error["type"], error["input"])
+    if field == "tools" and len(loc) > 1:  # a tool without its type (or a function its name)
+        return missing(f"tools[{loc[1]}].{loc[2] if len(loc) > 2 else 'type'}")
+    if field == "previous_response_id":
+        return invalid(field, "'previous_response_id' must be a response id.")
+    if error["type"] in ("greater_than_equal", "less_than_equal"):
+        return invalid(field, _range(field))
+    return invalid(field, f"Invalid type for '{field}'.", "invalid_type")
+
+
+def _path(loc: tuple[int | str, ...]) -> list[int | str]:
+    path: list[int | str] = []
+    for part in loc:
+        tagged = path and (isinstance(path[-1], int) or path[-1] == "content")
+        if not (tagged and part in TAGS):
+            path.append(part)
+    return path
+
+
+def _range(field: str) -> str:
+    bounds = RANGES[field]
+    if field == "max_output_tokens":
+        return f"'{field}' must be from {bounds.ge} to {bounds.le}."
+    return f"'{field}' must be between {bounds.ge:g} and {bounds.le:g}."
+
+
+def _item_refusal(loc: list[int | str], kind: str, value: Any) -> ApiError:
+    if len(loc) == 1:
+        return invalid("input", "Invalid value for 'input': expected a string or a list of items.")
+    where = f"input[{loc[1]}]"
+    if len(loc) == 2:  # the item itself: not an object, or of no type the router reads
+        if not isinstance(value, dict):
+            message = f"Invalid value for '{where}': expected an object."
+            return invalid(where, message, "invalid_type")
+        if kind == "union_tag_not_found":
+            return missing(f"{where}.type")
+        return invalid(
+            f"{where}.type",
+            f"Invalid value for '{where}.type': {value.get('type')!r} is not supported by the "
+            f"router; use one of {', '.join(ITEM_TYPES)}.",
+        )
+    field = f"{where}.{loc[2]}"
+    if loc[2] == "role":
+        return invalid(field, f"Invalid value for '{field}': must be one of {', '.join(ROLES)}.")
+    if loc[2] == "content" and len(loc) > 3:
+        part = f"{field}[{loc[3]}]"
+        return invalid(part, f"Invalid value for '{part}': expected a content part.")
+    return missing(field)

@@ -1,32 +1,55 @@
-"""The OpenAPI description of the Responses endpoints (merged into shared/openapi.py's document).
+"""The Responses API's shapes in the OpenAPI document (shared/openapi.py lays out the paths).
 
-Its rules are request.py's (roles, the output-token range, the sampling bounds, which are chat's
-own from shared/api.py's pydantic model), so the document and the parser cannot drift; the
-shapes are written here, as the parser is hand-written rather than a pydantic model.
-
-The request schema is the part of the Responses API that any tier can take with no stored state
-(previous_response_id, store, tools and items beyond messages are in the API reference and the
-README), so that everything valid by this schema is answered 200 and stored, and GET and DELETE
-find what POST made (schemathesis checks both).
+The request is derived from the types request.py validates with, as chat's is from shared/api.py's
+model: its fields' types, nullability, roles and bounds are the parser's own. It is the part of the
+Responses API that any tier can take with no stored state (previous_response_id, store, tools
+and items beyond text messages are in the API reference and the README), so that everything
+valid by it is answered 200 and stored, and GET and DELETE find what POST made (schemathesis
+checks both).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, get_type_hints
 
-from shared.api import MAX_OUTPUT_TOKENS
-from shared.responses.items import LIMIT_MAX, ORDERS
-from shared.responses.request import MIN_OUTPUT_TOKENS, ROLES, SAMPLING
+from pydantic import BaseModel, ConfigDict, Field, create_model, with_config
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+from shared.responses.request import OPEN, Message, Model, RequestBody
+
+# The request's fields that need no stored state and no particular tier.
+STATELESS = (
+    "model",
+    "input",
+    "instructions",
+    "stream",
+    "max_output_tokens",
+    "temperature",
+    "top_p",
+    "user",
+)
+REQUIRED = ("model", "input")
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+@with_config(OPEN)
+class TextMessage(Message):
+    """An input message whose content is text."""
+
+    content: str
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _json(ERROR, "An OpenAI-format error.") for code in codes}
+@cache
+def request_model() -> type[BaseModel]:
+    """POST /v1/responses's body as the document describes it: the parser's fields that need
+    no stored state, `input` as text messages."""
+    types = get_type_hints(RequestBody, include_extras=True)
+    types["model"] = Model  # required here, by REQUIRED
+    types["input"] = str | Annotated[list[TextMessage], Field(min_length=1)]
+    fields: dict[str, Any] = {
+        name: (types[name], ... if name in REQUIRED else None) for name in STATELESS
+    }
+    config = ConfigDict(extra="forbid", strict=True)
+    return create_model("ResponsesRequest", __config__=config, **fields)
 
 
 RESPONSE = {
@@ -60,141 +83,3 @@ ITEM_LIST = {
         "has_more": {"type": "boolean"},
     },
 }
-MESSAGE = {
-    "type": "object",
-    "required": ["role", "content"],
-    "properties": {
-        "type": {"const": "message"},
-        "role": {"enum": list(ROLES)},
-        "content": {"type": "string"},
-    },
-}
-
-
-def request_schema(models: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["model", "input"],
-        "additionalProperties": False,
-        "properties": {
-            "model": {"enum": list(models)},
-            "input": {
-                "oneOf": [
-                    {"type": "string"},
-                    {"type": "array", "minItems": 1, "items": MESSAGE},
-                ]
-            },
-            # null is "not given", as OpenAI reads it.
-            "instructions": {"type": ["string", "null"]},
-            "stream": {"type": ["boolean", "null"]},
-            "max_output_tokens": {
-                "type": ["integer", "null"],
-                "minimum": MIN_OUTPUT_TOKENS,
-                "maximum": MAX_OUTPUT_TOKENS,
-            },
-            **{
-                name: {"type": ["number", "null"], "minimum": low, "maximum": high}
-                for name, (low, high) in SAMPLING.items()
-            },
-            "user": {"type": ["string", "null"]},
-        },
-    }
-
-
-def paths(models: tuple[str, ...]) -> dict[str, Any]:
-    stored = {
-        "parameters": [
-            {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"}}
-        ]
-    }
-    body = {"required": True, "content": {"application/json": {"schema": request_schema(models)}}}
-    return {
-        "/v1/responses": {
-            "post": {
-                "operationId": "createResponse",
-                "summary": "OpenAI Responses API, routed like chat completions; "
-                "`previous_response_id` continues a stored response on any tier.",
-                "requestBody": body,
-                "responses": {
-                    "200": {
-                        "description": "A Response, or an SSE stream of response events.",
-                        # What a stored response is called by: GET and DELETE take its id.
-                        "links": {
-                            op: {
-                                "operationId": op,
-                                "parameters": {"response_id": "$response.body#/id"},
-                            }
-                            for op in ("getResponse", "deleteResponse", "listInputItems")
-                        },
-                        "content": {
-                            "application/json": {"schema": RESPONSE},
-                            "text/event-stream": {
-                                "schema": {
-                                    "description": "Named response events (response.created "
-                                    "... response.completed or response.failed).",
-                                    "type": "object",
-                                    "required": ["event", "data"],
-                                    "properties": {
-                                        "event": {"type": "string"},
-                                        "data": {"type": "string"},
-                                    },
-                                }
-                            },
-                        },
-                    },
-                    **_errors(400, 401, 413, 429, 502, 503, 504),
-                },
-            }
-        },
-        "/v1/responses/{response_id}": {
-            **stored,
-            "get": {
-                "operationId": "getResponse",
-                "summary": "A stored response.",
-                "responses": {"200": _json(RESPONSE, "The response."), **_errors(401, 404)},
-            },
-            "delete": {
-                "operationId": "deleteResponse",
-                "summary": "Delete a stored response.",
-                "responses": {
-                    "200": _json({"type": "object", "required": ["id", "deleted"]}, "Deleted."),
-                    **_errors(401, 404),
-                },
-            },
-        },
-        "/v1/responses/{response_id}/input_items": {
-            **stored,
-            "get": {
-                "operationId": "listInputItems",
-                "summary": "The items a stored response was made from (its chain's too), "
-                "newest first unless `order=asc`; a cursor page.",
-                # `after` and `before` take an item id of this list (`last_id`, `first_id`); one
-                # that names none is a 404. Described, not listed: a made-up id can only 404.
-                "description": "Cursors: `after` and `before`, an item id of this list (the "
-                "page's `last_id` or `first_id`); an id that names no item of it is a 404.",
-                "parameters": [
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
-                    },
-                    {"name": "order", "in": "query", "schema": {"enum": list(ORDERS)}},
-                ],
-                "responses": {
-                    "200": _json(ITEM_LIST, "A page of input items."),
-                    **_errors(400, 401),
-                    "404": _json(ERROR, "No such response, or a cursor that names no item."),
-                },
-            },
-        },
-        "/v1/models/{model}": {
-            "get": {
-                "operationId": "retrieveModel",
-                "summary": "`auto`, a tier or a deployment.",
-                "parameters": [
-                    {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
-                "responses": {"200": _json({"type": "object"}, "The model."), **_errors(401, 404)},
-            }
-        },
-    }

@@ -176,18 +176,31 @@ class BlobStore:
         self.container: ContainerClient = service.get_container_client(container)
         self.ttl_s = ttl_s
         self.inline_bytes = inline_bytes
-        self._exists = False
         from azure.core.exceptions import AzureError
 
         self.failures: tuple[type[Exception], ...] = (AzureError,)  # storage failing
 
     async def put(self, response_id: str, record: StoredResponse, parent: StoredResponse) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            await self._put(response_id, record, parent)
+        except ResourceNotFoundError as exc:
+            # Infra creates the container in Azure, where asking for it first would be a failed
+            # call (409) on every start; Azurite starts empty: made on the first write that
+            # finds it missing.
+            if _error_code(exc) != "ContainerNotFound":
+                raise
+            await self._create_container()
+            await self._put(response_id, record, parent)
+
+    async def _create_container(self) -> None:
         from azure.core.exceptions import ResourceExistsError
 
-        if not self._exists:  # infra creates it in Azure; Azurite starts empty
-            with contextlib.suppress(ResourceExistsError):
-                await self.container.create_container()
-            self._exists = True
+        with contextlib.suppress(ResourceExistsError):  # another instance made it meanwhile
+            await self.container.create_container()
+
+    async def _put(self, response_id: str, record: StoredResponse, parent: StoredResponse) -> None:
         kept: dict[str, Any] = {
             "response": record.response,
             "deployment": record.deployment,
@@ -222,8 +235,7 @@ class BlobStore:
             try:
                 return await self._write(parent.place, turn)
             except HttpResponseError as exc:
-                code = getattr(exc, "error_code", None)  # the SDK's StorageErrorCode, set on it
-                if getattr(code, "value", code) not in LOG_MOVED_ON:
+                if _error_code(exc) not in LOG_MOVED_ON:
                     raise
         log = LogPlace(LOGS + response_id, 0)
         await self.container.get_blob_client(log.log).create_append_blob()
@@ -297,6 +309,13 @@ class BlobStore:
         await self.service.close()
         if self.credential is not None:
             await self.credential.close()
+
+
+def _error_code(exc: Exception) -> str | None:
+    """The storage service's error code of a failed call (the SDK's StorageErrorCode, set on
+    the exception), e.g. "ContainerNotFound"."""
+    code = getattr(exc, "error_code", None)
+    return None if code is None else str(getattr(code, "value", code))
 
 
 def make_store(settings: Settings) -> ResponseStore:

@@ -1,7 +1,9 @@
+import orjson
 import pytest
 
 from shared.api import (
     MAX_DEPTH,
+    WRITE_LIMIT,
     ApiError,
     content_text,
     last_user_text,
@@ -123,3 +125,12 @@ def test_nesting_is_taken_to_the_limit_and_refused_beyond() -> None:
     with pytest.raises(ApiError) as caught:
         parse_json_object(nested(MAX_DEPTH + 1))
     assert (caught.value.status, caught.value.code) == (400, "invalid_json")
+
+
+def test_write_limit_is_orjsons() -> None:
+    value: object = []
+    for _ in range(WRITE_LIMIT - 1):
+        value = [value]
+    assert orjson.dumps(value)
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps([value])
