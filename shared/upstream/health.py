@@ -55,6 +55,7 @@ class _State:
     probing: bool = False  # half-open: one probe is out, everyone else waits
     cooldown_until: float = 0.0  # the deployment's own Retry-After
     spent: deque[tuple[float, int]] = field(default_factory=deque)
+    used: int = 0  # the tokens in `spent`: kept as it changes, never summed per request
     low_until: float = 0.0  # its x-ratelimit-remaining-tokens said "not enough"
 
 
@@ -139,7 +140,7 @@ class HealthBook:
             return 0.0
         spent = state.spent
         while spent and spent[0][0] <= now - WINDOW_S:
-            spent.popleft()
+            state.used -= spent.popleft()[1]
         if not spent:
             return 0.0  # an empty window always admits one request, however large
         wait = 0.0
@@ -147,7 +148,7 @@ class HealthBook:
         if rpm is not None and len(spent) + 1 > rpm:
             # The request budget frees up when enough of the oldest requests leave the window.
             wait = spent[len(spent) - rpm][0] + WINDOW_S - now
-        used = sum(t for _, t in spent)
+        used = state.used
         if used + tokens <= quota:
             return wait
         # Wait until enough of the window has expired to fit this request.
@@ -191,6 +192,7 @@ class HealthBook:
         now = self.clock()
         if self.tpm.get(name):
             state.spent.append((now, tokens))
+            state.used += tokens
         if state.open_until and state.open_until <= now and not state.probing:
             state.probing = True
             oplog.breaker(name, "half-open")
