@@ -18,16 +18,19 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import orjson
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from shared import genai_content
+
+if TYPE_CHECKING:  # the stream's own modules build on this one
+    from shared.upstream.stream import Event
+    from shared.upstream.usage import Usage
 
 log = logging.getLogger("hybrid_router.telemetry")
 
@@ -337,21 +340,17 @@ def attempt_failed(span: Span, error_type: str, status: int | None = None) -> No
     span.set_status(Status(StatusCode.ERROR))
 
 
-CHAT_USAGE = ("prompt_tokens", "completion_tokens")
-
-
 def attempt_answered(
-    span: Span, status: int, answer: Mapping[str, Any], usage_keys: tuple[str, str] = CHAT_USAGE
+    span: Span, status: int, answer: Mapping[str, Any], usage: Usage | None
 ) -> None:
-    """A whole JSON answer: status, response model and id, finish reasons, token usage (under
-    the API's names for input and output tokens)."""
+    """A whole JSON answer: status, response model and id, finish reasons, token usage."""
     span.set_attribute(HTTP_STATUS, status)
     _set_response(span, answer.get("model"), answer.get("id"))
     choices = answer.get("choices") or []
     reasons = [str(c.get("finish_reason")) for c in choices if c.get("finish_reason")]
     if reasons:
         span.set_attribute(FINISH_REASONS, reasons)
-    _set_usage(span, answer.get("usage"), usage_keys)
+    _set_usage(span, usage)
 
 
 def _set_response(span: Span, model: Any, response_id: Any) -> None:
@@ -361,27 +360,24 @@ def _set_response(span: Span, model: Any, response_id: Any) -> None:
         span.set_attribute(RESPONSE_ID, str(response_id))
 
 
-def _set_usage(span: Span, usage: Any, names: tuple[str, str] = CHAT_USAGE) -> None:
-    if not isinstance(usage, Mapping):
+def _set_usage(span: Span, usage: Usage | None) -> None:
+    if usage is None:
         return
-    for key, name in zip((INPUT_TOKENS, OUTPUT_TOKENS), names, strict=True):
-        value = usage.get(name)
-        if isinstance(value, int):
+    for key, value in ((INPUT_TOKENS, usage.input_tokens), (OUTPUT_TOKENS, usage.output_tokens)):
+        if value is not None:
             span.set_attribute(key, value)
 
 
 class StreamRecord:
-    """What a streamed attempt's span needs, gathered chunk by chunk; `end` ends the span when the
-    stream ends (not at its first event), with model, finish reasons and usage."""
+    """What a streamed attempt's span needs, gathered event by event; `end` ends the span when the
+    stream ends (not at its first event), with model, finish reasons and usage (which the seam
+    reads where it meters it, shared/upstream/stream.py)."""
 
-    def __init__(
-        self, span: Span, capture: bool = False, usage_keys: tuple[str, str] = CHAT_USAGE
-    ) -> None:
+    def __init__(self, span: Span, capture: bool = False) -> None:
         self.span = span
-        self.usage_keys = usage_keys
         self.model: Any = None
         self.response_id: Any = None
-        self.usage: Any = None
+        self.usage: Usage | None = None
         self.finish_reasons: dict[int, str] = {}
         self.output = genai_content.StreamedOutput() if capture else None
         self.done = False
@@ -393,19 +389,13 @@ class StreamRecord:
         """The answer ended ([DONE], or a finish reason: the relay's rule for a whole answer)."""
         return self.done or bool(self.finish_reasons)
 
-    def see(self, data: str) -> bool:
-        """One event's data; False when it is not JSON (a malformed chunk)."""
-        if data == "[DONE]":
+    def see(self, event: Event) -> None:
+        if event.data is not None:
+            self.observe(event.data)
+        elif event.done:
             self.done = True
-            return True
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
+        else:
             self.malformed = True
-            return False
-        if isinstance(chunk, dict):
-            self.observe(chunk)
-        return True
 
     def observe(self, chunk: Mapping[str, Any]) -> None:
         if str(chunk.get("type", "")).startswith("response."):
@@ -413,8 +403,6 @@ class StreamRecord:
             return
         self.model = self.model or chunk.get("model")
         self.response_id = self.response_id or chunk.get("id")
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
             index = choice.get("index", 0)
             if choice.get("finish_reason"):
@@ -429,7 +417,6 @@ class StreamRecord:
             return
         self.model = response.get("model") or self.model
         self.response_id = response.get("id") or self.response_id
-        self.usage = response.get("usage") or self.usage
         kind = event.get("type")
         if kind == "response.completed":
             self.finish_reasons[0] = "stop"
@@ -451,7 +438,7 @@ class StreamRecord:
             self.span.set_attribute(
                 FINISH_REASONS, [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
             )
-        _set_usage(self.span, self.usage, self.usage_keys)
+        _set_usage(self.span, self.usage)
         if self.output is not None:
             self.span.set_attribute(
                 OUTPUT_MESSAGES, genai_content.dumps(self.output.messages(self.finish_reasons))
@@ -459,27 +446,6 @@ class StreamRecord:
         if error_type:
             attempt_failed(self.span, error_type)
         self.span.end()
-
-
-async def observed(events: AsyncIterator[str], record: StreamRecord) -> AsyncGenerator[str, None]:
-    """The rest of a stream's event data (after the first, which the attempt shows `record`
-    itself), unchanged, each shown to `record`, which ends the attempt's span when the stream
-    ends: at its end, on a break (error.type: the failure), or when the reader stops (after the
-    answer; or before it: the caller left, or the relay gave up on a malformed chunk)."""
-    error: str | None = None
-    try:
-        async for data in events:
-            record.see(data)
-            yield data
-        if not record.whole:
-            error = "malformed_chunk" if record.malformed else "incomplete_stream"
-    except GeneratorExit:
-        raise
-    except BaseException as exc:  # a cut or stall: the transport's name for it
-        error = str(getattr(exc, "failure", "") or type(exc).__name__)
-        raise
-    finally:
-        record.end(error)
 
 
 def record_content(
