@@ -143,6 +143,9 @@ def passthrough_body(turn: _Turn) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 class ResponsesService:
+    """A parsed Responses request in, an `Outcome` out (create); stored responses read and
+    deleted (retrieve, input_items, delete)."""
+
     def __init__(
         self, settings: Settings, store: ResponseStore, decider: Decider, upstream: Upstream
     ) -> None:

@@ -26,6 +26,9 @@ def route_request(chat: ChatRequest, body: dict[str, Any], session: str | None) 
 
 
 class ChatService:
+    """A parsed chat request in, an `Outcome` out: decided, sent through the seam, and its
+    stream relayed or its JSON answer named by the deployment that gave it."""
+
     def __init__(self, settings: Settings, decider: Decider, upstream: Upstream) -> None:
         self.settings = settings
         self.decider = decider

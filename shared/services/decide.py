@@ -34,6 +34,9 @@ class RouteRequest:
 
 
 class Decider:
+    """The routing policy (its classifier asking through the seam, its caches), run with the
+    router.decide span and the router.decisions metric."""
+
     def __init__(
         self,
         settings: Settings,
