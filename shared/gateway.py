@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import orjson
 from opentelemetry import context, trace
@@ -308,7 +308,16 @@ MODEL_INFO = {
 }
 
 
-def model_object(name: str) -> dict[str, Any]:
+class ModelObject(TypedDict):
+    """OpenAI's Model object, as GET /v1/models lists it."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+def model_object(name: str) -> ModelObject:
     return {"id": name, "object": "model", "created": 0, "owned_by": "hybrid-router"}
 
 
