@@ -211,7 +211,7 @@ class Attempts:
         )
         if self.capture_content:
             t.record_content(span, body)
-        # Ended here on a failure, else when the stream ends (t.observed, StreamStart.aclose).
+        # Ended here on a failure, else when the stream ends (stream.observed, StreamStart.aclose).
         with trace.use_span(
             span, end_on_exit=False, record_exception=False, set_status_on_exception=False
         ):
