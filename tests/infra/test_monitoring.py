@@ -1,8 +1,9 @@
 """The operators' Kusto queries, the workbook built from them, and the Bicep that deploys it.
 
 The queries cannot be run here, so these tests pin what they can: every question has a query,
-every name a query reads is one the router emits (shared/telemetry.py), the span attributes they
-read survive the Azure Monitor exporter, and the deployed workbook is the one the script builds.
+every name a query reads is one the router emits (shared/telemetry/names.py), the span
+attributes they read survive the Azure Monitor exporter, and the deployed workbook is the one
+the script builds.
 """
 
 from __future__ import annotations

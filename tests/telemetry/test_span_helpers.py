@@ -1,5 +1,5 @@
-"""The span helpers of shared/telemetry.py and the sampler, through the SDK and the Azure Monitor
-exporter's own span-to-envelope conversion (what Application Insights would receive)."""
+"""The span helpers of shared/telemetry/spans.py and the sampler, through the SDK and the Azure
+Monitor exporter's own span-to-envelope conversion (what Application Insights would receive)."""
 
 from __future__ import annotations
 
