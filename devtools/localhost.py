@@ -1,8 +1,9 @@
-"""A local stand-in for the Functions host: mounts function_app's HTTP functions under /api.
+"""A local stand-in for the Functions host: serves shared/edge.py's functions under /api.
 
 Core Tools cannot be installed offline; this serves the same handlers at the same URLs as
-`func start` (port 7071, prefix /api). With LOCAL_FUNCTION_KEY set it enforces function keys
-the way Azure does (header `x-functions-key` or query `code`); unset, like `func start`, it doesn't.
+`func start` (port 7071, prefix /api), registered from the same table as function_app.py. With
+LOCAL_FUNCTION_KEY set it enforces function keys the way Azure does (header `x-functions-key`
+or query `code`); unset, like `func start`, it doesn't.
 
 Run: python -m devtools.localhost [--port 7071]
 """
@@ -13,40 +14,33 @@ import argparse
 import hmac
 import os
 import re
-from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
 
-import azure.functions as func
-from azure.functions.decorators.http import HttpTrigger
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.edge import method_names
+from shared.edge import FUNCTIONS, ROUTE_PREFIX
+
+if TYPE_CHECKING:
+    from shared.gateway import Gateway
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def create_app(function_app: func.FunctionApp, function_key: str | None = None) -> Starlette:
+def create_app(gateway: Gateway, function_key: str | None = None) -> Starlette:
     routes = []
     # The host tries routes in the order of function names (shared/edge.py); so do we.
-    functions = sorted(
-        function_app.get_functions(), key=lambda f: (f.get_function_name() or "").lower()
-    )
-    for function in functions:
-        trigger = function.get_trigger()
-        if not isinstance(trigger, HttpTrigger):
-            continue
-        handler: Handler = function.get_user_function()
-        if function_key and trigger.auth_level != func.AuthLevel.ANONYMOUS:
+    for endpoint in sorted(FUNCTIONS, key=lambda e: e.function.lower()):
+        handler = gateway.endpoint(endpoint)
+        if function_key and not endpoint.anonymous:
             handler = require_key(handler, function_key)
-        methods = method_names(trigger.methods)
-        routes.append(
-            Route(f"/api/{starlette_path(trigger.route or '')}", handler, methods=methods)
-        )
-    return Starlette(routes=routes, lifespan=_closing(function_app))
+        path = ROUTE_PREFIX + starlette_path(endpoint.template)
+        routes.append(Route(path, handler, methods=list(endpoint.methods)))
+    return Starlette(routes=routes, lifespan=_closing(gateway))
 
 
 def starlette_path(template: str) -> str:
@@ -74,13 +68,11 @@ def require_key(handler: Handler, key: str) -> Handler:
     return checked
 
 
-def _closing(function_app: func.FunctionApp) -> Callable[[Any], Any]:
+def _closing(gateway: Gateway) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
-    async def lifespan(app: Any) -> Any:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        import function_app as module  # the gateway lives beside the FunctionApp
-
-        await module.gateway.aclose()
+        await gateway.aclose()
 
     return lifespan
 
@@ -95,9 +87,9 @@ def main() -> None:
     from shared import oplog
 
     oplog.to_console()  # failovers, 429 waits, breakers: on the console, as in Azure's log
-    from function_app import app
+    from function_app import gateway  # built as the Functions app builds it
 
-    serve(create_app(app, os.environ.get("LOCAL_FUNCTION_KEY") or None), args.host, args.port)
+    serve(create_app(gateway, os.environ.get("LOCAL_FUNCTION_KEY") or None), args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -6,20 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Literal, TypedDict
 
 import orjson
 from opentelemetry import context, trace
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import Span, TracerProvider
+from opentelemetry.trace import Span, Tracer, TracerProvider
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from shared import openapi
 from shared import telemetry as t
 from shared.api import ApiError, parse_chat_request
-from shared.edge import RouteTable, deployment_in_path, with_model
+from shared.edge import APP_ROUTES, CATCH_ALL, ROUTE_PREFIX, Endpoint, with_model
 from shared.responses.request import parse_responses_request
 from shared.responses.service import ResponsesService
 from shared.responses.store import make_store
@@ -49,19 +49,28 @@ def error_response(error: ApiError) -> JsonResponse:
     return JsonResponse(error.body(), status_code=error.status, headers=headers)
 
 
-def guarded(
-    handler: Callable[[Gateway, Request], Awaitable[Response]],
-) -> Callable[[Gateway, Request], Awaitable[Response]]:
-    """Every failure leaves as an OpenAI error envelope; nothing internal leaks to the caller."""
+Params = Mapping[str, str]  # a route's named path parameters
+Handler = Callable[[Request, Params], Awaitable[Response]]
 
-    async def run(self: Gateway, request: Request) -> Response:
-        # One name per route (its template), not per URL: /v1/responses/{response_id}.
-        route = self.routes.template(request.method, request.url.path)
+
+def guarded(
+    tracer: Tracer, endpoint: Endpoint, handler: Handler
+) -> Callable[[Request], Awaitable[Response]]:
+    """The function the host calls: the handler with the request's span around it and its
+    path parameters; every failure leaves as an OpenAI error envelope, nothing internal leaks."""
+    # One name per route (its template), not per URL: /api/v1/responses/{response_id}.
+    template = ROUTE_PREFIX + endpoint.template.strip("/")
+
+    async def run(request: Request) -> Response:
+        if endpoint is CATCH_ALL:  # what no route took may still be a known path (a 405)
+            route = APP_ROUTES.template(request.method, request.url.path)
+        else:  # (a HEAD the local host lets through to a GET route has none)
+            route = template if request.method in endpoint.methods else None
         name = f"{request.method} {route}" if route else request.method
         attributes = request_attributes(request, route)
-        with t.request_span(self.tracer, name, request.headers, attributes) as span:
+        with t.request_span(tracer, name, request.headers, attributes) as span:
             try:
-                response = await _answer(self, request)
+                response = await _answer(request)
             except BaseException:  # cancelled (the caller left): end the span all the same
                 span.end()
                 raise
@@ -72,13 +81,16 @@ def guarded(
             t.end_request(span, response.status_code)
         return response
 
-    async def _answer(self: Gateway, request: Request) -> Response:
+    async def _answer(request: Request) -> Response:
         try:
-            return await handler(self, request)
+            params = endpoint.params(request.url.path)
+            if params is None:  # not this route's path after all: as if no route took it
+                raise APP_ROUTES.unmatched(request.method, request.url.path)
+            return await handler(request, params)
         except ApiError as error:
             return error_response(error)
         except Exception:
-            log.exception("unhandled error in %s", handler.__name__)
+            log.exception("unhandled error in %s", endpoint.function)
             return error_response(
                 ApiError(500, "The router failed unexpectedly.", type="server_error")
             )
@@ -128,7 +140,7 @@ class Gateway:
         meter_provider: MeterProvider | None = None,
     ) -> None:
         self.settings = settings
-        self.routes = RouteTable(())  # function_app sets its table once every route is defined
+        self.routes = APP_ROUTES
         self.instruments = t.Instruments(meter_provider)
         self.tracer = t.tracer(tracer_provider)
         # Budgets, breakers, sessions and verdicts: this instance's, or every instance's.
@@ -151,47 +163,47 @@ class Gateway:
     def from_env(cls) -> Gateway:
         return cls(load_settings())
 
+    def endpoint(self, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        """What the host calls for `endpoint` (shared/edge.py): its handler, guarded."""
+        handler: Handler = getattr(self, endpoint.handler)
+        return guarded(self.tracer, endpoint, handler)
+
     # ---- endpoints -------------------------------------------------------------------------
 
-    @guarded
-    async def chat(self, request: Request) -> Response:
+    async def chat(self, request: Request, params: Params) -> Response:
         # The request's budget starts when it arrives: body, decision and every attempt.
         deadline = time.monotonic() + self.settings.limits.request_timeout_s
         raw = await self._read_body(request)
-        deployment = deployment_in_path(request.url.path)
+        deployment = params.get("deployment")
         if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
             raw = with_model(raw, deployment)
         chat, body = parse_chat_request(raw)
         session = request.headers.get(SESSION_HEADER)
         return rendered(await self.chat_service.create(chat, body, session, deadline))
 
-    @guarded
-    async def responses(self, request: Request) -> Response:
+    async def responses(self, request: Request, params: Params) -> Response:
         """POST /v1/responses."""
         deadline = time.monotonic() + self.settings.limits.request_timeout_s
         parsed = parse_responses_request(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
         return rendered(await self.responses_service.create(parsed, session, deadline))
 
-    @guarded
-    async def response(self, request: Request) -> Response:
-        """GET or DELETE /v1/responses/{id}."""
-        response_id = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    async def response(self, request: Request, params: Params) -> Response:
+        """GET or DELETE /v1/responses/{response_id}."""
+        response_id = params["response_id"]
         if request.method == "DELETE":
             return JsonResponse(await self.responses_service.delete(response_id))
         return JsonResponse(await self.responses_service.retrieve(response_id))
 
-    @guarded
-    async def input_items(self, request: Request) -> Response:
-        """GET /v1/responses/{id}/input_items."""
-        response_id = request.url.path.rstrip("/").rsplit("/", 2)[-2]
+    async def input_items(self, request: Request, params: Params) -> Response:
+        """GET /v1/responses/{response_id}/input_items."""
+        response_id = params["response_id"]
         # The function key may come as ?code= (the host checks it and passes it on): not a
         # parameter of the list.
         query = [(k, v) for k, v in request.query_params.multi_items() if k != FUNCTION_KEY_QUERY]
         return JsonResponse(await self.responses_service.input_items(response_id, query))
 
-    @guarded
-    async def route(self, request: Request) -> Response:
+    async def route(self, request: Request, params: Params) -> Response:
         chat, body = parse_chat_request(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
         decision = await self.chat_service.decide(chat, body, session)
@@ -208,36 +220,30 @@ class Gateway:
             headers=answer_headers(decision, tier, ()),
         )
 
-    @guarded
-    async def models(self, request: Request) -> Response:
+    async def models(self, request: Request, params: Params) -> Response:
         names = [AUTO, *(t.name for t in self.settings.tiers)]
         return JsonResponse({"object": "list", "data": [model_object(name) for name in names]})
 
-    @guarded
-    async def model_info(self, request: Request) -> Response:
+    async def model_info(self, request: Request, params: Params) -> Response:
         """The Azure AI Model Inference API's `GET /info`, where azure-ai-inference's
         `ChatCompletionsClient.get_model_info()` asks: the router as one model."""
         return JsonResponse(MODEL_INFO)
 
-    @guarded
-    async def model(self, request: Request) -> Response:
-        name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    async def model(self, request: Request, params: Params) -> Response:
+        name = params["model"]
         if name not in accepted_models(self.settings):
             error = unknown_model(self.settings, name)
             raise ApiError(404, error.message, code=error.code, param=error.param)
         return JsonResponse(model_object(name))
 
-    @guarded
-    async def unmatched(self, request: Request) -> Response:
+    async def unmatched(self, request: Request, params: Params) -> Response:
         raise self.routes.unmatched(request.method, request.url.path)
 
-    @guarded
-    async def health(self, request: Request) -> Response:
+    async def health(self, request: Request, params: Params) -> Response:
         """GET /health, anonymous: up or not, no names, hosts or breaker state."""
         return JsonResponse({"status": "ok"})
 
-    @guarded
-    async def health_details(self, request: Request) -> Response:
+    async def health_details(self, request: Request, params: Params) -> Response:
         """GET /health/details, behind the function key: the configuration without secrets,
         each deployment's breaker, cooldown and token window."""
         return JsonResponse(
@@ -249,8 +255,7 @@ class Gateway:
             }
         )
 
-    @guarded
-    async def openapi(self, request: Request) -> Response:
+    async def openapi(self, request: Request, params: Params) -> Response:
         return JsonResponse(openapi.document(accepted_models(self.settings)))
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -303,7 +308,16 @@ MODEL_INFO = {
 }
 
 
-def model_object(name: str) -> dict[str, Any]:
+class ModelObject(TypedDict):
+    """OpenAI's Model object, as GET /v1/models lists it."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+def model_object(name: str) -> ModelObject:
     return {"id": name, "object": "model", "created": 0, "owned_by": "hybrid-router"}
 
 

@@ -12,9 +12,9 @@ Under Functions the worker's handler on the root logger forwards records to the 
 to the Azure Functions runtime logger is available via a root logging handler ... tied to
 Application Insights"; the runtime's logs "end up as traces in Application Insights":
 https://learn.microsoft.com/azure/azure-functions/functions-reference-python#logging), which
-keeps category "Function" from Information up (host.json). Outside Functions, telemetry.py's
-Azure Monitor set-up exports the `hybrid_router` logger's records, and `to_console()` prints
-them to stderr.
+keeps category "Function" from Information up (host.json). Outside Functions, the Azure
+Monitor set-up (shared/telemetry/setup.py) exports the `hybrid_router` logger's records, and
+`to_console()` prints them to stderr.
 """
 
 from __future__ import annotations

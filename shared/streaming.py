@@ -1,49 +1,35 @@
-"""Relaying an upstream SSE stream to the caller, truthfully.
+"""Relaying an upstream chat stream to the caller, truthfully.
 
-Each chunk is re-framed (its `model` names the deployment that answered; usage gets its cost);
-the stream ends with [DONE] only when the answer is known to be whole. A cut, a stall, a
-malformed chunk or an end without finish_reason becomes an in-band error event instead.
+Each chunk is re-framed (its `model` names the deployment that answered; its usage arrives
+priced by the seam); the stream ends with [DONE] only when the answer is known to be whole. A
+cut, a stall, a malformed chunk or an end without finish_reason becomes an in-band error event.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
-import orjson
+from collections.abc import AsyncIterator
 
 from shared.api import SSE_DONE, ApiError, sse_event
-from shared.settings import Tier
 from shared.upstream.calls import Streamed, TransportError
-from shared.upstream.models import cost_usd
-
-UsageSink = Callable[[Tier, dict[str, Any], float], None]
-"""Told of the usage block and its cost once the stream reports them."""
 
 
-async def relay(stream: Streamed, include_usage: bool, on_usage: UsageSink) -> AsyncIterator[bytes]:
+async def relay(stream: Streamed, include_usage: bool) -> AsyncIterator[bytes]:
     tier = stream.tier
     finished = False
     try:
-        async for data in stream.events:
-            if data == "[DONE]":
+        async for event in stream.events:
+            if event.done:
                 yield SSE_DONE
                 return
-            try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError:
+            chunk = event.data
+            if chunk is None:
                 yield stream_error("The model deployment sent a malformed chunk.")
                 return
             chunk["model"] = tier.deployment
             choices = chunk.get("choices") or []
             finished = finished or any(c.get("finish_reason") for c in choices)
-            usage = chunk.get("usage")
-            if usage:
-                cost = cost_usd(tier, usage)
-                usage["cost_usd"] = round(cost, 8)
-                on_usage(tier, usage, cost)
             # We always ask for usage upstream; the caller sees it only if it asked too.
-            if usage is None or include_usage or choices:
+            if chunk.get("usage") is None or include_usage or choices:
                 yield sse_event(chunk)
         if finished:  # a whole answer whose [DONE] was lost is still a whole answer
             yield SSE_DONE

@@ -111,17 +111,6 @@ def usage_from_chat(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
-def chat_usage(usage: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Responses' usage in chat's names: what cost and token metrics read."""
-    if not usage:
-        return None
-    return {
-        "prompt_tokens": usage.get("input_tokens") or 0,
-        "completion_tokens": usage.get("output_tokens") or 0,
-        "total_tokens": usage.get("total_tokens") or 0,
-    }
-
-
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 

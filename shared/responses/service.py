@@ -17,8 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import orjson
-
 from shared.api import ApiError
 from shared.responses.bounded_store import BoundedStore, StoreUnavailable
 from shared.responses.events import ChatToResponses, sse
@@ -46,10 +44,9 @@ from shared.services.outcome import Outcome, carrying
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
 from shared.upstream.calls import Streamed, TransportError, Upstream
-from shared.upstream.models import cost_usd, token_usage
 from shared.upstream.resilience import fallback_chain
+from shared.upstream.usage import FINAL_EVENTS
 
-FINAL_EVENTS = ("response.completed", "response.incomplete")
 # Said on a JSON answer whose response could not be stored (the object says `store: false`).
 NOT_STORED_HEADER = "x-router-stored"
 # The least time a paid answer's write gets, however little of the request's budget is left.
@@ -146,6 +143,9 @@ def passthrough_body(turn: _Turn) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 class ResponsesService:
+    """A parsed Responses request in, an `Outcome` out (create); stored responses read and
+    deleted (retrieve, input_items, delete)."""
+
     def __init__(
         self, settings: Settings, store: ResponseStore, decider: Decider, upstream: Upstream
     ) -> None:
@@ -203,8 +203,6 @@ class ResponsesService:
             response = self._reframed(turn, answered.body, tier)
         else:
             response = response_from_chat(request, turn.response_id, answered.body, tier.deployment)
-        cost = cost_usd(tier, token_usage(response.get("usage")))
-        self.upstream.record_cost(tier, cost)
         stored = await self._keep(turn, response, tier)
         headers = {} if stored else {NOT_STORED_HEADER: "false"}
         return Outcome(
@@ -212,7 +210,7 @@ class ResponsesService:
             tier,
             (*changes, *answered.changes),
             body=response,
-            cost=cost,
+            cost=answered.cost,
             headers=headers,
         )
 
@@ -341,20 +339,15 @@ class ResponsesService:
         for event in stream.start():
             yield event
         try:
-            async for data in streamed.events:
-                if data == "[DONE]":
+            async for upstream_event in streamed.events:
+                if upstream_event.done:
                     break
-                try:
-                    chunk = orjson.loads(data)
-                except orjson.JSONDecodeError:
+                chunk = upstream_event.data
+                if chunk is None:
                     for event in stream.fail("The model deployment sent a malformed chunk."):
                         yield event
                     return
-                usage = chunk.get("usage")
-                if usage:  # priced here, so the completed event carries usage.cost_usd
-                    cost = cost_usd(tier, usage)
-                    usage["cost_usd"] = round(cost, 8)
-                    self._count_usage(tier, usage, cost)
+                # Its usage arrives priced: the completed event carries usage.cost_usd.
                 for event in stream.chunk(chunk):
                     yield event
             if stream.finish_reason is None:
@@ -385,20 +378,19 @@ class ResponsesService:
         sequence = -1
         snapshot: dict[str, Any] = {}
         try:
-            async for data in streamed.events:
-                if data == "[DONE]":
+            async for upstream_event in streamed.events:
+                if upstream_event.done:
                     break
-                try:
-                    event = orjson.loads(data)
-                except orjson.JSONDecodeError:
+                event = upstream_event.data
+                if event is None:
                     yield self._failed(turn, tier, snapshot, sequence, "a malformed event")
                     return
+                # A final event's usage arrives priced (usage.cost_usd).
                 sequence = event.get("sequence_number", sequence + 1)
                 if isinstance(event.get("response"), dict):
                     event["response"] = snapshot = self._reframed(turn, event["response"], tier)
                 kind = event.get("type")
                 if kind in FINAL_EVENTS:
-                    self._count(tier, snapshot)
                     await self._keep(turn, snapshot, tier)
                 yield sse(event)
                 if kind in (*FINAL_EVENTS, "response.failed", "error"):
@@ -424,18 +416,6 @@ class ResponsesService:
         return sse(
             {"type": "response.failed", "sequence_number": sequence + 1, "response": response}
         )
-
-    def _count(self, tier: Tier, response: dict[str, Any]) -> None:
-        usage = token_usage(response.get("usage"))
-        if usage:
-            cost = cost_usd(tier, usage)
-            if isinstance(response.get("usage"), dict):
-                response["usage"]["cost_usd"] = round(cost, 8)
-            self._count_usage(tier, usage, cost)
-
-    def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
-        self.upstream.record_cost(tier, cost)
-        self.upstream.record_usage(CHAT, tier, usage)
 
     # ---- retrieve, delete ----------------------------------------------------------------
 

@@ -9,11 +9,9 @@ from shared.routing.eligibility import chat_needs, taker
 from shared.routing.policy import Decision
 from shared.services.decide import Decider, RouteRequest
 from shared.services.outcome import Outcome, carrying
-from shared.settings import Settings, Tier
+from shared.settings import Settings
 from shared.streaming import relay
-from shared.upstream.apis import CHAT
 from shared.upstream.calls import Upstream
-from shared.upstream.models import cost_usd
 
 
 def route_request(chat: ChatRequest, body: dict[str, Any], session: str | None) -> RouteRequest:
@@ -28,6 +26,9 @@ def route_request(chat: ChatRequest, body: dict[str, Any], session: str | None) 
 
 
 class ChatService:
+    """A parsed chat request in, an `Outcome` out: decided, sent through the seam, and its
+    stream relayed or its JSON answer named by the deployment that gave it."""
+
     def __init__(self, settings: Settings, decider: Decider, upstream: Upstream) -> None:
         self.settings = settings
         self.decider = decider
@@ -61,15 +62,9 @@ class ChatService:
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
             started = await self.upstream.stream(first, body, deadline, eligible=eligible)
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
-            events = relay(started, include_usage, self._count_usage)
+            events = relay(started, include_usage)
             return Outcome(decision, started.tier, started.changes, events=events)
         answered = await self.upstream.complete(first, body, deadline, eligible=eligible)
         tier, answer = answered.tier, answered.body
         answer["model"] = tier.deployment
-        cost = cost_usd(tier, answer.get("usage"))
-        self.upstream.record_cost(tier, cost)
-        return Outcome(decision, tier, answered.changes, body=answer, cost=cost)
-
-    def _count_usage(self, tier: Tier, usage: dict[str, Any], cost: float) -> None:
-        self.upstream.record_cost(tier, cost)
-        self.upstream.record_usage(CHAT, tier, usage)
+        return Outcome(decision, tier, answered.changes, body=answer, cost=answered.cost)

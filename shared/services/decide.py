@@ -19,7 +19,6 @@ from shared.routing.policy import Decision, RoutingPolicy
 from shared.settings import Settings, Tier
 from shared.state.memory import Memory
 from shared.upstream.calls import Upstream
-from shared.upstream.models import cost_usd
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +34,9 @@ class RouteRequest:
 
 
 class Decider:
+    """The routing policy (its classifier asking through the seam, its caches), run with the
+    router.decide span and the router.decisions metric."""
+
     def __init__(
         self,
         settings: Settings,
@@ -91,6 +93,5 @@ class Decider:
         breaker, like any other call); any failure means the safe default."""
         deadline = time.monotonic() + self.settings.classifier.timeout_s
         reply = await self.upstream.complete(tier, body, deadline, one_shot=True)
-        self.upstream.record_cost(tier, cost_usd(tier, reply.body.get("usage")))
         choices = reply.body.get("choices") or [{}]
         return content_text((choices[0].get("message") or {}).get("content"))

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from opentelemetry import trace
@@ -22,7 +23,9 @@ from shared.upstream.apis import UpstreamApi
 from shared.upstream.bounds import answer_limit_bytes, answer_wait_s, body_wait_s
 from shared.upstream.client import FoundryClient, TransportError, UpstreamStream, json_object
 from shared.upstream.outcomes import AttemptFailed
+from shared.upstream.stream import Event, decode, observed, show
 from shared.upstream.urls import target
+from shared.upstream.usage import Meter, Usage, read_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,8 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     body: dict[str, Any]
+    usage: Usage | None
+    cost: float  # list price, recorded
 
 
 @dataclass
@@ -46,8 +51,7 @@ class StreamStart:
     """A stream whose first event has arrived: from here on, bytes go to the caller."""
 
     stream: UpstreamStream
-    events: AsyncGenerator[str, None]  # t.observed: closing it ends the attempt's span
-    first: str
+    events: AsyncGenerator[Event, None]  # stream.observed: closing it ends the attempt's span
     record: t.StreamRecord
 
     @property
@@ -77,6 +81,7 @@ class Attempts:
     ) -> None:
         self.client = client
         self.instruments = instruments
+        self.meter = Meter(instruments)
         self.tracer = tracer
         self.stream_idle_timeout_s = stream_idle_timeout_s
         self.stream_max_s = stream_max_s  # a stream's whole length, from its headers
@@ -140,18 +145,6 @@ class Attempts:
             span.end()
         return failure
 
-    def record_usage(self, api: UpstreamApi, tier: Tier, usage: Mapping[str, Any] | None) -> None:
-        if not usage:
-            return
-        base = {
-            t.OPERATION: api.operation,
-            t.PROVIDER: t.PROVIDER_NAME,
-            t.REQUEST_MODEL: tier.deployment,
-        }
-        for kind, key in (("input", api.input_tokens), ("output", api.output_tokens)):
-            if isinstance(usage.get(key), int):
-                self.instruments.token_usage.record(usage[key], {**base, t.TOKEN_TYPE: kind})
-
     # ---- the two kinds of attempt ----------------------------------------------------------
 
     async def complete(
@@ -197,13 +190,13 @@ class Attempts:
             if problem is not None or answer is None:
                 failure = outcomes.invalid_reply(reply.status, problem or "no body")
                 raise self._failed(span, api, tier, started, reply.status, "invalid_reply", failure)
-            usage = answer.get("usage") or {}
-            t.attempt_answered(span, reply.status, answer, (api.input_tokens, api.output_tokens))
+            usage = read_usage(api, answer.get("usage"))
+            t.attempt_answered(span, reply.status, answer, usage)
             if self.capture_content:
                 t.record_content(span, body, answer)
             self._record(api, tier, started, reply.status, None)
-            self.record_usage(api, tier, usage)
-            return Answer(reply.status, reply.headers, answer)
+            cost = self.meter.record(api, tier, usage)
+            return Answer(reply.status, reply.headers, answer, usage, cost)
 
     async def stream(
         self, api: UpstreamApi, tier: Tier, body: dict[str, Any], info: AttemptInfo
@@ -218,7 +211,7 @@ class Attempts:
         )
         if self.capture_content:
             t.record_content(span, body)
-        # Ended here on a failure, else when the stream ends (t.observed, StreamStart.aclose).
+        # Ended here on a failure, else when the stream ends (stream.observed, StreamStart.aclose).
         with trace.use_span(
             span, end_on_exit=False, record_exception=False, set_status_on_exception=False
         ):
@@ -272,11 +265,11 @@ class Attempts:
                 span.end()
                 raise
             self._record(api, tier, started, stream.status, None)
-            record = t.StreamRecord(
-                span, self.capture_content, (api.input_tokens, api.output_tokens)
-            )
-            record.see(first)
-            return StreamStart(stream, t.observed(events, record), first, record)
+            record = t.StreamRecord(span, self.capture_content)
+            meter = partial(self.meter.event, api, tier)
+            shown = decode(first)
+            show(shown, record, meter)
+            return StreamStart(stream, observed(shown, events, record, meter), record)
 
 
 def invalid(api: UpstreamApi, status: int, body: dict[str, Any] | None) -> str | None:

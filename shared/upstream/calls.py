@@ -1,11 +1,13 @@
 """The seam to the network: the one interface the rest of the router calls to reach Foundry.
 
 A dict goes in, with the tier to start from, the request's deadline and the upstream API
-(`apis.CHAT`, ...); out comes a validated JSON answer or an open event stream, with the tier
-that answered and what was changed on the way. Failures are `ApiError`s for the caller (the
-caller's own, passed through, or why no deployment answered); a stream that breaks after its
-first event raises `TransportError` from its iterator. Behind it: shaping per model, the
-health book (budget, cooldown, breaker), retries and failover, one aiohttp pool.
+(`apis.CHAT`, ...); out comes a validated JSON answer with its usage and cost, or an open event
+stream of decoded events (a usage event already priced: its `cost_usd`), with the tier that
+answered and what was changed on the way. Tokens and cost are recorded on the way back, once
+(usage.py). Failures are `ApiError`s for the caller (the caller's own, passed through, or why
+no deployment answered); a stream that breaks after its first event raises `TransportError`
+from its iterator. Behind it: shaping per model, the health book (budget, cooldown, breaker),
+retries and failover, one aiohttp pool.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from opentelemetry.trace import Tracer
 from shared import telemetry as t
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, UpstreamApi
-from shared.upstream.attempts import Attempts, StreamStart
+from shared.upstream.attempts import Attempts
 from shared.upstream.auth import make_auth
 from shared.upstream.client import FoundryClient, TransportError
 from shared.upstream.health import Health, HealthBook
 from shared.upstream.resilience import ONE_SHOT, Resilience
+from shared.upstream.stream import Event
+from shared.upstream.usage import Usage
 
-__all__ = ["Answered", "Streamed", "TransportError", "Upstream"]
+__all__ = ["Answered", "Event", "Streamed", "TransportError", "Upstream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class Answered:
     body: dict[str, Any]  # the API's answer, validated (chat: has `choices`)
     headers: Mapping[str, str]
     changes: tuple[str, ...]  # shaping, dropped parameters, failover: for x-router-adjusted
+    usage: Usage | None
+    cost: float  # list price of the answer (0 without usage), recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,7 @@ class Streamed:
     tier: Tier
     headers: Mapping[str, str]
     changes: tuple[str, ...]
-    events: AsyncIterator[str]  # each event's data, the first already received
+    events: AsyncIterator[Event]  # each event decoded, the first already received
     aclose: Callable[[], Awaitable[None]]  # always call it: returns or drops the connection
 
 
@@ -61,7 +67,6 @@ class Upstream:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """`health`: this instance's own book unless given (shared/state/wiring.py)."""
-        self.instruments = instruments
         self.client = client or FoundryClient(
             make_auth(settings.auth), settings.limits.connect_timeout_s
         )
@@ -105,7 +110,9 @@ class Upstream:
             eligible=eligible,
         )
         answer = outcome.result
-        return Answered(outcome.tier, answer.body, answer.headers, outcome.changes)
+        return Answered(
+            outcome.tier, answer.body, answer.headers, outcome.changes, answer.usage, answer.cost
+        )
 
     async def stream(
         self,
@@ -121,22 +128,7 @@ class Upstream:
             first, body, deadline, partial(self.attempts.stream, api), api, eligible=eligible
         )
         start = outcome.result
-        return Streamed(
-            outcome.tier, start.headers, outcome.changes, _from_first(start), start.aclose
-        )
-
-    def record_usage(self, api: UpstreamApi, tier: Tier, usage: Mapping[str, Any]) -> None:
-        """Token metrics for a stream's usage block, which arrives after the attempt."""
-        self.attempts.record_usage(api, tier, usage)
-
-    def record_cost(self, tier: Tier, cost: float) -> None:
-        self.instruments.cost.add(cost, {t.TIER: tier.name})
+        return Streamed(outcome.tier, start.headers, outcome.changes, start.events, start.aclose)
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-async def _from_first(start: StreamStart) -> AsyncIterator[str]:
-    yield start.first
-    async for data in start.events:
-        yield data

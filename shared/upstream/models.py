@@ -70,23 +70,3 @@ def shape_responses_for_tier(body: dict[str, Any], tier: Tier) -> Shaped:
         del out["reasoning"]
         changes.append("dropped reasoning (not a reasoning model)")
     return Shaped(out, tuple(changes))
-
-
-def cost_usd(tier: Tier, usage: dict[str, Any] | None) -> float:
-    """The list-price cost of one answer from its usage block (0 when usage is missing)."""
-    if not usage:
-        return 0.0
-    prompt = usage.get("prompt_tokens") or 0
-    completion = usage.get("completion_tokens") or 0
-    return (prompt * tier.input_price_per_1m + completion * tier.output_price_per_1m) / 1_000_000
-
-
-def token_usage(usage: dict[str, Any] | None) -> dict[str, Any]:
-    """A usage block in chat's names: the Responses API says input_tokens and output_tokens."""
-    if not usage or "prompt_tokens" in usage or "input_tokens" not in usage:
-        return usage or {}
-    return {
-        "prompt_tokens": usage.get("input_tokens") or 0,
-        "completion_tokens": usage.get("output_tokens") or 0,
-        "total_tokens": usage.get("total_tokens") or 0,
-    }

@@ -1,8 +1,9 @@
 """The operators' Kusto queries, the workbook built from them, and the Bicep that deploys it.
 
 The queries cannot be run here, so these tests pin what they can: every question has a query,
-every name a query reads is one the router emits (shared/telemetry.py), the span attributes they
-read survive the Azure Monitor exporter, and the deployed workbook is the one the script builds.
+every name a query reads is one the router emits (shared/telemetry/names.py), the span
+attributes they read survive the Azure Monitor exporter, and the deployed workbook is the one
+the script builds.
 """
 
 from __future__ import annotations
@@ -140,11 +141,12 @@ def metric_names() -> set[str]:
 
 def request_span_name() -> str:
     """The router's span of a chat request: "{method} {path}" as the Functions host routes it."""
+    from shared.edge import ENDPOINTS
+
     prefix = json.loads((REPO / "host.json").read_text())["extensions"]["http"]["routePrefix"]
-    app = (REPO / "function_app.py").read_text()
-    match = re.search(r'route="(v1/chat/completions)", methods=\["(POST)"\]', app)
-    assert match, "function_app.py no longer routes POST v1/chat/completions"
-    return f"{match[2]} /{prefix}/{match[1]}"
+    chat = [e for e in ENDPOINTS if e.template == "v1/chat/completions" and "POST" in e.methods]
+    assert chat, "shared/edge.py no longer routes POST v1/chat/completions"
+    return f"POST /{prefix}/{chat[0].template}"
 
 
 def span_names() -> set[str]:

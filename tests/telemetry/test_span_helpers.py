@@ -1,5 +1,5 @@
-"""The span helpers of shared/telemetry.py and the sampler, through the SDK and the Azure Monitor
-exporter's own span-to-envelope conversion (what Application Insights would receive)."""
+"""The span helpers of shared/telemetry/spans.py and the sampler, through the SDK and the Azure
+Monitor exporter's own span-to-envelope conversion (what Application Insights would receive)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from azure.monitor.opentelemetry.exporter.export.trace._exporter import (
     _convert_span_to_envelope,
@@ -22,6 +23,9 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from shared import sampling
 from shared import telemetry as t
+from shared.upstream.apis import CHAT
+from shared.upstream.stream import decode, observed, show
+from shared.upstream.usage import Usage, read_usage
 
 HOST_TRACE = "0af7651916cd43dd8448eb211c80319c"
 HOST_SPAN = "b7ad6b7169203331"
@@ -132,8 +136,8 @@ def test_stream_record_ends_the_span_with_what_the_stream_said(spans: Spans) -> 
         },
         {"id": "c1", "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}},
     ]
-    for chunk in chunks:
-        record.observe(chunk)
+    for chunk in chunks:  # as the seam shows them, each metered first
+        show(decode(orjson.dumps(chunk).decode()), record, usage_of_chunk)
     assert not spans.finished()  # still open until the stream ends
     record.end()
     record.end()  # once only
@@ -213,6 +217,11 @@ def test_host_json_leaves_trace_sampling_to_the_router() -> None:
     assert "applicationInsights" not in host.get("logging", {})
 
 
+def usage_of_chunk(chunk: dict[str, Any]) -> Usage | None:
+    """The seam's meter, without recording: the usage a chat chunk carries."""
+    return read_usage(CHAT, chunk.get("usage"))
+
+
 async def events_of(*data: str) -> AsyncIterator[str]:
     for item in data:
         yield item
@@ -225,9 +234,10 @@ LAST = '{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
 async def read_stream(spans: Spans, *rest: str, stop_after: int | None = None) -> ReadableSpan:
     span = spans.tracer.start_span("chat s", kind=SpanKind.CLIENT)
     record = t.StreamRecord(span)
-    record.see(FIRST)
-    events = t.observed(events_of(*rest), record)
-    read = 0
+    first = decode(FIRST)
+    show(first, record, usage_of_chunk)
+    events = observed(first, events_of(*rest), record, usage_of_chunk)
+    read = -1  # the first event, already seen when the attempt returned, is yielded too
     async for _ in events:
         read += 1
         if read == stop_after:

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from shared.edge import ENDPOINTS
 from shared.gateway import Gateway
 from shared.settings import load_settings
 from tests.conftest import EMULATOR_KEY, FAILOVER_TIERS, Emulator
@@ -70,8 +71,9 @@ async def router_client(
         }
     )
     gateway = Gateway(settings, telemetry.tracer_provider, telemetry.meter_provider)
-    gateway.routes.add("v1/chat/completions", ["POST"])  # as function_app declares it
-    app = Starlette(routes=[Route("/api/v1/chat/completions", gateway.chat, methods=["POST"])])
+    chat = next(e for e in ENDPOINTS if e.template == "v1/chat/completions")
+    endpoint = gateway.endpoint(chat)  # as function_app registers it
+    app = Starlette(routes=[Route("/api/v1/chat/completions", endpoint, methods=["POST"])])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app), base_url="http://router"
     ) as client:

@@ -10,8 +10,10 @@ import sys
 from shared.edge import (
     CATCH_ALL_FUNCTION,
     CATCH_ALL_ROUTE,
+    ENDPOINTS,
+    FUNCTIONS,
+    Endpoint,
     RouteTable,
-    deployment_in_path,
     with_model,
 )
 
@@ -49,8 +51,28 @@ def test_the_catch_all_sorts_after_every_function_and_every_route_is_in_the_tabl
     assert sorted(route for _, route in functions if route != CATCH_ALL_ROUTE) == tabled
 
 
-def test_deployment_comes_from_azure_paths() -> None:
-    assert deployment_in_path("/api/openai/deployments/gpt-5/chat/completions") == "gpt-5"
-    assert deployment_in_path("/api/v1/chat/completions") is None
+def endpoint(function: str) -> Endpoint:
+    return next(e for e in FUNCTIONS if e.function == function)
+
+
+def test_path_parameters_are_named_by_the_route() -> None:
+    azure = endpoint("azure_chat_completions")
+    assert azure.params("/api/openai/deployments/gpt-5/chat/completions") == {"deployment": "gpt-5"}
+    assert endpoint("chat_completions").params("/api/v1/chat/completions") == {}
+    items = endpoint("azure_responses_input_items")
+    assert items.params("/api/openai/responses/resp_1/input_items/") == {"response_id": "resp_1"}
+    assert endpoint("retrieve_model").params("/api/v1/models/a/b") is None
+    assert endpoint(CATCH_ALL_FUNCTION).params("/api/x/y") == {"path": "x/y"}
+
+
+def test_every_operation_keeps_its_function_names_and_health_alone_is_anonymous() -> None:
+    names = [e.function for e in FUNCTIONS]
+    assert len(names) == len(set(names))
+    assert "azure_v1_responses_stored" in names
+    assert "azure_chat_completions" in names
+    assert {e.function for e in ENDPOINTS if e.anonymous} == {"health"}
+
+
+def test_a_deployment_in_the_path_becomes_the_model() -> None:
     assert with_model(b'{"messages": []}', "gpt-5") == b'{"messages":[],"model":"gpt-5"}'
     assert with_model(b"[1]", "gpt-5") == b"[1]"

@@ -1,7 +1,9 @@
 import pytest
 
 from shared.settings import Tier
-from shared.upstream.models import cost_usd, shape_for_tier
+from shared.upstream.apis import CHAT, RESPONSES
+from shared.upstream.models import shape_for_tier
+from shared.upstream.usage import Usage, read_usage
 
 SMALL = Tier("small", "Phi-4-mini", "https://a", input_price_per_1m=0.075, output_price_per_1m=0.3)
 LARGE = Tier("large", "gpt-5", "https://a", capabilities=frozenset({"reasoning"}))
@@ -53,8 +55,12 @@ def test_deployments_url_shape_needs_no_model_field() -> None:
     assert "model" not in shape_for_tier({"model": "auto"}, CLASSIC).body
 
 
-def test_cost_from_usage() -> None:
-    usage = {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000}
-    assert cost_usd(SMALL, usage) == pytest.approx(0.075 + 0.6)
-    assert cost_usd(SMALL, None) == 0.0
-    assert cost_usd(SMALL, {"prompt_tokens": None}) == 0.0
+def test_cost_from_usage_in_either_api_s_names() -> None:
+    chat = read_usage(CHAT, {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000})
+    responses = read_usage(RESPONSES, {"input_tokens": 1_000_000, "output_tokens": 2_000_000})
+    assert chat == responses == Usage(1_000_000, 2_000_000)
+    assert chat is not None
+    assert chat.cost_usd(SMALL) == pytest.approx(0.075 + 0.6)
+    assert read_usage(CHAT, None) is None
+    assert read_usage(CHAT, {"prompt_tokens": None}) == Usage(None, None)
+    assert Usage(None, None).cost_usd(SMALL) == 0.0
