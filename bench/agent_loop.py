@@ -8,8 +8,11 @@ GPT-5), the emulator answers at its latencies (speed 1: Phi-4-mini 50-150 ms, gp
 minimal effort 60-140 ms, GPT-5 500-2,000 ms) and calls a tool when the user names it; the bench
 plays the tools. Modes, interleaved in each round, side by side: all on the large tier, all on
 the small tier that takes tools (Phi-4-mini takes none), routed (`auto`), ideal (each step
-pinned to the cheapest tier that can do it). Time is the median wall clock of a whole loop over
-the rounds; cost is the sum of `x-router-cost-usd` (list prices).
+pinned to the cheapest tier that can do it), and routed under the emulator's broken_answer
+fault: four of the nine small calls answered with a broken turn (FAULTS: an unknown function,
+unparseable arguments, a schema violation, an empty answer), to measure the guard's escalations
+and what they cost. Time is the median wall clock of a whole loop over the rounds; cost is the
+sum of `x-router-cost-usd` (list prices).
 
 Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--no-pin]
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from bench.common import servers
 from bench.common.layout import layout
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
+from shared import guard
 
 ROUTER_CHAT = "/api/v1/chat/completions"
 SYSTEM = "You are the operations agent of an online shop. Use the tools when they help."
@@ -99,22 +103,35 @@ def ideal_tier(step: Step) -> str:
     return LARGE if step.ideal == "large" else SMALL_TOOLS
 
 
+# Step index -> the breakage the emulator answers that step's small-tier call with, in the
+# fault mode: one of each kind the guard checks, on steps a small model does (ideal small).
+FAULTS = {0: "unknown_function", 3: "unparseable_arguments", 7: "empty", 8: "schema_violation"}
+
+
 @dataclass
 class Run:
     wall_s: float = 0.0
     cost_usd: float = 0.0
     tiers: list[str] = field(default_factory=list)
     decided_by: list[str] = field(default_factory=list)
+    escalated: int = 0  # calls the guard sent one tier up (x-router-adjusted)
+    broken: int = 0  # answers that reached the agent broken all the same (the guard's check)
 
 
-def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
+Inject = Callable[[str], None]  # arms the emulator's broken_answer fault for the next call
+
+
+def run_loop(client: httpx.Client, model_for: Sequence[str], inject: Inject | None = None) -> Run:
     """The ten calls, in order; `model_for[i]` is the `model` of call i ("auto" to route)."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
+    expected = guard.chat_expectations({"tools": TOOLS})
     run = Run()
     started = time.perf_counter()
-    for step, model in zip(STEPS, model_for, strict=True):
+    for i, (step, model) in enumerate(zip(STEPS, model_for, strict=True)):
         if step.user is not None:
             messages.append({"role": "user", "content": step.user})
+        if inject is not None and i in FAULTS:
+            inject(FAULTS[i])
         reply = client.post(
             ROUTER_CHAT, json={"model": model, "messages": messages, "tools": TOOLS}
         )
@@ -122,6 +139,8 @@ def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
         run.cost_usd += float(reply.headers["x-router-cost-usd"])
         run.tiers.append(reply.headers["x-router-tier"])
         run.decided_by.append(reply.headers["x-router-decided-by"])
+        run.escalated += "escalated " in reply.headers.get("x-router-adjusted", "")
+        run.broken += guard.check_chat(expected, reply.json()) is not None
         message = reply.json()["choices"][0]["message"]
         messages.append({k: v for k, v in message.items() if v is not None or k == "content"})
         for call in message.get("tool_calls") or []:
@@ -132,7 +151,7 @@ def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
     return run
 
 
-MODES = ("all large", "all small", "routed", "ideal")
+MODES = ("all large", "all small", "routed", "ideal", "routed, broken small answers")
 
 
 def main() -> None:
@@ -147,12 +166,18 @@ def main() -> None:
         "all small": [SMALL_TOOLS] * n,
         "routed": ["auto"] * n,
         "ideal": [ideal_tier(s) for s in STEPS],
+        "routed, broken small answers": ["auto"] * n,
     }
     runs: dict[str, list[Run]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
         logs = Path(tmp)
         emulator = servers.start_emulator(logs, place.load, speed=1)
         router = servers.start_router(emulator, logs, place.gateway)  # the default tiers
+
+        def inject(breakage: str) -> None:
+            fault = {"kind": "broken_answer", "deployment": "gpt-5-nano", "breakage": breakage}
+            servers.control(emulator, "/control/faults", fault)
+
         try:
             with httpx.Client(base_url=router.url, timeout=60) as client:
                 for tier in ("small", SMALL_TOOLS, LARGE):  # warm up the router and every tier
@@ -162,7 +187,10 @@ def main() -> None:
                     )
                 for _ in range(args.rounds):
                     for mode in MODES:
-                        runs[mode].append(run_loop(client, models[mode]))
+                        faulty = mode == "routed, broken small answers"
+                        runs[mode].append(
+                            run_loop(client, models[mode], inject if faulty else None)
+                        )
         finally:
             router.stop()
             emulator.stop()
@@ -207,6 +235,14 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
         for i, step in enumerate(STEPS)
         if step.ideal == "large" and r.tiers[i] != LARGE
     ]
+    faulty = runs.get("routed, broken small answers") or []
+    escalations = (
+        f"guard under the broken_answer fault ({len(FAULTS)} of {len(STEPS)} calls broken per "
+        f"loop, {len(faulty)} loops): {sum(r.escalated for r in faulty)} escalated of "
+        f"{len(FAULTS) * len(faulty)} broken, {sum(r.broken for r in faulty)} reached the agent "
+        f"broken; time {ratio(wall.get('routed, broken small answers', 0), wall['routed'])} "
+        f"and cost {ratio(cost.get('routed, broken small answers', 0), cost['routed'])} of routed"
+    )
     return "\n\n".join(
         [
             f"### agent loop on the default tiers: ten sequential calls with {len(TOOLS)} tools "
@@ -214,6 +250,7 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
             markdown(header, rows),
             markdown(["step", "kind", "ideal", "routed", "decided by"], steps),
             "complex steps sent small: " + (", ".join(missed) if missed else "none"),
+            escalations,
         ]
     )
 

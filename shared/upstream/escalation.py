@@ -58,8 +58,8 @@ def review(
     """The guard's review of an answer from `answered`, or None where it has nothing to do."""
     if eligible is None:
         return None
-    expected = api.expect(body)
-    if not expected.agent_turn:
+    up = next_tier_up(tiers, answered, eligible)  # first: cheaper than reading the tools
+    if up is None:
         return None
-    up = next_tier_up(tiers, answered, eligible)
-    return None if up is None else Review(expected, up)
+    expected = api.expect(body)
+    return Review(expected, up) if expected.agent_turn else None
