@@ -109,7 +109,7 @@ def main() -> None:
 def reference_rows(reply: dict[str, Any]) -> list[tuple[str, float]]:
     """The same argument check with `jsonschema` (pure Python), compiled once, where installed."""
     try:
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped]  # no stubs; for comparison only
     except ImportError:
         return []
     schema = TOOLS[0]["function"]["parameters"]
