@@ -107,3 +107,70 @@ def test_the_top_tier_is_never_second_guessed(router_url: str, emulator: Emulato
     (call,) = reply.json()["choices"][0]["message"]["tool_calls"]
     assert call["function"]["name"] != "get_order"
     assert [r["deployment"] for r in emulator.requests()] == ["gpt-5"]
+
+
+def stream_chat(router_url: str, body: dict[str, Any]) -> tuple[httpx.Headers, list[Any]]:
+    chunks: list[Any] = []
+    with httpx.stream(
+        "POST", f"{router_url}/api/v1/chat/completions", json={**body, "stream": True}, timeout=30
+    ) as reply:
+        assert reply.status_code == 200
+        for line in reply.iter_lines():
+            if line.startswith("data: {"):
+                chunks.append(json.loads(line[6:]))
+        return reply.headers, chunks
+
+
+def streamed_calls(chunks: list[Any]) -> dict[int, dict[str, str]]:
+    calls: dict[int, dict[str, str]] = {}
+    for chunk in chunks:
+        for choice in chunk.get("choices") or []:
+            for call in choice["delta"].get("tool_calls") or []:
+                entry = calls.setdefault(call["index"], {"name": "", "arguments": ""})
+                entry["name"] += call["function"].get("name") or ""
+                entry["arguments"] += call["function"].get("arguments") or ""
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("breakage", "failure"),
+    [("unknown_function", "unknown function"), ("schema_violation", "invalid tool arguments")],
+)
+def test_a_streamed_tool_call_is_held_and_checked(
+    router_url: str, emulator: Emulator, breakage: str, failure: str
+) -> None:
+    emulator.fault("gpt-5-nano", "broken_answer", breakage=breakage)
+    body = {"model": "auto", "messages": ASK, "tools": [TOOL]}
+    headers, chunks = stream_chat(router_url, body)
+    assert headers["x-router-tier"] == "large"
+    assert f"escalated small-tools->large: {failure}" in headers["x-router-adjusted"]
+    (call,) = streamed_calls(chunks).values()
+    assert call["name"] == "get_order"
+    assert "order_id" in json.loads(call["arguments"])
+    assert [r["deployment"] for r in emulator.requests()] == ["gpt-5-nano", "gpt-5"]
+
+
+def test_a_whole_streamed_tool_call_reaches_the_caller(router_url: str, emulator: Emulator) -> None:
+    headers, chunks = stream_chat(router_url, {"model": "auto", "messages": ASK, "tools": [TOOL]})
+    assert headers["x-router-tier"] == "small-tools"
+    (call,) = streamed_calls(chunks).values()
+    assert call["name"] == "get_order"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_the_responses_api_streams_are_held_alike(router_url: str, emulator: Emulator) -> None:
+    emulator.fault("gpt-5-nano", "broken_answer", breakage="unparseable_arguments")
+    client = openai.OpenAI(base_url=f"{router_url}/api/v1", api_key="unused", max_retries=0)
+    tool: Any = {"type": "function", "name": "get_order", "parameters": ORDER}
+    with client.responses.with_streaming_response.create(
+        model="auto", input=ASK[0]["content"], tools=[tool], stream=True
+    ) as raw:
+        assert raw.headers["x-router-tier"] == "large"
+        assert (
+            "escalated small-tools->large: unparseable tool arguments"
+            in raw.headers["x-router-adjusted"]
+        )
+        events = list(raw.parse())
+    done = [e for e in events if e.type == "response.completed"]
+    calls = [item for item in done[0].response.output if item.type == "function_call"]
+    assert json.loads(calls[0].arguments)["order_id"]
