@@ -72,7 +72,7 @@ def test_anonymous_health_says_only_that_the_app_is_up(start_router: StartRouter
     url = start_router(LOCAL_FUNCTION_KEY="s3cret")
     assert httpx.get(f"{url}/api/health").json() == {"status": "ok"}
     details = httpx.get(f"{url}/api/health/details", headers={"x-functions-key": "s3cret"})
-    assert [t["name"] for t in details.json()["tiers"]] == ["small", "large"]
+    assert [t["name"] for t in details.json()["tiers"]] == ["small", "small-tools", "large"]
     assert "deployments" in details.json()  # each deployment's breaker, once it was called
 
 
