@@ -1,15 +1,18 @@
-"""An agent scenario with tools: a loop of ten sequential calls through the router.
+"""An agent loop of ten sequential calls through the router, on the shipped default tiers.
 
 Every call carries the same six tools, as agent frameworks send them. The mix (STEPS): pick a
 tool for a clear ask and read its short result (three times), a follow-up, one planning step,
 formatting, small talk; nine steps a small model can do, one that needs the large one. The
-emulator answers at realistic latencies (small 50-150 ms, GPT-5 500-2,000 ms: speed 1)
-and calls a tool when the user names it; the bench plays the tools. Modes, interleaved in each
-round, side by side: all on the large tier, all on the small tier, routed (`auto`), ideal (each
-step pinned to the cheapest tier that can do it), and routed with the default tier table, whose
-Phi-4-mini takes no tools (as on Foundry; the emulator refuses them). The small tier with tools
-is gpt-5-nano, at Phi-4-mini's latency. Time is the median wall clock of a
-whole loop over the rounds; cost is the sum of `x-router-cost-usd` (list prices).
+router runs the default tier table (no ROUTER_TIERS: Phi-4-mini, gpt-5-nano as `small-tools`,
+GPT-5), the emulator answers at its latencies (speed 1: Phi-4-mini 50-150 ms, gpt-5-nano at
+minimal effort 60-140 ms, GPT-5 500-2,000 ms) and calls a tool when the user names it; the bench
+plays the tools. Modes, interleaved in each round, side by side: all on the large tier, all on
+the small tier that takes tools (Phi-4-mini takes none), routed (`auto`), ideal (each step
+pinned to the cheapest tier that can do it), and routed under the emulator's broken_answer
+fault: four of the nine small calls answered with a broken turn (FAULTS: an unknown function,
+unparseable arguments, a schema violation, an empty answer), to measure the guard's escalations
+and what they cost. Time is the median wall clock of a whole loop over the rounds; cost is the
+sum of `x-router-cost-usd` (list prices).
 
 Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--no-pin]
 """
@@ -17,10 +20,9 @@ Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--no-pin]
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from bench.common import servers
 from bench.common.layout import layout
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
+from shared import guard
 
 ROUTER_CHAT = "/api/v1/chat/completions"
 SYSTEM = "You are the operations agent of an online shop. Use the tools when they help."
@@ -90,21 +93,19 @@ STEPS = (
     Step("Use the send_email tool to send the summary to ops@example.com.", "small", "pick a tool"),
     Step(None, "small", "read a short tool result"),
 )
-SMALL_WITH_TOOLS = {
-    "name": "small",
-    "deployment": "gpt-5-nano",
-    "input_price_per_1m": 0.05,
-    "output_price_per_1m": 0.40,
-    "capabilities": ["reasoning", "tools", "json_schema"],
-}
-LARGE = {
-    "name": "large",
-    "deployment": "gpt-5",
-    "input_price_per_1m": 1.25,
-    "output_price_per_1m": 10.0,
-    "context_window": 400_000,
-    "capabilities": ["reasoning", "tools", "vision", "json_schema"],
-}
+# The default tier table's names (shared/settings.py DEFAULT_TIERS): every call here carries
+# tools, so a step a small model can do is for the small tier that takes them.
+SMALL_TOOLS = "small-tools"
+LARGE = "large"
+
+
+def ideal_tier(step: Step) -> str:
+    return LARGE if step.ideal == "large" else SMALL_TOOLS
+
+
+# Step index -> the breakage the emulator answers that step's small-tier call with, in the
+# fault mode: one of each kind the guard checks, on steps a small model does (ideal small).
+FAULTS = {0: "unknown_function", 3: "unparseable_arguments", 7: "empty", 8: "schema_violation"}
 
 
 @dataclass
@@ -113,16 +114,24 @@ class Run:
     cost_usd: float = 0.0
     tiers: list[str] = field(default_factory=list)
     decided_by: list[str] = field(default_factory=list)
+    escalated: int = 0  # calls the guard sent one tier up (x-router-adjusted)
+    broken: int = 0  # answers that reached the agent broken all the same (the guard's check)
 
 
-def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
+Inject = Callable[[str], None]  # arms the emulator's broken_answer fault for the next call
+
+
+def run_loop(client: httpx.Client, model_for: Sequence[str], inject: Inject | None = None) -> Run:
     """The ten calls, in order; `model_for[i]` is the `model` of call i ("auto" to route)."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
+    expected = guard.chat_expectations({"tools": TOOLS})
     run = Run()
     started = time.perf_counter()
-    for step, model in zip(STEPS, model_for, strict=True):
+    for i, (step, model) in enumerate(zip(STEPS, model_for, strict=True)):
         if step.user is not None:
             messages.append({"role": "user", "content": step.user})
+        if inject is not None and i in FAULTS:
+            inject(FAULTS[i])
         reply = client.post(
             ROUTER_CHAT, json={"model": model, "messages": messages, "tools": TOOLS}
         )
@@ -130,6 +139,8 @@ def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
         run.cost_usd += float(reply.headers["x-router-cost-usd"])
         run.tiers.append(reply.headers["x-router-tier"])
         run.decided_by.append(reply.headers["x-router-decided-by"])
+        run.escalated += "escalated " in reply.headers.get("x-router-adjusted", "")
+        run.broken += guard.check_chat(expected, reply.json()) is not None
         message = reply.json()["choices"][0]["message"]
         messages.append({k: v for k, v in message.items() if v is not None or k == "content"})
         for call in message.get("tool_calls") or []:
@@ -140,7 +151,7 @@ def run_loop(client: httpx.Client, model_for: Sequence[str]) -> Run:
     return run
 
 
-MODES = ("all large", "all small", "routed", "ideal", "routed, default tiers")
+MODES = ("all large", "all small", "routed", "ideal", "routed, broken small answers")
 
 
 def main() -> None:
@@ -151,37 +162,37 @@ def main() -> None:
     place = layout(not args.no_pin)
     n = len(STEPS)
     models = {
-        "all large": ["large"] * n,
-        "all small": ["small"] * n,
+        "all large": [LARGE] * n,
+        "all small": [SMALL_TOOLS] * n,
         "routed": ["auto"] * n,
-        "ideal": [s.ideal for s in STEPS],
-        "routed, default tiers": ["auto"] * n,
+        "ideal": [ideal_tier(s) for s in STEPS],
+        "routed, broken small answers": ["auto"] * n,
     }
     runs: dict[str, list[Run]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
         logs = Path(tmp)
         emulator = servers.start_emulator(logs, place.load, speed=1)
-        tiers = json.dumps([SMALL_WITH_TOOLS, LARGE])
-        router = servers.start_router(emulator, logs, place.gateway, ROUTER_TIERS=tiers)
-        default = servers.start_router(emulator, logs, place.gateway)
+        router = servers.start_router(emulator, logs, place.gateway)  # the default tiers
+
+        def inject(breakage: str) -> None:
+            fault = {"kind": "broken_answer", "deployment": "gpt-5-nano", "breakage": breakage}
+            servers.control(emulator, "/control/faults", fault)
+
         try:
-            with (
-                httpx.Client(base_url=router.url, timeout=60) as client,
-                httpx.Client(base_url=default.url, timeout=60) as default_client,
-            ):
-                for c in (client, default_client):  # warm up both routers and both tiers
-                    for tier in ("small", "large"):
-                        c.post(
-                            ROUTER_CHAT,
-                            json={"model": tier, "messages": [{"role": "user", "content": "hi"}]},
-                        )
+            with httpx.Client(base_url=router.url, timeout=60) as client:
+                for tier in ("small", SMALL_TOOLS, LARGE):  # warm up the router and every tier
+                    client.post(
+                        ROUTER_CHAT,
+                        json={"model": tier, "messages": [{"role": "user", "content": "hi"}]},
+                    )
                 for _ in range(args.rounds):
                     for mode in MODES:
-                        c = default_client if mode == "routed, default tiers" else client
-                        runs[mode].append(run_loop(c, models[mode]))
+                        faulty = mode == "routed, broken small answers"
+                        runs[mode].append(
+                            run_loop(client, models[mode], inject if faulty else None)
+                        )
         finally:
             router.stop()
-            default.stop()
             emulator.stop()
     print(report(runs, args.rounds, place.describe()))
 
@@ -192,7 +203,7 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
     rows = []
     for mode in MODES:
         last = runs[mode][-1]
-        small_steps = sum(t == "small" for t in last.tiers)
+        large_steps = sum(t == LARGE for t in last.tiers)
         rows.append(
             [
                 mode,
@@ -201,7 +212,7 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
                 ratio(wall[mode], wall["ideal"]),
                 ratio(cost[mode], cost["ideal"]),
                 ratio(wall["all large"], wall[mode]),
-                f"{small_steps} small / {len(last.tiers) - small_steps} large",
+                f"{len(last.tiers) - large_steps} small / {large_steps} large",
             ]
         )
     header = [
@@ -217,25 +228,29 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
     for i, step in enumerate(STEPS):
         routed = [r.tiers[i] for r in runs["routed"]]
         how = [r.decided_by[i] for r in runs["routed"]]
-        default = runs["routed, default tiers"][-1].tiers[i]
-        steps.append(
-            [i + 1, step.kind, step.ideal, "/".join(sorted(set(routed))), how[-1], default]
-        )
+        steps.append([i + 1, step.kind, ideal_tier(step), "/".join(sorted(set(routed))), how[-1]])
     missed = [
         f"step {i + 1} ({step.kind}) in round {k + 1}"
         for k, r in enumerate(runs["routed"])
         for i, step in enumerate(STEPS)
-        if step.ideal == "large" and r.tiers[i] != "large"
+        if step.ideal == "large" and r.tiers[i] != LARGE
     ]
+    faulty = runs.get("routed, broken small answers") or []
+    escalations = (
+        f"guard under the broken_answer fault ({len(FAULTS)} of {len(STEPS)} calls broken per "
+        f"loop, {len(faulty)} loops): {sum(r.escalated for r in faulty)} escalated of "
+        f"{len(FAULTS) * len(faulty)} broken, {sum(r.broken for r in faulty)} reached the agent "
+        f"broken; time {ratio(wall.get('routed, broken small answers', 0), wall['routed'])} "
+        f"and cost {ratio(cost.get('routed, broken small answers', 0), cost['routed'])} of routed"
+    )
     return "\n\n".join(
         [
-            f"### agent loop: ten sequential calls with {len(TOOLS)} tools each, emulator speed 1 "
-            f"({where}; median of {rounds} interleaved rounds)",
+            f"### agent loop on the default tiers: ten sequential calls with {len(TOOLS)} tools "
+            f"each, emulator speed 1 ({where}; median of {rounds} interleaved rounds)",
             markdown(header, rows),
-            markdown(
-                ["step", "kind", "ideal", "routed", "decided by", "routed, default tiers"], steps
-            ),
+            markdown(["step", "kind", "ideal", "routed", "decided by"], steps),
             "complex steps sent small: " + (", ".join(missed) if missed else "none"),
+            escalations,
         ]
     )
 

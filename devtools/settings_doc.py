@@ -26,6 +26,7 @@ TIER_RULES = {
     "tpm": "none: no token budget",
     "attempt_timeout_s": "`ROUTER_ATTEMPT_TIMEOUT_S`, else by kind",
     "first_token_timeout_s": "`ROUTER_FIRST_TOKEN_TIMEOUT_S`, else by kind",
+    "reasoning_effort": "none: the model's own (a reasoning tier's, when the caller names none)",
 }
 
 

@@ -11,8 +11,8 @@ targetScope = 'subscription'
 @description('azd environment name; names the resource group and seeds the resource name hash.')
 param environmentName string
 
-// Regions where the default models (GPT-5 and Phi-4-mini-instruct, Global Standard) and the Flex
-// Consumption plan are all offered; see docs/deployment.md for the pages and what a first
+// Regions where the default models (Phi-4-mini-instruct, gpt-5-nano and GPT-5, Global Standard)
+// and the Flex Consumption plan are all offered; see docs/deployment.md for the pages and what a first
 // `azd provision` still has to confirm. Add a region here only after checking all three.
 @allowed([
   'eastus2'
@@ -50,7 +50,11 @@ param foundryPublicNetworkAccess string = 'Enabled'
 // OpenAI v1 route, other Foundry Models on the models inference route). For OpenAI models
 // capacity is the quota in thousands of tokens per minute and becomes the tier's tpm; Foundry
 // Models have a per-deployment rate limit of their own (foundryModelsTpm) instead.
-// Prices are USD per 1M tokens (list prices: check before relying on cost figures).
+// Prices are USD per 1M tokens (list prices: check before relying on cost figures). capabilities
+// are what the router may send the tier (tools, json_schema, vision; reasoning: a reasoning model);
+// reasoningEffort is the effort a reasoning tier gets when the caller names none ('' = the model's
+// own default). Three tiers: Phi-4-mini for plain chat and the classifier, gpt-5-nano for simple
+// turns that carry tools or a JSON schema (Phi-4-mini on Foundry takes neither), GPT-5 for the rest.
 @description('Model deployments on the primary Foundry account, one per router tier. See docs/deployment.md.')
 param modelDeployments array = [
   {
@@ -65,6 +69,27 @@ param modelDeployments array = [
     outputPricePer1M: json('0.30')
     contextWindow: 131072
     capabilities: []
+    reasoningEffort: ''
+    fallbacks: []
+  }
+  {
+    tier: 'small-tools'
+    deploymentName: 'gpt-5-nano'
+    modelFormat: 'OpenAI'
+    modelName: 'gpt-5-nano'
+    modelVersion: '2025-08-07'
+    skuName: 'GlobalStandard'
+    capacity: 200
+    inputPricePer1M: json('0.05')
+    outputPricePer1M: json('0.40')
+    contextWindow: 400000
+    capabilities: [
+      'reasoning'
+      'tools'
+      'vision'
+      'json_schema'
+    ]
+    reasoningEffort: 'minimal'
     fallbacks: []
   }
   {
@@ -80,7 +105,11 @@ param modelDeployments array = [
     contextWindow: 400000
     capabilities: [
       'reasoning'
+      'tools'
+      'vision'
+      'json_schema'
     ]
+    reasoningEffort: ''
     fallbacks: []
   }
 ]
@@ -191,6 +220,7 @@ var primaryTiers = [for d in modelDeployments: {
   output_price_per_1m: d.outputPricePer1M
   context_window: d.contextWindow
   capabilities: d.capabilities
+  reasoning_effort: d.reasoningEffort
   tpm: ((d.modelFormat) == 'OpenAI') ? 1000 * d.capacity : foundryModelsTpm
   fallbacks: d.fallbacks
 }]
@@ -206,6 +236,7 @@ var secondaryTiers = [for d in secondaryModelDeployments: {
   output_price_per_1m: d.outputPricePer1M
   context_window: d.contextWindow
   capabilities: d.capabilities
+  reasoning_effort: d.reasoningEffort
   tpm: ((d.modelFormat) == 'OpenAI') ? 1000 * d.capacity : foundryModelsTpm
   fallbacks: d.fallbacks
 }]

@@ -1,8 +1,9 @@
 """Operator logs: one structured record per event an operator acts on, through Python logging.
 
 Events: a failover, a wait for a 429 or a cooldown, a breaker opening, half-opening or closing,
-a token budget or the request's time budget running out, Foundry refusing our credential, and
-the shared state in Redis becoming unavailable or coming back.
+a token budget or the request's time budget running out, Foundry refusing our credential, the
+shared state in Redis becoming unavailable or coming back, and the guard sending a small tier's
+broken agent turn one tier up.
 Each record has a readable message (`event key=value ...`, for a console or the Functions host's
 log stream) and the same fields as attributes under `router.*` (`extra=`), which the
 Azure Monitor OpenTelemetry log exporter turns into customDimensions of a trace. Fields are
@@ -81,6 +82,13 @@ def token_budget_exhausted(tier: str, wait_s: float, needed: int) -> None:
 def request_budget_exhausted(tier: str, status: int, code: str | None) -> None:
     """The request's time budget ran out before any deployment answered."""
     _emit(logging.WARNING, "request_budget_exhausted", last_tier=tier, status=status, code=code)
+
+
+def guard_escalation(from_tier: str, to_tier: str, failure: str) -> None:
+    """A small tier's agent turn failed the guard (shared/guard.py): asked again one tier up."""
+    _emit(
+        logging.WARNING, "guard_escalation", from_tier=from_tier, to_tier=to_tier, failure=failure
+    )
 
 
 def upstream_auth_failed(tier: str, deployment: str, status: int | None) -> None:

@@ -60,6 +60,7 @@ from shared.upstream.urls import (
 API_NAMES = ("chat", "responses")
 AuthMode = Literal["key", "entra"]
 TierKind = Literal["fast", "reasoning"]
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
 TOOL_LOOPS = ("per-turn", "sticky")
 
 
@@ -101,6 +102,8 @@ class Tier:
     # None: from the tier's kind (KIND_TIMEOUTS) or ROUTER_ATTEMPT_TIMEOUT_S / ..._FIRST_TOKEN_...
     attempt_timeout_s: float | None = None
     first_token_timeout_s: float | None = None
+    # A reasoning tier's effort when the caller names none (e.g. "minimal" for a small model).
+    reasoning_effort: ReasoningEffort | None = None
 
     @property
     def reasoning(self) -> bool:
@@ -126,7 +129,9 @@ class Tier:
 
 
 # The tiers used when ROUTER_TIERS is not set: ROUTER_TIERS entries, plus the app setting that
-# gives each its own endpoint (else FOUNDRY_ENDPOINT). List prices per 1M tokens; check yours.
+# gives each its own endpoint (else FOUNDRY_ENDPOINT). The same three deployments as
+# infra/main.bicep (docs/deployment.md says why these models). List prices per 1M tokens; check
+# yours. The prices are also the ladder eligibility walks up: small < small-tools < large.
 SMALL_DEFAULT = {
     "deployment": "Phi-4-mini",
     "url_shape": "models",
@@ -138,6 +143,20 @@ SMALL_DEFAULT = {
     # learn.microsoft.com/azure/ai-foundry/foundry-models/concepts/models-from-partners).
     # So requests with tools, images or a JSON response format go to a tier that declares them.
     "capabilities": [],
+}
+SMALL_TOOLS_DEFAULT = {
+    "deployment": "gpt-5-nano",
+    # OpenAI's gpt-5-nano model page; Azure's Global deployment bills the same.
+    "input_price_per_1m": 0.05,
+    "output_price_per_1m": 0.40,
+    "context_window": 400_000,
+    # The small model that calls functions and follows a JSON schema (OpenAI's model page:
+    # function calling, structured outputs, image input), so a simple agent turn stays small.
+    "capabilities": ["reasoning", "tools", "vision", "json_schema"],
+    "apis": ["chat", "responses"],
+    # Its default effort (medium) thinks for seconds before a tool call; minimal answers in
+    # about a second (docs/deployment.md, "Model choice").
+    "reasoning_effort": "minimal",
 }
 LARGE_DEFAULT = {
     "deployment": "gpt-5",
@@ -157,10 +176,14 @@ class DefaultTier:
     name: str
     spec: Mapping[str, object]  # a ROUTER_TIERS entry without its name
     endpoint_setting: str | None = None  # a TierSources setting naming its own endpoint
+    # Else the account (scheme and host) of this setting's endpoint: a model on the same account.
+    account_setting: str | None = None
 
 
 DEFAULT_TIERS = (
     DefaultTier("small", SMALL_DEFAULT, "PHI4_MINI_ENDPOINT"),
+    # An OpenAI model like GPT-5, on the v1 route of GPT-5's account unless told otherwise.
+    DefaultTier("small-tools", SMALL_TOOLS_DEFAULT, "GPT5_NANO_ENDPOINT", "GPT5_ENDPOINT"),
     DefaultTier("large", LARGE_DEFAULT, "GPT5_ENDPOINT"),
 )
 
@@ -188,6 +211,13 @@ class TierSources:
         "",
         shown="`FOUNDRY_ENDPOINT`",
         meaning="for local work: the default small tier's own endpoint (account URL or full "
+        "chat-completions URL)",
+    )
+    gpt5_nano_endpoint: str = setting(
+        "GPT5_NANO_ENDPOINT",
+        "",
+        shown="`GPT5_ENDPOINT`'s account, else `FOUNDRY_ENDPOINT`",
+        meaning="for local work: the default small-tools tier's own endpoint (account URL or full "
         "chat-completions URL)",
     )
     gpt5_endpoint: str = setting(
@@ -636,6 +666,8 @@ class TierSpec(BaseModel):
     apis: Annotated[list[str] | None, NotNull, AfterValidator(_chat_and_known)] = None
     attempt_timeout_s: Positive | None = None
     first_token_timeout_s: Positive | None = None
+    # '' as well as null: the model's own default (infra/main.bicep writes '' for it).
+    reasoning_effort: Annotated[ReasoningEffort | None, Given] = None
 
 
 def _tier_table(sources: TierSources, read: Mapping[str, object]) -> tuple[Tier, ...]:
@@ -658,10 +690,18 @@ def _tier_table(sources: TierSources, read: Mapping[str, object]) -> tuple[Tier,
 def _default_tier_spec(default: DefaultTier, read: Mapping[str, object]) -> dict[str, object]:
     """A default tier; an endpoint that names its route (e.g. `.../openai/v1`) keeps that route."""
     endpoint = str(read[default.endpoint_setting] or "") if default.endpoint_setting else ""
+    if not endpoint and default.account_setting:
+        endpoint = _account(str(read[default.account_setting] or ""))
     spec: dict[str, object] = {"name": default.name, **default.spec, "endpoint": endpoint}
     if endpoint and shape_in(endpoint):
         spec.pop("url_shape", None)
     return spec
+
+
+def _account(endpoint: str) -> str:
+    """An endpoint's scheme and host: its account, whatever route its path names."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def _tier(raw: object, index: int, sources: TierSources) -> Tier:
@@ -685,6 +725,7 @@ def _tier(raw: object, index: int, sources: TierSources) -> Tier:
         "tpm": _maybe(int, spec.tpm),
         "fallbacks": _maybe(tuple, spec.fallbacks),
         "apis": _maybe(frozenset, spec.apis),
+        "reasoning_effort": spec.reasoning_effort,
     }
     return Tier(
         name=spec.name,

@@ -14,7 +14,7 @@ from bench.common import procs
 EMULATOR_KEY = "emulator-key"
 # Deployments the router's default tiers use; benchmarks lift their quotas (the emulator would
 # otherwise answer 429 within a second at these rates) unless a bench wants them.
-BENCH_DEPLOYMENTS = ("Phi-4-mini", "gpt-5")
+BENCH_DEPLOYMENTS = ("Phi-4-mini", "gpt-5-nano", "gpt-5")
 
 
 def start_emulator(

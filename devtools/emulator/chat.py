@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from devtools.emulator import answers, auth, errors, inference_api, structured, validation, wire
+from devtools.emulator.broken import break_answer
 from devtools.emulator.config import DeploymentConfig
 from devtools.emulator.errors import ApiError
 from devtools.emulator.faults import SHAPING, Fault, RequestTraits
@@ -219,6 +220,10 @@ class ChatEndpoint:
             )
         override = shaping.params["text"] if shaping and shaping.kind == "classify_answer" else None
         reply = answers.answer(name, body, params.max_tokens, override, response_format)
+        if shaping is not None and shaping.kind == "broken_answer":
+            reply = break_answer(
+                reply, shaping.params["breakage"], body.get("tools"), body.get("response_format")
+            )
         greedy = params.temperature == 0 and params.top_p == 0
         latency = latency_for(deployment, raw, config.speed, greedy)
         first = latency * deployment.ttft_fraction

@@ -38,15 +38,18 @@ PARAMS: dict[str, dict[str, Any]] = {
     "huge_answer": {"bytes": 100 * 1024 * 1024},
     # A stream that, after `after_chunks`, sends a content delta every `every_s` and never ends.
     "endless_stream": {"after_chunks": 2, "every_s": 0.1, "max_s": 300},
+    # A 200 whose agent turn is wrong the way a small model's can be (broken.py).
+    "broken_answer": {"breakage": ...},
 }
 PROXY_BODIES = ("html", "text", "json_without_choices")
+BREAKAGES = ("unknown_function", "unparseable_arguments", "schema_violation", "empty")
 KINDS = tuple(PARAMS)
 STREAM_ONLY = frozenset(
     {"stream_cut", "stream_stall", "malformed_chunk", "no_done", "endless_stream"}
 )
 JSON_ONLY = frozenset({"trickle", "huge_answer"})
 # Faults that change how a normal answer is delivered, rather than replacing it.
-SHAPING = STREAM_ONLY | JSON_ONLY | {"slow_first_token", "classify_answer"}
+SHAPING = STREAM_ONLY | JSON_ONLY | {"slow_first_token", "classify_answer", "broken_answer"}
 
 _ids = itertools.count(1)
 
@@ -123,6 +126,8 @@ def parse_fault(spec: dict[str, Any], deployments: set[str]) -> Fault:
     for name in ("param", "text", "category", "severity"):
         if name in params and not isinstance(params[name], str):
             raise ValueError(f"{name} must be a string")
+    if kind == "broken_answer" and params["breakage"] not in BREAKAGES:
+        raise ValueError(f"broken_answer breakage must be one of {list(BREAKAGES)}")
     if kind == "proxy_page" and params["body"] not in PROXY_BODIES:
         raise ValueError(f"proxy_page body must be one of {list(PROXY_BODIES)}")
     fault = Fault(kind=kind, deployment=deployment, times=times, params=params)

@@ -6,7 +6,8 @@ OperationNotSupported; JSON and streaming (events in OpenAI's order); function c
 put a reasoning item first and refuse sampling parameters. Answers come from answers.py, the
 same replies the chat endpoints give. Independent of the router's code on purpose.
 Faults (/control/faults) that apply here: rate_limit, server_error, unavailable (the answer
-replaced) and stream_cut (the connection dropped after `after_chunks` events).
+replaced), stream_cut (the connection dropped after `after_chunks` events) and broken_answer
+(the model's output items broken, see broken.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from devtools.emulator import answers, auth, errors, structured
+from devtools.emulator.broken import break_answer
 from devtools.emulator.chat import latency_for
 from devtools.emulator.config import DeploymentConfig
 from devtools.emulator.errors import ApiError
@@ -29,7 +31,7 @@ from devtools.emulator.faults import Fault, RequestTraits
 from devtools.emulator.state import EmulatorState, StoredResponse
 
 OPENAI_FAMILIES = ("gpt-", "o1", "o3", "o4", "codex")
-FAULTS = frozenset({"rate_limit", "server_error", "unavailable", "stream_cut"})
+FAULTS = frozenset({"rate_limit", "server_error", "unavailable", "stream_cut", "broken_answer"})
 SAMPLING = ("temperature", "top_p")
 MAX_STORED = 10_000
 
@@ -146,7 +148,8 @@ class ResponsesApi:
             if fault is not None:
                 record["fault"] = fault.kind
                 _raise_fault(fault)
-            turn = self._turn(body, deployment)
+            breakage = fault.params["breakage"] if fault and fault.kind == "broken_answer" else None
+            turn = self._turn(body, deployment, breakage)
         except ApiError as e:
             record["status"] = e.status
             self.state.stats[str(record["deployment"] or "?")].statuses[str(e.status)] += 1
@@ -157,7 +160,7 @@ class ResponsesApi:
         stats.statuses["200"] += 1
         delay = latency_for(deployment, raw, self.state.config.speed, False)
         if body.get("stream"):
-            cut = fault.params["after_chunks"] if fault is not None else None
+            cut = fault.params["after_chunks"] if fault and fault.kind == "stream_cut" else None
             return StreamingResponse(turn.events(delay, cut), media_type="text/event-stream")
         await asyncio.sleep(delay)
         return _json(turn.response)
@@ -170,7 +173,9 @@ class ResponsesApi:
             return None
         return taken[0]
 
-    def _turn(self, body: dict[str, Any], deployment: DeploymentConfig) -> _Turn:
+    def _turn(
+        self, body: dict[str, Any], deployment: DeploymentConfig, breakage: str | None = None
+    ) -> _Turn:
         if deployment.reasoning:
             for param in SAMPLING:
                 if body.get(param) is not None:
@@ -218,6 +223,8 @@ class ResponsesApi:
         reply = answers.answer(
             deployment.name, chat, body.get("max_output_tokens"), response_format=response_format
         )
+        if breakage is not None:
+            reply = break_answer(reply, breakage, chat["tools"], response_format)
         output: list[dict[str, Any]] = []
         if deployment.reasoning:
             reasoning: dict[str, Any] = {"id": _id("rs"), "type": "reasoning", "summary": []}

@@ -39,6 +39,7 @@ DEPLOYMENT = "router.deployment"
 DECIDED_BY = "router.decided_by"
 SCORE = "router.score"
 CACHE_HIT = "router.cache_hit"
+GUARD_FAILURE = "router.guard.failure"  # what the guard found wrong in a small tier's answer
 CLASSIFIER_MS = "router.classifier_ms"
 REASON = "router.reason"
 PROVIDER_NAME = "azure.ai.openai"

@@ -139,6 +139,11 @@ class Instruments:
         self.throttled = meter.create_counter(
             "router.upstream.throttled", unit="{response}", description="429s from deployments"
         )
+        self.escalations = meter.create_counter(
+            "router.guard.escalations",
+            unit="{answer}",
+            description="Small-tier agent turns the guard refused, asked again one tier up",
+        )
 
 
 def tracer(

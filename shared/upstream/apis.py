@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from shared import guard
 from shared.settings import Tier
 from shared.upstream.health import DEFAULT_OUTPUT_ESTIMATE, estimate_tokens
 from shared.upstream.models import Shaped, shape_for_tier, shape_responses_for_tier
@@ -28,6 +29,10 @@ class UpstreamApi:
     problem: Callable[[dict[str, Any]], str | None]  # None when a 2xx body is a valid answer
     input_tokens: str  # the usage block's field names
     output_tokens: str
+    # What a request expects of its answer, and the first thing a 2xx answer gets wrong
+    # (shared/guard.py): the guard on a small tier's agent turn.
+    expect: Callable[[Mapping[str, Any]], guard.Expectations]
+    check: Callable[[guard.Expectations, Mapping[str, Any]], guard.Failure | None]
 
 
 def chat_problem(body: dict[str, Any]) -> str | None:
@@ -47,6 +52,8 @@ CHAT = UpstreamApi(
     problem=chat_problem,
     input_tokens="prompt_tokens",
     output_tokens="completion_tokens",
+    expect=guard.chat_expectations,
+    check=guard.check_chat,
 )
 
 
@@ -76,4 +83,6 @@ RESPONSES = UpstreamApi(
     problem=responses_problem,
     input_tokens="input_tokens",
     output_tokens="output_tokens",
+    expect=guard.responses_expectations,
+    check=guard.check_responses,
 )

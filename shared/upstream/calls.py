@@ -7,7 +7,8 @@ answered and what was changed on the way. Tokens and cost are recorded on the wa
 (usage.py). Failures are `ApiError`s for the caller (the caller's own, passed through, or why
 no deployment answered); a stream that breaks after its first event raises `TransportError`
 from its iterator. Behind it: shaping per model, the health book (budget, cooldown, breaker),
-retries and failover, one aiohttp pool.
+retries and failover, one aiohttp pool, and the guard: a small tier's agent turn that is
+certainly broken is asked once of the next tier up (escalation.py, hold.py), for both APIs.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.trace import Tracer
 
+from shared import oplog
 from shared import telemetry as t
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, UpstreamApi
 from shared.upstream.attempts import Attempts
 from shared.upstream.auth import make_auth
 from shared.upstream.client import FoundryClient, TransportError
+from shared.upstream.escalation import Escalation, Review, review
 from shared.upstream.health import Health, HealthBook
+from shared.upstream.hold import turn_for
 from shared.upstream.resilience import ONE_SHOT, Resilience
 from shared.upstream.stream import Event
 from shared.upstream.usage import Usage
@@ -67,6 +72,8 @@ class Upstream:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """`health`: this instance's own book unless given (shared/state/wiring.py)."""
+        self.instruments = instruments
+        self.tiers = settings.tiers
         self.client = client or FoundryClient(
             make_auth(settings.auth), settings.limits.connect_timeout_s
         )
@@ -110,9 +117,35 @@ class Upstream:
             eligible=eligible,
         )
         answer = outcome.result
-        return Answered(
+        answered = Answered(
             outcome.tier, answer.body, answer.headers, outcome.changes, answer.usage, answer.cost
         )
+        guard = None if one_shot else review(api, self.tiers, body, outcome.tier, eligible)
+        escalation = guard.escalation(api, answer.body) if guard else None
+        if escalation is None:
+            return answered
+        self._escalating(outcome.tier, escalation)
+        again = await self.resilience.call(
+            escalation.up,
+            body,
+            deadline,
+            partial(self.attempts.complete, api),
+            api,
+            eligible=eligible,
+        )
+        changes = (*outcome.changes, escalation.change(outcome.tier), *again.changes)
+        result = again.result
+        # The caller pays for both answers: the cost says so (each was recorded as it came).
+        cost = answer.cost + result.cost
+        return Answered(again.tier, result.body, result.headers, changes, result.usage, cost)
+
+    def _escalating(self, tier: Tier, escalation: Escalation) -> None:
+        """Counted, logged for the operator and on the request's span: the guard's verdict."""
+        self.instruments.escalations.add(
+            1, {t.TIER: tier.name, t.GUARD_FAILURE: escalation.failure}
+        )
+        oplog.guard_escalation(tier.name, escalation.up.name, escalation.failure)
+        trace.get_current_span().set_attribute(t.GUARD_FAILURE, escalation.failure)
 
     async def stream(
         self,
@@ -123,12 +156,67 @@ class Upstream:
         *,
         eligible: Callable[[Tier], bool] | None = None,
     ) -> Streamed:
-        """An event stream whose first event has arrived; failover is free until then."""
+        """An event stream whose first event has arrived; failover is free until then. A small
+        tier's streamed agent turn that starts with a tool call is held until it is whole and
+        checked (hold.py); text streams as it comes."""
         outcome = await self.resilience.call(
             first, body, deadline, partial(self.attempts.stream, api), api, eligible=eligible
         )
         start = outcome.result
-        return Streamed(outcome.tier, start.headers, outcome.changes, start.events, start.aclose)
+        events: AsyncIterator[Event] = start.events
+        guard = review(api, self.tiers, body, outcome.tier, eligible)
+        if guard is not None:
+            held, escalation, broke = await _hold(api, guard, events)
+            if escalation is not None:
+                await start.aclose()
+                self._escalating(outcome.tier, escalation)
+                again = await self.resilience.call(
+                    escalation.up,
+                    body,
+                    deadline,
+                    partial(self.attempts.stream, api),
+                    api,
+                    eligible=eligible,
+                )
+                changes = (*outcome.changes, escalation.change(outcome.tier), *again.changes)
+                restart = again.result
+                return Streamed(
+                    again.tier, restart.headers, changes, restart.events, restart.aclose
+                )
+            events = _replay(held, events, broke)
+        return Streamed(outcome.tier, start.headers, outcome.changes, events, start.aclose)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def _hold(
+    api: UpstreamApi, guard: Review, events: AsyncIterator[Event]
+) -> tuple[list[Event], Escalation | None, TransportError | None]:
+    """Read a stream until it releases (text) or ends (checked): the events read, the guard's
+    verdict on a whole turn, and the break if the stream broke while held."""
+    turn = turn_for(api.name)
+    held: list[Event] = []
+    try:
+        async for event in events:
+            held.append(event)
+            verdict = turn.see(event.data, event.done)
+            if verdict == "release":
+                break
+            if verdict == "check":
+                return held, guard.escalation(api, turn.answer()), None
+    except TransportError as broke:
+        return held, None, broke
+    return held, None, None  # released, or cut short: the relay says which, as for any stream
+
+
+async def _replay(
+    held: list[Event], rest: AsyncIterator[Event], broke: TransportError | None
+) -> AsyncIterator[Event]:
+    """The held events, then the rest of the stream (or the break that stopped it)."""
+    for event in held:
+        yield event
+    if broke is not None:
+        raise broke
+    async for event in rest:
+        yield event

@@ -36,6 +36,9 @@ def shape_for_tier(body: dict[str, Any], tier: Tier) -> Shaped:
     else:
         out.pop("model", None)
     if tier.reasoning:
+        if tier.reasoning_effort and out.get("reasoning_effort") is None:
+            out["reasoning_effort"] = tier.reasoning_effort
+            changes.append(f"reasoning_effort {tier.reasoning_effort} (the tier's default)")
         if "max_tokens" in out:
             limit = out.pop("max_tokens")
             out.setdefault("max_completion_tokens", limit)
@@ -62,6 +65,11 @@ def shape_responses_for_tier(body: dict[str, Any], tier: Tier) -> Shaped:
     out = {**body, "model": tier.deployment}
     changes: list[str] = []
     if tier.reasoning:
+        reasoning = out.get("reasoning")
+        reasoning = reasoning if isinstance(reasoning, dict) else {}
+        if tier.reasoning_effort and reasoning.get("effort") is None:
+            out["reasoning"] = {**reasoning, "effort": tier.reasoning_effort}
+            changes.append(f"reasoning_effort {tier.reasoning_effort} (the tier's default)")
         for name in REASONING_REJECTS:
             if name in out:
                 del out[name]

@@ -22,19 +22,23 @@ def run(tiers: list[str], wall: float, cost: float) -> Run:
 
 
 def test_the_report_compares_modes_and_names_complex_steps_sent_small() -> None:
-    ideal = [s.ideal for s in STEPS]
-    wrong = ["small"] * len(STEPS)
+    ideal = [agent_loop.ideal_tier(s) for s in STEPS]
+    assert ideal.count("small-tools") == 9  # every call carries tools: Phi-4-mini takes none
+    wrong = ["small-tools"] * len(STEPS)
     runs = {
         "all large": [run(["large"] * 10, 12.0, 0.02)],
-        "all small": [run(["small"] * 10, 1.0, 0.001)],
+        "all small": [run(wrong, 1.0, 0.001)],
         "routed": [run(wrong, 1.0, 0.001)],
         "ideal": [run(ideal, 2.0, 0.003)],
-        "routed, default tiers": [run(["large"] * 10, 12.0, 0.02)],
+        "routed, broken small answers": [Run(2.6, 0.0045, ideal, ["scorer"] * 10, 4, 0)],
     }
     assert set(runs) == set(MODES)
     text = report(runs, 1, "test")
     assert "| ideal | 2.00 |" in text
     assert "6.00x" in text  # all large is six times the ideal loop's time
+    assert "| ideal | 2.00 | $3.000 | 1.00x | 1.00x | 6.00x | 9 small / 1 large |" in text
     assert "complex steps sent small: step 6 (planning) in round 1" in text
+    assert "4 escalated of 4 broken, 0 reached the agent broken" in text
+    assert agent_loop.FAULTS.keys() <= {i for i, s in enumerate(STEPS) if s.ideal == "small"}
     runs["routed"] = [run(ideal, 2.0, 0.003)]
     assert "complex steps sent small: none" in report(runs, 1, "test")

@@ -1,9 +1,11 @@
 """With the default tiers, tools never reach Phi-4-mini, which (as on Foundry) refuses them.
 
 The emulator answers a tools request to Phi-4-mini with a 400 (tests/emulator/
-test_tool_calling.py); the router's eligibility sends every turn that needs tools to GPT-5, so a
-whole tool loop over the real openai client never meets that 400. Only a pin to the small
-tier sends tools there, and gets that 400 back as the caller's error.
+test_tool_calling.py). The default table has a small tier that takes tools, gpt-5-nano: the
+router's eligibility sends a simple turn that needs tools there (at the minimal reasoning effort
+the tier asks for), a complex one to GPT-5, so a whole tool loop over the real openai client
+never meets that 400. Only a pin to the small tier sends tools there, and gets that 400 back as
+the caller's error.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ import openai
 from tests.conftest import WEATHER_ASK as ASK
 from tests.conftest import WEATHER_TOOL, Emulator
 
+PLAN = (
+    "Plan a three-step migration of our order history from MySQL to Postgres with no downtime, "
+    "with the risks of each step."
+)
 
-def test_a_tool_loop_on_default_tiers_never_sends_tools_to_phi(
+
+def test_a_tool_loop_on_default_tiers_stays_small_and_never_sends_tools_to_phi(
     router_url: str, emulator: Emulator
 ) -> None:
     client = openai.OpenAI(base_url=f"{router_url}/api/v1", api_key="unused", max_retries=0)
@@ -39,16 +46,32 @@ def test_a_tool_loop_on_default_tiers_never_sends_tools_to_phi(
             model="auto", messages=[{"role": "user", "content": "hi"}], stream=True
         )
     )
-    assert [r.headers["x-router-tier"] for r in (raw, second)] == ["large", "large"]
+    assert [r.headers["x-router-tier"] for r in (raw, second)] == ["small-tools"] * 2
+    assert "reasoning_effort minimal" in raw.headers["x-router-adjusted"]
     assert "21 C and sunny" in (second.parse().choices[0].message.content or "")
-    assert streamed  # a turn without tools still goes small
+    assert streamed  # a turn without tools still goes to Phi-4-mini
     sent = emulator.requests()
     assert [(r["deployment"], r["status"]) for r in sent] == [
-        ("gpt-5", 200),
-        ("gpt-5", 200),
+        ("gpt-5-nano", 200),
+        ("gpt-5-nano", 200),
         ("Phi-4-mini", 200),
     ]
+    assert all(r["body"]["reasoning_effort"] == "minimal" for r in sent[:2])
     assert all("tools" not in (r["body"] or {}) for r in sent if r["deployment"] == "Phi-4-mini")
+
+
+def test_a_complex_agent_turn_on_default_tiers_goes_to_gpt_5(
+    router_url: str, emulator: Emulator
+) -> None:
+    body = {"model": "auto", "messages": [{"role": "user", "content": PLAN}]}
+    reply = httpx.post(
+        f"{router_url}/api/v1/chat/completions",
+        json={**body, "tools": [WEATHER_TOOL]},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["x-router-tier"] == "large"
+    assert [r["deployment"] for r in emulator.requests()] == ["gpt-5"]
 
 
 def test_phi_refuses_what_eligibility_keeps_from_it(emulator: Emulator) -> None:

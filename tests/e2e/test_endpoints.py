@@ -14,14 +14,14 @@ def test_health_details_show_configuration_without_secrets(router: httpx.Client)
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"
-    assert [t["deployment"] for t in health["tiers"]] == ["Phi-4-mini", "gpt-5"]
+    assert [t["deployment"] for t in health["tiers"]] == ["Phi-4-mini", "gpt-5-nano", "gpt-5"]
     assert "emulator-key" not in response.text
 
 
 def test_models_lists_auto_and_the_tiers(router: httpx.Client) -> None:
     models = router.get("/v1/models").json()
     assert models["object"] == "list"
-    assert [m["id"] for m in models["data"]] == ["auto", "small", "large"]
+    assert [m["id"] for m in models["data"]] == ["auto", "small", "small-tools", "large"]
 
 
 def test_openapi_document_describes_the_endpoints(router: httpx.Client) -> None:
@@ -72,7 +72,7 @@ def test_anonymous_health_says_only_that_the_app_is_up(start_router: StartRouter
     url = start_router(LOCAL_FUNCTION_KEY="s3cret")
     assert httpx.get(f"{url}/api/health").json() == {"status": "ok"}
     details = httpx.get(f"{url}/api/health/details", headers={"x-functions-key": "s3cret"})
-    assert [t["name"] for t in details.json()["tiers"]] == ["small", "large"]
+    assert [t["name"] for t in details.json()["tiers"]] == ["small", "small-tools", "large"]
     assert "deployments" in details.json()  # each deployment's breaker, once it was called
 
 

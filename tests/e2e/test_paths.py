@@ -68,7 +68,7 @@ def test_azure_v1_paths_with_the_openai_client(router_url: str) -> None:
     client = openai.OpenAI(base_url=f"{router_url}/api/openai/v1", api_key="unused", max_retries=0)
     reply = client.chat.completions.create(model="auto", messages=HI)
     assert reply.choices[0].message.content
-    assert [m.id for m in client.models.list()] == ["auto", "small", "large"]
+    assert [m.id for m in client.models.list()] == ["auto", "small", "small-tools", "large"]
 
 
 def test_models_retrieve(router_url: str) -> None:

@@ -253,7 +253,8 @@ def test_passthrough_cut_stream_ends_failed(router: httpx.Client, emulator: Emul
 
 def test_same_eligibility_as_chat_for_function_tools(router: httpx.Client) -> None:
     # The default small tier (Foundry's Phi-4-mini) declares no tool calling: a request that
-    # offers tools goes where chat completions would send it, whichever API it came in.
+    # offers tools goes where chat completions would send it (the small tier that takes tools),
+    # whichever API it came in.
     responses = router.post(
         "/v1/responses", json={"model": "auto", "input": "hi", "tools": [WEATHER]}
     )
@@ -267,4 +268,4 @@ def test_same_eligibility_as_chat_for_function_tools(router: httpx.Client) -> No
         },
     )
     assert responses.status_code == chat.status_code == 200
-    assert responses.headers["x-router-tier"] == chat.headers["x-router-tier"] == "large"
+    assert responses.headers["x-router-tier"] == chat.headers["x-router-tier"] == "small-tools"

@@ -43,12 +43,12 @@ TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"typ
 
 
 def test_default_tiers_send_tools_to_the_tier_that_takes_them(router: httpx.Client) -> None:
-    # Foundry's Phi-4-mini takes no tools: a simple turn with tools goes to the large tier,
-    # and the reason says why.
+    # Foundry's Phi-4-mini takes no tools: a simple turn with tools goes to the small tier that
+    # takes them (gpt-5-nano), not to GPT-5, and the reason says why.
     decision = router.post("/route", json=chat("what's up", tools=TOOLS)).json()
-    assert decision["tier"] == "large"
+    assert decision["tier"] == "small-tools"
     assert decision["decided_by"] == "scorer"
-    assert decision["reason"].endswith("needs tools -> large")
+    assert decision["reason"].endswith("needs tools -> small-tools")
     assert decision["score"] < 0.5  # the scorer itself said small
 
 
@@ -94,7 +94,7 @@ def test_an_image_goes_to_a_tier_that_sees(router: httpx.Client) -> None:
     image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
     parts = [{"type": "text", "text": "what is this?"}, image]
     decision = router.post("/route", json=chat("", messages=[{"role": "user", "content": parts}]))
-    assert decision.json()["tier"] == "large"
+    assert decision.json()["tier"] == "small-tools"  # gpt-5-nano takes images, Phi-4-mini not
     assert "needs vision" in decision.json()["reason"]
 
 

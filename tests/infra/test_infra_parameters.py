@@ -16,11 +16,13 @@ from infra_support import (
     router_tiers,
 )
 
+from shared.settings import load_settings
 from shared.upstream.urls import url_shape_for_format
 
 DEPLOYMENT_FIELDS = {
     "tier", "deploymentName", "modelFormat", "modelName", "modelVersion", "skuName", "capacity",
-    "inputPricePer1M", "outputPricePer1M", "contextWindow", "capabilities", "fallbacks",
+    "inputPricePer1M", "outputPricePer1M", "contextWindow", "capabilities", "reasoningEffort",
+    "fallbacks",
 }  # fmt: skip
 AZD_PLACEHOLDERS = {
     "environmentName": "${AZURE_ENV_NAME}",
@@ -85,25 +87,46 @@ def test_router_tiers_are_usable(path: Path) -> None:
     assert all("//ais-test-2." in t["endpoint"] for t in secondary)
 
 
-def test_defaults_are_phi_4_mini_and_gpt_5() -> None:
+def test_defaults_are_phi_4_mini_gpt_5_nano_and_gpt_5() -> None:
     tiers = {t["name"]: t for t in router_tiers(INFRA / "main.parameters.json")}
+    assert list(tiers) == ["small", "small-tools", "large"]
     assert tiers["small"]["deployment"] == "Phi-4-mini"
     assert (tiers["small"]["input_price_per_1m"], tiers["small"]["output_price_per_1m"]) == (
         0.075,
         0.30,
     )
     assert tiers["small"]["capabilities"] == []
+    nano = tiers["small-tools"]
+    assert nano["deployment"] == "gpt-5-nano"
+    assert (nano["input_price_per_1m"], nano["output_price_per_1m"]) == (0.05, 0.40)
+    assert {"tools", "json_schema", "reasoning"} <= set(nano["capabilities"])
+    assert nano["reasoning_effort"] == "minimal"
     assert tiers["large"]["deployment"] == "gpt-5"
     assert (tiers["large"]["input_price_per_1m"], tiers["large"]["output_price_per_1m"]) == (
         1.25,
         10.00,
     )
-    assert tiers["large"]["capabilities"] == ["reasoning"]
+    assert {"tools", "json_schema", "reasoning"} <= set(tiers["large"]["capabilities"])
     formats = {
         d["tier"]: d["modelFormat"]
         for d in parameter_values(INFRA / "main.parameters.json")["modelDeployments"]
     }
-    assert formats == {"small": "Microsoft", "large": "OpenAI"}
+    assert formats == {"small": "Microsoft", "small-tools": "OpenAI", "large": "OpenAI"}
+
+
+def test_deployed_tiers_match_the_router_defaults() -> None:
+    """Without ROUTER_TIERS the router runs the same table the Bicep deploys (local runs, the
+    emulator, the docs): deployments, prices, capabilities and efforts agree."""
+    deployed = router_tiers(INFRA / "main.parameters.json")
+    local = load_settings({"FOUNDRY_ENDPOINT": "https://ais-test.openai.azure.com"}).tiers
+    for tier, entry in zip(local, deployed, strict=True):
+        assert tier.name == entry["name"]
+        assert tier.deployment == entry["deployment"]
+        assert tier.input_price_per_1m == entry["input_price_per_1m"]
+        assert tier.output_price_per_1m == entry["output_price_per_1m"]
+        assert tier.capabilities == frozenset(entry["capabilities"])
+        assert tier.reasoning_effort == (entry["reasoning_effort"] or None)
+        assert tier.apis == frozenset(entry["apis"])
 
 
 def test_main_parameters_repeat_the_bicep_defaults() -> None:

@@ -239,7 +239,8 @@ def test_router_tiers_holds_both_tier_lists() -> None:
 def test_tier_objects_have_the_contract_fields() -> None:
     fields = {
         "name", "deployment", "url_shape", "endpoint", "input_price_per_1m",
-        "output_price_per_1m", "context_window", "capabilities", "apis", "tpm", "fallbacks",
+        "output_price_per_1m", "context_window", "capabilities", "reasoning_effort", "apis", "tpm",
+        "fallbacks",
     }  # fmt: skip
     variables = main_bicep()["variables"]
     assert set(variables["primaryTiers"]["value"]["config"]) == fields

@@ -25,7 +25,7 @@ def bicep_tier(model_format: str) -> dict[str, object]:
     entry = {
         "tier": "t", "deploymentName": "d", "modelFormat": model_format, "capacity": 3,
         "inputPricePer1M": 1, "outputPricePer1M": 1, "contextWindow": 1000,
-        "capabilities": [], "fallbacks": [],
+        "capabilities": [], "reasoningEffort": "", "fallbacks": [],
     }  # fmt: skip
     env = {
         "modelDeployments": [entry],

@@ -138,13 +138,21 @@ def test_pins_beat_the_session() -> None:
 
 
 def test_default_tiers_send_tools_to_the_tier_that_takes_them() -> None:
-    # Phi-4-mini on Foundry takes no tools (settings.SMALL_DEFAULT): the small decision moves up
+    # Phi-4-mini on Foundry takes no tools (settings.SMALL_DEFAULT): a simple agent turn moves
+    # one rung up, to the small model that calls tools, never to GPT-5
     small = Decision("small", "scorer", "short input", 0.01)
-    moved = eligible(SETTINGS, small, chat_needs({"messages": user("hi"), "tools": TOOLS}))
-    assert moved.tier == "large"
-    assert moved.reason == "short input; needs tools -> large"
+    with_tools = chat_needs({"messages": user("hi"), "tools": TOOLS})
+    moved = eligible(SETTINGS, small, with_tools)
+    assert moved.tier == "small-tools"
+    assert moved.reason == "short input; needs tools -> small-tools"
     kept = eligible(SETTINGS, small, chat_needs({"messages": user("hi")}))
     assert kept == small
+    # a complex agent turn stays on GPT-5: nothing cheaper is "at or above" the large tier
+    large = Decision("large", "scorer", "planning", 0.9)
+    assert eligible(SETTINGS, large, with_tools) == large
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}
+    structured = chat_needs({"messages": user("hi"), "response_format": schema})
+    assert eligible(SETTINGS, small, structured).tier == "small-tools"
 
 
 def test_a_pin_is_never_moved() -> None:

@@ -15,14 +15,24 @@ from shared.settings import (
 BASE = {"FOUNDRY_ENDPOINT": "https://acct.openai.azure.com/", "FOUNDRY_API_KEY": "k"}
 
 
-def test_defaults_are_phi4_mini_and_gpt5() -> None:
+def test_defaults_are_three_tiers_a_small_one_taking_tools() -> None:
     settings = load_settings(BASE)
     assert [(t.name, t.deployment) for t in settings.tiers] == [
         ("small", "Phi-4-mini"),
+        ("small-tools", "gpt-5-nano"),
         ("large", "gpt-5"),
     ]
     assert settings.tier("large").reasoning
     assert not settings.tier("small").reasoning
+    tools = settings.tier("small-tools")
+    assert {"tools", "json_schema"} <= tools.capabilities
+    assert tools.reasoning_effort == "minimal"
+    assert tools.url_shape == "v1"
+    assert tools.speaks_responses
+    # the price ladder eligibility walks up: a tool turn decided small stops at small-tools
+    prices = [t.input_price_per_1m + t.output_price_per_1m for t in settings.tiers]
+    assert prices == sorted(prices)
+    assert settings.routing.classifier_tier == "small"
     assert settings.routing.default_tier == "large"
     # Phi-4-mini is a Foundry Model: the models route, on the account's services.ai.azure.com host.
     assert settings.tier("small").url_shape == "models"
@@ -43,6 +53,22 @@ def test_shortcut_endpoints_per_model() -> None:
     assert settings.tier("small").endpoint == "https://phi.services.ai.azure.com"
     assert settings.tier("small").url_shape == "v1"
     assert settings.tier("large").url_shape == "url"
+    # gpt-5-nano, an OpenAI model too, on GPT-5's account unless it has an endpoint of its own
+    assert settings.tier("small-tools").endpoint == "https://gpt.openai.azure.com"
+    assert settings.tier("small-tools").url_shape == "v1"
+    nano = load_settings({**BASE, "GPT5_NANO_ENDPOINT": "https://nano.openai.azure.com"})
+    assert nano.tier("small-tools").endpoint == "https://nano.openai.azure.com"
+
+
+def test_a_tier_reasoning_effort_must_be_one_azure_takes() -> None:
+    tiers = [{"name": "large", "deployment": "gpt-5-nano", "reasoning_effort": "tiny"}]
+    with pytest.raises(ConfigError, match="reasoning_effort"):
+        load_settings({**BASE, "ROUTER_TIERS": json.dumps(tiers), "ROUTER_SMALL_TIER": "large"})
+    tiers[0]["reasoning_effort"] = ""  # infra/main.bicep's "the model's own default"
+    settings = load_settings(
+        {**BASE, "ROUTER_TIERS": json.dumps(tiers), "ROUTER_SMALL_TIER": "large"}
+    )
+    assert settings.tier("large").reasoning_effort is None
 
 
 def test_no_key_means_entra() -> None:
