@@ -73,6 +73,15 @@ def main() -> int:
                 "them.",
                 flush=True,
             )
+        from devtools import redis
+
+        problem = redis.missing()
+        if problem:
+            print(
+                f"devtools test: {problem}: the tests of the shared state are skipped, each "
+                "named in the summary.",
+                flush=True,
+            )
         return subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=ROOT)
     if command == "lock":
         from devtools.lock import main as lock

@@ -27,17 +27,27 @@ def binary() -> str | None:
     return shutil.which("redis-server")
 
 
+def missing() -> str | None:
+    """Why redis-server can neither run nor be installed here, or None."""
+    if binary() is not None:
+        return None
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        return (
+            "redis-server is not installed: `sudo apt-get install -y redis-server` "
+            "(or any Redis 6.2+ on PATH)"
+        )
+    return None
+
+
 def install() -> str:
     """apt-get install redis-server unless it is on PATH; returns the server binary."""
     found = binary()
     if found is not None:
         return found
+    problem = missing()
     apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        raise RuntimeError(
-            "redis-server is not installed: `sudo apt-get install -y redis-server` "
-            "(or any Redis 6.2+ on PATH)"
-        )
+    if problem or apt is None:
+        raise RuntimeError(problem)
     print(f"installing {PACKAGE} with apt-get ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", PACKAGE]):

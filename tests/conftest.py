@@ -71,13 +71,22 @@ def azurite() -> Iterator[str]:
     server.stop()
 
 
+def started_redis() -> Any:
+    """redis-server on a free port (installed with apt-get as root); without it, and no way to
+    install it, the test is skipped with the reason (CI installs it: .ci/run)."""
+    from devtools import redis
+
+    problem = redis.missing()
+    if problem:
+        pytest.skip(f"needs a real redis-server for the shared state, and {problem}")
+    return redis.start()
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[Any]:
     """A real redis-server (Debian's package, devtools/redis.py) on a free loopback port, for
     the shared state; tests that stop it use `own_redis` instead."""
-    from devtools import redis
-
-    server = redis.start()
+    server = started_redis()
     yield server
     server.close()
 
@@ -85,9 +94,7 @@ def redis_server() -> Iterator[Any]:
 @pytest.fixture
 def own_redis() -> Iterator[Any]:
     """A redis-server of this test's own, which it may stop, flush and start again."""
-    from devtools import redis
-
-    server = redis.start()
+    server = started_redis()
     yield server
     server.close()
 
