@@ -22,7 +22,7 @@ import contextlib
 import functools
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,24 @@ class TransportError(Exception):
         self.timed_out = timed_out
 
 
+class Headers(Mapping[str, str]):
+    """A response's headers, case-insensitive: a view that keeps httpx's type in this module."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: httpx.Headers) -> None:
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     status: int
@@ -85,7 +103,7 @@ class UpstreamStream:
     def __init__(self, response: httpx.Response, raw: bytes = b"") -> None:
         self._response = response
         self.status = response.status_code
-        self.headers: Mapping[str, str] = response.headers
+        self.headers: Mapping[str, str] = Headers(response.headers)
         self.raw = raw  # the body of an error status, read in full
 
     def events(
@@ -233,7 +251,7 @@ class FoundryClient:
         except TransportError:
             await _close(response)
             raise
-        return Reply(response.status_code, response.headers, json_object(raw), raw)
+        return Reply(response.status_code, Headers(response.headers), json_object(raw), raw)
 
     async def open_stream(
         self, tier: Tier, api: Api, body: dict[str, Any], timeout_s: float
