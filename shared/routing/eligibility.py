@@ -96,13 +96,16 @@ def taker(tiers: Sequence[Tier], needs: Needs) -> Callable[[Tier], bool]:
     return lambda tier: can_take(tier, needs, declared)
 
 
-def choose(tiers: Sequence[Tier], decided: Tier, needs: Needs) -> Choice:
+def choose(tiers: Sequence[Tier], decided: Tier, needs: Needs, simple: bool = False) -> Choice:
     """The cheapest eligible tier at or above the decided tier's price; if none, the most
-    capable (dearest) eligible tier below it; if no tier is eligible, the decided tier."""
+    capable (dearest) eligible tier below it; if no tier is eligible, the decided tier.
+    `simple`: the decision was the small tier, so any eligible tier will do, the cheapest
+    first (a tools tier priced below the small one is not skipped for the large one)."""
     eligible = list(filter(taker(tiers, needs), tiers))
     if decided in eligible:
         return Choice(decided, False)
-    allowed = [t for t in eligible if price(t) >= price(decided)]
+    floor = 0.0 if simple else price(decided)
+    allowed = [t for t in eligible if price(t) >= floor]
     if allowed:
         return Choice(min(allowed, key=price), True)
     if eligible:
@@ -111,4 +114,5 @@ def choose(tiers: Sequence[Tier], decided: Tier, needs: Needs) -> Choice:
 
 
 def choose_for(settings: Settings, decided_tier: str, needs: Needs) -> Choice:
-    return choose(settings.tiers, settings.tier(decided_tier), needs)
+    simple = decided_tier == settings.routing.small_tier
+    return choose(settings.tiers, settings.tier(decided_tier), needs, simple)

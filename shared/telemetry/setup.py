@@ -17,10 +17,12 @@ from opentelemetry import metrics, trace
 from shared.telemetry.names import CAPTURE_CONTENT, SCOPE, SERVICE_NAME
 
 __all__ = [
+    "WORKER_TRUE",
     "Instruments",
     "capture_content",
     "configure",
     "exporter_for",
+    "trace_azure_sdk",
     "tracer",
 ]
 
@@ -29,9 +31,14 @@ log = logging.getLogger("hybrid_router.telemetry")
 _configured = False
 
 
+# What the Functions Python worker reads as "on" (azure-functions-python-worker, utils:
+# is_true_like); the app must agree, or with "1" both would configure Azure Monitor.
+WORKER_TRUE = frozenset({"1", "true", "t", "yes", "y"})
+
+
 def exporter_for(env: Mapping[str, str]) -> str:
     """Where telemetry goes in this environment: a pure choice, made once by `configure`."""
-    if env.get("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "").lower() == "true":
+    if env.get("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "").strip().lower() in WORKER_TRUE:
         return "functions-worker"  # the worker set up Azure Monitor: never a second time
     if env.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
         return "azure-monitor"
@@ -105,7 +112,17 @@ def _otlp() -> str:
     trace.set_tracer_provider(tracer_provider)
     reader = PeriodicExportingMetricReader(OTLPMetricExporter())
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+    trace_azure_sdk()
     return "otlp"
+
+
+def trace_azure_sdk() -> None:
+    """Spans for the Azure SDK's calls (the Responses store's blob writes) through OpenTelemetry,
+    as the Azure Monitor set-up turns on by itself (its `azure_sdk` instrumentation); without
+    it, OTLP export shows no storage calls."""
+    from azure.core.settings import settings
+
+    settings.tracing_implementation = "opentelemetry"
 
 
 def capture_content(env: Mapping[str, str] | None = None) -> bool:
@@ -128,6 +145,13 @@ class Instruments:
             "gen_ai.client.operation.duration",
             unit="s",
             description="Duration of model calls",
+            explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+        )
+        # A stream's duration above is the whole call; its first chunk is measured on its own.
+        self.time_to_first_chunk = meter.create_histogram(
+            "gen_ai.client.operation.time_to_first_chunk",
+            unit="s",
+            description="Time to the first chunk of a streamed model call",
             explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
         )
         self.decisions = meter.create_counter(

@@ -10,7 +10,7 @@ http.request.method is set (its name then becomes "POST {url path}").
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from shared.telemetry.names import (
     OUTPUT_MESSAGES,
     OUTPUT_TOKENS,
     PROVIDER,
+    PROVIDER_INFERENCE,
     PROVIDER_NAME,
     REQUEST_MAX_TOKENS,
     REQUEST_MODEL,
@@ -55,6 +56,9 @@ __all__ = [
     "attempt_failed",
     "attempt_span",
     "end_request",
+    "finish_reasons",
+    "metric_attributes",
+    "provider_for",
     "record_content",
     "request_span",
     "server_attributes",
@@ -144,16 +148,33 @@ def _url_parts(url: str) -> tuple[str, str, str, int]:
     return full, parts.scheme, parts.hostname or "", port
 
 
+def provider_for(url_shape: str) -> str:
+    """gen_ai.provider.name of a tier's route, as the GenAI conventions name them: the Foundry
+    Models route (the Azure AI Model Inference API) is azure.ai.inference, the OpenAI routes
+    azure.ai.openai."""
+    return PROVIDER_INFERENCE if url_shape == "models" else PROVIDER_NAME
+
+
+def metric_attributes(operation: str, deployment: str, url_shape: str) -> dict[str, Any]:
+    """The GenAI metrics' attributes of one model call (its duration, first chunk, tokens)."""
+    return {OPERATION: operation, PROVIDER: provider_for(url_shape), REQUEST_MODEL: deployment}
+
+
 def attempt_attributes(
-    url: str, deployment: str, body: Mapping[str, Any], operation: str = "chat"
+    url: str,
+    deployment: str,
+    body: Mapping[str, Any],
+    operation: str = "chat",
+    provider: str = PROVIDER_NAME,
 ) -> dict[str, Any]:
     """The attributes an attempt's span starts with (name: f"{operation} {deployment}", kind
-    CLIENT); `operation` is the GenAI operation name of the upstream API ("chat", ...)."""
+    CLIENT); `operation` is the GenAI operation name of the upstream API ("chat", ...), and
+    `provider` the route's (`provider_for`)."""
     full, scheme, host, port = _url_parts(url)
     attributes: dict[str, Any] = {
         OPERATION: operation,
-        PROVIDER: PROVIDER_NAME,
-        SYSTEM: PROVIDER_NAME,
+        PROVIDER: provider,
+        SYSTEM: provider,  # the exporter types the dependency by it: "GenAI | {provider}"
         REQUEST_MODEL: deployment,
         SERVER_ADDRESS: host,
         SERVER_PORT: port,
@@ -204,11 +225,29 @@ def attempt_answered(
     """A whole JSON answer: status, response model and id, finish reasons, token usage."""
     span.set_attribute(HTTP_STATUS, status)
     _set_response(span, answer.get("model"), answer.get("id"))
-    choices = answer.get("choices") or []
-    reasons = [str(c.get("finish_reason")) for c in choices if c.get("finish_reason")]
+    reasons = finish_reasons(answer)
     if reasons:
         span.set_attribute(FINISH_REASONS, reasons)
     _set_usage(span, usage)
+
+
+def finish_reasons(answer: Mapping[str, Any]) -> list[str]:
+    """A chat answer's finish reason per choice; a Responses answer's status read as one (it has
+    no finish reason): completed is "stop", incomplete its reason ("max_output_tokens", ...)."""
+    if "choices" in answer:
+        choices = answer.get("choices") or []
+        return [str(c.get("finish_reason")) for c in choices if c.get("finish_reason")]
+    reason = _responses_finish_reason(answer)
+    return [reason] if reason else []
+
+
+def _responses_finish_reason(response: Mapping[str, Any]) -> str | None:
+    status = response.get("status")
+    if status == "completed":
+        return "stop"
+    if status == "incomplete":
+        return str((response.get("incomplete_details") or {}).get("reason") or "incomplete")
+    return None
 
 
 def _set_response(span: Span, model: Any, response_id: Any) -> None:
@@ -231,8 +270,14 @@ class StreamRecord:
     stream ends (not at its first event), with model, finish reasons and usage (which the seam
     reads where it meters it, shared/upstream/stream.py)."""
 
-    def __init__(self, span: Span, capture: bool = False) -> None:
+    def __init__(
+        self,
+        span: Span,
+        capture: bool = False,
+        on_end: Callable[[str | None], None] | None = None,
+    ) -> None:
         self.span = span
+        self.on_end = on_end  # told the error type (None: whole) when the stream ends
         self.model: Any = None
         self.response_id: Any = None
         self.usage: Usage | None = None
@@ -275,12 +320,8 @@ class StreamRecord:
             return
         self.model = response.get("model") or self.model
         self.response_id = response.get("id") or self.response_id
-        kind = event.get("type")
-        if kind == "response.completed":
-            self.finish_reasons[0] = "stop"
-        elif kind == "response.incomplete":
-            reason = (response.get("incomplete_details") or {}).get("reason")
-            self.finish_reasons[0] = str(reason or "incomplete")
+        if event.get("type") in ("response.completed", "response.incomplete"):
+            self.finish_reasons[0] = _responses_finish_reason(response) or "stop"
 
     def end(self, error_type: str | None = None) -> None:
         """Once, whichever way the stream ended. Without a named failure, a stream that stopped
@@ -303,6 +344,8 @@ class StreamRecord:
             )
         if error_type:
             attempt_failed(self.span, error_type)
+        if self.on_end is not None:
+            self.on_end(error_type)
         self.span.end()
 
 

@@ -105,7 +105,11 @@ class Attempts:
     ) -> dict[str, Any]:
         return {
             **t.attempt_attributes(
-                target(tier, api.name).url, tier.deployment, body, api.operation
+                target(tier, api.name).url,
+                tier.deployment,
+                body,
+                api.operation,
+                t.provider_for(tier.url_shape),
             ),
             t.TIER: tier.name,
             t.ATTEMPT: info.number,
@@ -115,11 +119,8 @@ class Attempts:
     def _record(
         self, api: UpstreamApi, tier: Tier, started: float, status: int | None, error: str | None
     ) -> None:
-        attributes = {
-            t.OPERATION: api.operation,
-            t.PROVIDER: t.PROVIDER_NAME,
-            t.REQUEST_MODEL: tier.deployment,
-        }
+        """gen_ai.client.operation.duration of a whole call (a stream's when it ends)."""
+        attributes = t.metric_attributes(api.operation, tier.deployment, tier.url_shape)
         if error:
             attributes[t.ERROR_TYPE] = error
         self.instruments.operation_duration.record(time.perf_counter() - started, attributes)
@@ -264,8 +265,16 @@ class Attempts:
                 await _close(stream)
                 span.end()
                 raise
-            self._record(api, tier, started, stream.status, None)
-            record = t.StreamRecord(span, self.capture_content)
+            self.instruments.time_to_first_chunk.record(
+                time.perf_counter() - started,
+                t.metric_attributes(api.operation, tier.deployment, tier.url_shape),
+            )
+            status = stream.status
+            record = t.StreamRecord(
+                span,
+                self.capture_content,
+                on_end=lambda error: self._record(api, tier, started, status, error),
+            )
             meter = partial(self.meter.event, api, tier)
             shown = decode(first)
             show(shown, record, meter)

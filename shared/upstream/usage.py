@@ -60,11 +60,7 @@ class Meter:
         self.instruments.cost.add(cost, {t.TIER: tier.name})
         if usage is None:
             return cost
-        base = {
-            t.OPERATION: api.operation,
-            t.PROVIDER: t.PROVIDER_NAME,
-            t.REQUEST_MODEL: tier.deployment,
-        }
+        base = t.metric_attributes(api.operation, tier.deployment, tier.url_shape)
         for kind, tokens in (("input", usage.input_tokens), ("output", usage.output_tokens)):
             if tokens is not None:
                 self.instruments.token_usage.record(tokens, {**base, t.TOKEN_TYPE: kind})

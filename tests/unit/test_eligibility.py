@@ -56,6 +56,18 @@ def test_the_cheapest_eligible_tier_the_decision_allows() -> None:
     assert choose(TIERS, MID, needs("tools")).changed is False
 
 
+def test_a_simple_decision_takes_a_tools_tier_priced_below_the_small_one() -> None:
+    # The ladder is by price: a small tier that takes tools but costs less than the plain small
+    # tier is still the place for a simple tool turn, not the large tier.
+    cheap_tools = Tier(
+        "tools", "t", "https://a", input_price_per_1m=0.01, capabilities=frozenset({"tools"})
+    )
+    tiers = (cheap_tools, SMALL, LARGE)
+    assert choose(tiers, SMALL, needs("tools"), simple=True).tier is cheap_tools
+    assert choose(tiers, SMALL, needs("tools")).tier is LARGE  # a tier decided on its own merit
+    assert choose(tiers, LARGE, needs("tools"), simple=False).tier is LARGE
+
+
 def test_schema_implies_json_mode() -> None:
     assert choose(TIERS, SMALL, needs("json_object")).tier is MID
 
