@@ -89,10 +89,10 @@ def up(argv: list[str]) -> int:
     finally:
         for server in reversed(servers):
             server.stop()
+        if shared is not None:
+            shared.close()  # first: quick, and nothing else it stops can keep it alive
         if storage is not None:
             storage.stop()
-        if shared is not None:
-            shared.close()
     return 0
 
 
