@@ -46,6 +46,7 @@ from bench.routing.design import design_matrix
 from bench.routing.traffic import Routed
 from bench.train_scorer import (
     BUDGETS,
+    BUDGETS_WITH_TOOLS,
     SEED,
     TOOL_BUDGETS,
     fit,
@@ -205,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         refit = refit_without(with_tool_lists(select(kept, "tune")), shipped)
         left_out = [p for p in rows if group_of(p.source) == group]
         scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
-        shipped_bands = (refit.plain, refit.with_tools[BUDGETS[DEFAULT_PRESET]])
+        shipped_bands = (refit.plain, refit.with_tools[BUDGETS_WITH_TOOLS[DEFAULT_PRESET]])
         by_rule = {
             rule: routed(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
         }
