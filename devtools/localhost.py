@@ -39,8 +39,18 @@ def create_app(gateway: Gateway, function_key: str | None = None) -> Starlette:
         if function_key and not endpoint.anonymous:
             handler = require_key(handler, function_key)
         path = ROUTE_PREFIX + starlette_path(endpoint.template)
-        routes.append(Route(path, handler, methods=list(endpoint.methods)))
+        routes.append(CaselessRoute(path, handler, methods=list(endpoint.methods)))
     return Starlette(routes=routes, lifespan=_closing(gateway))
+
+
+class CaselessRoute(Route):
+    """A route whose path matches in any letter case, as the Functions host matches routes
+    (shared/edge.py compiles the same templates case-insensitively): GET /api/V1/Models is
+    /api/v1/models there, so it is here."""
+
+    def __init__(self, path: str, endpoint: Handler, methods: list[str]) -> None:
+        super().__init__(path, endpoint, methods=methods)
+        self.path_regex = re.compile(self.path_regex.pattern, re.IGNORECASE)
 
 
 def starlette_path(template: str) -> str:

@@ -40,8 +40,10 @@ def compile_template(template: str) -> re.Pattern[str]:
 
 
 def relative(path: str) -> str:
-    """A URL path without the route prefix and the slashes around it."""
-    return (path[len(ROUTE_PREFIX) :] if path.startswith(ROUTE_PREFIX) else path).strip("/")
+    """A URL path without the route prefix and the slashes around it. The prefix is matched in
+    any letter case, as the host matches the rest of the route (/API/v1/models is served)."""
+    has_prefix = path[: len(ROUTE_PREFIX)].lower() == ROUTE_PREFIX
+    return (path[len(ROUTE_PREFIX) :] if has_prefix else path).strip("/")
 
 
 @dataclass(frozen=True, slots=True)

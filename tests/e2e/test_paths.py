@@ -80,6 +80,15 @@ def test_models_retrieve(router_url: str) -> None:
     assert caught.value.code == "model_not_found"
 
 
+@pytest.mark.parametrize("path", ["/api/V1/Models", "/API/v1/models", "/api/V1/Models/large"])
+def test_paths_match_in_any_letter_case_as_on_the_functions_host(
+    router_url: str, path: str
+) -> None:
+    reply = httpx.get(f"{router_url}{path}", timeout=30)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["object"] in ("list", "model")
+
+
 @pytest.mark.parametrize("path", ["/v1/nope", "/v2/chat/completions", "/", "/v1/models/a/b"])
 def test_unknown_paths_are_openai_format_404s(router: httpx.Client, path: str) -> None:
     reply = router.post(path, json={})

@@ -24,6 +24,7 @@ def test_templates_match_their_paths_only() -> None:
     assert table.allowed("/api/v1/models/gpt-5") == {"GET"}
     assert table.allowed("/api/v1/models/a/b") == frozenset()
     assert table.allowed("/api/V1/Models") == {"GET"}  # the host ignores case
+    assert table.allowed("/API/v1/models") == {"GET"}  # the route prefix's too
 
 
 def test_unknown_path_is_404_and_wrong_method_405_with_allow() -> None:
