@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.process import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / ".azurite"
 BLOB = HOME / "node_modules" / ".bin" / "azurite-blob"
@@ -131,6 +133,7 @@ def start(port: int = 0, timeout_s: float = 30.0) -> Azurite:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -10,16 +10,16 @@ Standard library only (it runs before .venv exists).
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
+
+from devtools.process import die_with_parent
 
 PACKAGE = "redis-server"
 DEFAULT_PORT = 6379
@@ -93,17 +93,6 @@ class RedisServer:
         self.data.cleanup()
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: Linux sends it SIGTERM when the process that started it dies,
-    however that dies (a killed test run, a `devtools up` killed after its stop timed out)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def launch(server: str, port: int, data: str) -> subprocess.Popen[bytes]:
     """redis-server in the foreground on loopback, nothing persisted (state is a cache here)."""
     return subprocess.Popen(
@@ -113,7 +102,7 @@ def launch(server: str, port: int, data: str) -> subprocess.Popen[bytes]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
 
 
