@@ -60,12 +60,17 @@ def _clean_emulator(request: pytest.FixtureRequest) -> None:
             emulator.reset()
 
 
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[str]:
-    """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""
+def require_azurite() -> None:
+    """Skip the test, saying why, where Azurite cannot run (no node/npm)."""
     problem = azurite_storage.missing()
     if problem:
         pytest.skip(f"needs Azurite for the Responses blob store, and {problem} (install node/npm)")
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """Azurite's blob service (npm, .azurite/): its connection string, for the Responses store."""
+    require_azurite()
     server = azurite_storage.start()
     yield server.connection_string
     server.stop()

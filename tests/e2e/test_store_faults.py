@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from devtools import azurite
-from tests.conftest import Emulator, StartRouter
+from tests.conftest import Emulator, StartRouter, require_azurite
 from tests.e2e.blob_proxy import BlobProxy
 
 STORE_TIMEOUT_S = 1.0
@@ -39,6 +39,7 @@ class Storage:
 
 @pytest.fixture
 def storage() -> Iterator[Storage]:
+    require_azurite()
     server = azurite.start()
     proxy = BlobProxy(server.port)
     faults = Storage(server, proxy)
