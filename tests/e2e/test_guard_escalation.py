@@ -75,6 +75,18 @@ def test_a_broken_tool_turn_goes_once_to_the_next_tier_up(
     assert logged(router_output[router_url], wanted)
 
 
+def test_an_escalated_answer_costs_both_answers(router_url: str, emulator: Emulator) -> None:
+    body = {"messages": ASK, "tools": [TOOL]}
+    large_alone = post(router_url, "chat/completions", {**body, "model": "large"})
+    emulator.fault("gpt-5-nano", "broken_answer", breakage="unknown_function")
+    escalated = post(router_url, "chat/completions", {**body, "model": "auto"})
+    assert escalated.headers["x-router-tier"] == "large"
+    # the same GPT-5 answer, plus the small tier's broken one that the caller also pays for
+    assert escalated.json()["usage"] == large_alone.json()["usage"]
+    cost = float(escalated.headers["x-router-cost-usd"])
+    assert cost > float(large_alone.headers["x-router-cost-usd"]) > 0
+
+
 def test_structured_output_that_breaks_its_schema_goes_up(
     router_url: str, emulator: Emulator
 ) -> None:
