@@ -22,6 +22,7 @@ from bench.common import procs
 from bench.common.layout import layout
 from bench.common.rounds import interleaved, medians
 from bench.common.table import markdown, ratio
+from bench.common.trees import add_trees, tree_labels
 
 BODY = orjson.dumps({"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
 CHAT = "/api/v1/chat/completions"
@@ -29,18 +30,14 @@ CHAT = "/api/v1/chat/completions"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("trees", type=Path, nargs="+", help="two or more router checkouts")
-    parser.add_argument("--labels", help="comma-separated, one per tree (default A,B,...)")
+    add_trees(parser)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument(
         "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32, 128]
     )
     args = parser.parse_args()
-    default = ",".join(chr(ord("A") + i) for i in range(len(args.trees)))
-    labels = (args.labels or default).split(",")
-    if len(args.trees) < 2 or len(labels) != len(args.trees):
-        parser.error("give two or more trees and as many labels")
+    labels = tree_labels(parser, args)
     place = layout(True)
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
         logs = Path(tmp)

@@ -24,6 +24,7 @@ import orjson
 
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
+from bench.common.trees import add_trees, tree_labels
 from bench.responses import TOOLS, TURN
 
 # Run in each tree: time each body's parser there, print the p50s (us) as a JSON list.
@@ -126,15 +127,11 @@ def table(trees: list[Path], labels: list[str], rounds: int, calls: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("trees", type=Path, nargs="+", help="two or more router checkouts")
-    parser.add_argument("--labels", help="comma-separated, one per tree (default A,B,...)")
+    add_trees(parser)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20_000)
     args = parser.parse_args()
-    default = ",".join(chr(ord("A") + i) for i in range(len(args.trees)))
-    labels = (args.labels or default).split(",")
-    if len(labels) != len(args.trees):
-        parser.error("one label per tree")
+    labels = tree_labels(parser, args)
     print(table([t.resolve() for t in args.trees], labels, args.rounds, args.calls))
 
 
