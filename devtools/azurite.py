@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.process import die_with_parent
+from devtools.lifetime import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / ".azurite"

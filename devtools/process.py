@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -12,19 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devtools.lifetime import die_with_parent
 from devtools.serve import READY_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def die_with_parent() -> None:
-    """In a child before exec: Linux sends it SIGTERM when the process that started it dies,
-    however that dies (a test run killed or out of memory, a `devtools up` killed after its stop
-    timed out), so no server outlives the run that needed it."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from devtools.process import die_with_parent
+from devtools.lifetime import die_with_parent
 
 PACKAGE = "redis-server"
 DEFAULT_PORT = 6379
