@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -136,6 +137,18 @@ def router_output(start_router: StartRouter) -> dict[str, list[str]]:
     """Router URL -> the lines its process printed (a fixture: pytest's conftest module is not
     the `tests.conftest` a test can import)."""
     return ROUTER_OUTPUT
+
+
+def printed(lines: list[str], wanted: str, within_s: float = 10.0) -> list[str]:
+    """The lines of a router's output that contain `wanted`, once there is one (or, after
+    `within_s`, none): a thread reads the output, so a line logged during a request may land
+    after its response (later still on a busy machine)."""
+    give_up = time.monotonic() + within_s
+    while not (found := [line for line in lines if wanted in line]):
+        if time.monotonic() > give_up:
+            break
+        time.sleep(0.05)
+    return found
 
 
 @pytest.fixture(scope="session")

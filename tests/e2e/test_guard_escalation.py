@@ -7,14 +7,13 @@ Default tiers: a simple turn with tools goes to `small-tools` (gpt-5-nano); abov
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from tests.conftest import Emulator
+from tests.conftest import Emulator, printed
 
 ORDER = {
     "type": "object",
@@ -29,16 +28,6 @@ def post(router_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
     reply = httpx.post(f"{router_url}/api/v1/{path}", json=body, timeout=30)
     assert reply.status_code == 200, reply.text
     return reply
-
-
-def logged(lines: list[str], wanted: str) -> bool:
-    """Whether the router printed `wanted`: its output is read by a thread, so give the line a
-    moment to arrive (generously: the machine may be busy)."""
-    for _ in range(200):
-        if any(wanted in line for line in lines):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def assert_escalated(reply: httpx.Response, emulator: Emulator, failure: str) -> None:
@@ -72,7 +61,7 @@ def test_a_broken_tool_turn_goes_once_to_the_next_tier_up(
     assert call["function"]["name"] == "get_order"
     assert "order_id" in json.loads(call["function"]["arguments"])
     wanted = f"guard_escalation from_tier=small-tools to_tier=large failure={failure}"
-    assert logged(router_output[router_url], wanted)
+    assert printed(router_output[router_url], wanted)
 
 
 def test_an_escalated_answer_costs_both_answers(router_url: str, emulator: Emulator) -> None:

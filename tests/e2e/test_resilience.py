@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from shared.settings import KIND_TIMEOUTS
-from tests.conftest import Emulator, StartRouter
+from tests.conftest import Emulator, StartRouter, printed
 
 TIERS = [
     {
@@ -460,6 +460,7 @@ def test_operator_logs_reach_the_console_without_prompt_text(
     emulator.configure("Phi-4", forbidden=True)
     post(model="phi4", text="my secret launch plan")
     lines = router_output[post.url]  # type: ignore[attr-defined]
+    assert printed(lines, "upstream_auth_failed")  # the last line logged
     text = "\n".join(lines)
     assert "retry_wait tier=small wait_s=0.2 reason=429 next_attempt=2" in text
     assert "breaker tier=small state=open" in text
