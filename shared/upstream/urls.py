@@ -19,9 +19,7 @@ Api = Literal["chat", "responses"]
 """The upstream API being called: chat completions, or the Responses API (Azure OpenAI models)."""
 
 UrlShape = Literal["v1", "deployments", "models", "url"]
-URL_SHAPES: tuple[UrlShape, ...] = ("v1", "deployments", "models", "url")
 ExtraParameters = Literal["pass-through", "drop", "error"]
-EXTRA_PARAMETERS: tuple[ExtraParameters, ...] = ("pass-through", "drop", "error")
 # Azure OpenAI's dated GA version (deployments shape) and the Foundry Models inference API's
 # (models shape): https://learn.microsoft.com/azure/ai-foundry/model-inference/reference/reference-model-inference-api
 DEFAULT_API_VERSION = "2024-10-21"
