@@ -147,7 +147,8 @@ def banner(
 ) -> str:
     """What runs where, and examples to paste as they are (a shell line, then Python lines with
     no indentation, so that they paste into `python3` too)."""
-    key_note = "" if not os.environ.get("LOCAL_FUNCTION_KEY") else " (LOCAL_FUNCTION_KEY enforced)"
+    keyed = bool(os.environ.get("LOCAL_FUNCTION_KEY"))
+    key_note = " (LOCAL_FUNCTION_KEY enforced)" if keyed else ""
     running = ["the router"]
     lines = [f"router:    {router_url}/api{key_note}"]
     if emulator_url:
@@ -166,11 +167,13 @@ def banner(
         "Try it with curl:",
         "",
         f"curl -si {router_url}/api/v1/chat/completions -H 'content-type: application/json' "
-        f"-d '{body}'",
+        # The key by name, not by value: the shell that runs the example has it.
+        + ('-H "x-functions-key: $LOCAL_FUNCTION_KEY" ' if keyed else "")
+        + f"-d '{body}'",
         "",
         "or with the OpenAI SDK (pip install openai), in python3:",
         "",
-        *SNIPPET.format(base_url=f"{router_url}/api/v1").splitlines(),
+        *(KEYED_SNIPPET if keyed else SNIPPET).format(base_url=f"{router_url}/api/v1").splitlines(),
         "",
         f"Ctrl-C stops {stops}.",
     ]
@@ -183,3 +186,11 @@ client = OpenAI(base_url="{base_url}", api_key="unused")
 ask = [{{"role": "user", "content": "Plan a three-step migration to Postgres"}}]
 reply = client.chat.completions.create(model="auto", messages=ask)
 print(reply.model, reply.choices[0].message.content)"""
+# The same with the local host's key (LOCAL_FUNCTION_KEY, read from the environment) sent.
+KEYED_SNIPPET = SNIPPET.replace(
+    "from openai import OpenAI\n",
+    "import os\nfrom openai import OpenAI\n",
+).replace(
+    'api_key="unused")',
+    'api_key="unused", default_headers={{"x-functions-key": os.environ["LOCAL_FUNCTION_KEY"]}})',
+)

@@ -25,6 +25,8 @@ from pydantic import BaseModel
 
 from devtools import azurite, redis
 from devtools.process import REPO_ROOT
+from devtools.up import banner
+from tests.conftest import StartRouter
 
 # devtools.up itself, without the venv bootstrap of `python3 -m devtools` (the tests run in it).
 UP = [sys.executable, "-c", "import sys; from devtools.up import up; sys.exit(up(sys.argv[1:]))"]
@@ -233,6 +235,27 @@ def test_the_printed_python_snippet_pastes_and_runs_as_it_is(up: Up) -> None:
     with contextlib.redirect_stdout(printed):
         exec(compile(snippet, "<pasted>", "exec"), {})
     assert printed.getvalue().split()[0] in ("gpt-5", "Phi-4-mini"), printed.getvalue()
+
+
+def test_with_a_local_function_key_the_printed_examples_send_it(
+    start_router: StartRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCAL_FUNCTION_KEY", "local-key")
+    url = start_router(LOCAL_FUNCTION_KEY="local-key")
+    lines = banner(url, None, "kept in the router's process", azurite_runs=False).splitlines()
+    assert "local-key" not in "\n".join(lines)  # named, not printed
+    (curl,) = [line for line in lines if line.startswith("curl ")]
+    done = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=60)
+    assert done.stdout.startswith("HTTP/1.1 200"), done.stdout
+    start = lines.index("import os")  # the snippet reads the key from the environment
+    end = lines.index("", start)
+    assert all(not line[:1].isspace() for line in lines[start:end])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile("\n".join(lines[start:end]), "<pasted>", "exec"), {})
+    assert printed.getvalue().split()[0] in ("gpt-5", "gpt-5-nano", "Phi-4-mini"), (
+        printed.getvalue()
+    )
 
 
 def test_installing_shows_progress_while_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
