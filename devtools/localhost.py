@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.edge import FUNCTIONS, ROUTE_PREFIX
+from shared.edge import FUNCTION_KEY_HEADER, FUNCTION_KEY_QUERY, FUNCTIONS, ROUTE_PREFIX
 
 if TYPE_CHECKING:
     from shared.gateway import Gateway
@@ -60,7 +60,11 @@ def starlette_path(template: str) -> str:
 
 def require_key(handler: Handler, key: str) -> Handler:
     async def checked(request: Request) -> Response:
-        given = request.headers.get("x-functions-key") or request.query_params.get("code") or ""
+        given = (
+            request.headers.get(FUNCTION_KEY_HEADER)
+            or request.query_params.get(FUNCTION_KEY_QUERY)
+            or ""
+        )
         if not hmac.compare_digest(given.encode(), key.encode()):
             return JSONResponse(
                 {

@@ -22,6 +22,10 @@ from shared.api import ApiError
 CATCH_ALL_FUNCTION = "zz_unmatched"  # sorts after every other function name
 CATCH_ALL_ROUTE = "{*path}"
 ROUTE_PREFIX = "/api/"  # host.json's default http.routePrefix
+# How the host takes a function key: a header, or a query parameter of any keyed route
+# (https://learn.microsoft.com/azure/azure-functions/function-keys-how-to#use-access-keys).
+FUNCTION_KEY_HEADER = "x-functions-key"
+FUNCTION_KEY_QUERY = "code"
 ALL_METHODS = ("GET", "POST", "DELETE", "HEAD", "PATCH", "PUT", "OPTIONS")
 
 

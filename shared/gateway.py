@@ -19,7 +19,14 @@ from starlette.responses import Response, StreamingResponse
 from shared import openapi
 from shared import telemetry as t
 from shared.api import ApiError, parse_chat_request
-from shared.edge import APP_ROUTES, CATCH_ALL, ROUTE_PREFIX, Endpoint, with_model
+from shared.edge import (
+    APP_ROUTES,
+    CATCH_ALL,
+    FUNCTION_KEY_QUERY,
+    ROUTE_PREFIX,
+    Endpoint,
+    with_model,
+)
 from shared.responses.request import parse_responses_request
 from shared.responses.service import ResponsesService
 from shared.responses.store import make_store
@@ -284,10 +291,6 @@ class Gateway:
         await self.upstream.aclose()
         await self.responses_service.aclose()
         await self.state.aclose()
-
-
-# How Azure takes a function key in a URL: https://learn.microsoft.com/azure/azure-functions/function-keys-how-to#use-access-keys
-FUNCTION_KEY_QUERY = "code"
 
 
 def rendered(outcome: Outcome) -> Response:

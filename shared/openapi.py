@@ -8,6 +8,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from shared.api import ChatRequest
+from shared.edge import FUNCTION_KEY_HEADER
 from shared.responses import schema as responses
 from shared.responses.items import LIMIT_MAX, ORDERS
 from shared.routing.policy import DecidedBy
@@ -129,7 +130,7 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {
-                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}
+                "functionKey": {"type": "apiKey", "in": "header", "name": FUNCTION_KEY_HEADER}
             },
             "schemas": {**SCHEMAS, **request_schemas(models)},
         },
