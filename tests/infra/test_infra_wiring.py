@@ -247,7 +247,7 @@ def test_tier_objects_have_the_contract_fields() -> None:
     assert set(variables["secondaryTiers"]["value"]["config"]) == fields
 
 
-# --- resource properties the brief fixes --------------------------------------------------------
+# --- resource properties the deployment requires -------------------------------------------------
 
 
 def test_flex_consumption_plan_and_site() -> None:
