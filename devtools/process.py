@@ -24,8 +24,11 @@ class ServerProcess:
     url: str
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None  # what appends to `output`
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop the child; its output is then whole (what it printed last is read, not lost
+        in the pipe), so a check of what it never printed reads everything."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -33,6 +36,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
+        if self.reader is not None:
+            self.reader.join(timeout)
 
 
 def start_server(
@@ -65,8 +70,9 @@ def start_server(
                 ready.set()
         ready.set()
 
-    threading.Thread(target=pump, daemon=True).start()
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     if not ready.wait(timeout) or not url:
         process.kill()
         raise RuntimeError(f"{' '.join(args)} did not start:\n" + "\n".join(output[-40:]))
-    return ServerProcess(url=url[0], process=process, output=output)
+    return ServerProcess(url=url[0], process=process, output=output, reader=reader)
