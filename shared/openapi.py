@@ -8,7 +8,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from shared.api import ChatRequest
-from shared.edge import FUNCTION_KEY_HEADER
+from shared.edge import FUNCTION_KEY_HEADER, FUNCTION_KEY_QUERY
 from shared.responses import schema as responses
 from shared.responses.items import LIMIT_MAX, ORDERS
 from shared.routing.policy import DecidedBy
@@ -34,10 +34,11 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
         "info": {
             "title": "hybrid-router",
             "version": "0.1.0",
-            "description": "OpenAI-compatible chat completions routed between model tiers.",
+            "description": "OpenAI-compatible chat completions and Responses, routed between "
+            "model tiers.",
         },
         "servers": [{"url": "/api"}],
-        "security": [{"functionKey": []}],
+        "security": [{"functionKey": []}, {"functionKeyQuery": []}],  # either one
         "paths": {
             "/v1/chat/completions": {
                 "post": {
@@ -130,7 +131,8 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {
-                "functionKey": {"type": "apiKey", "in": "header", "name": FUNCTION_KEY_HEADER}
+                "functionKey": {"type": "apiKey", "in": "header", "name": FUNCTION_KEY_HEADER},
+                "functionKeyQuery": {"type": "apiKey", "in": "query", "name": FUNCTION_KEY_QUERY},
             },
             "schemas": {**SCHEMAS, **request_schemas(models)},
         },

@@ -29,6 +29,13 @@ def test_openapi_document_describes_the_endpoints(router: httpx.Client) -> None:
     assert document["openapi"].startswith("3.")
     paths = set(document["paths"])
     assert {"/v1/chat/completions", "/v1/models", "/route", "/health", "/health/details"} <= paths
+    # The key as the host takes it: a header, or ?code= (either one).
+    schemes = document["components"]["securitySchemes"]
+    assert {(s["in"], s["name"]) for s in schemes.values()} == {
+        ("header", "x-functions-key"),
+        ("query", "code"),
+    }
+    assert document["security"] == [{name: []} for name in schemes]
 
 
 def test_function_keys_are_enforced_when_configured(start_router: StartRouter) -> None:
