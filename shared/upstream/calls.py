@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
@@ -33,9 +33,11 @@ from shared.upstream.client import FoundryClient, TransportError
 from shared.upstream.escalation import Escalation, Review, review
 from shared.upstream.health import Health, HealthBook
 from shared.upstream.hold import turn_for
-from shared.upstream.resilience import ONE_SHOT, Resilience
+from shared.upstream.resilience import ONE_SHOT, Attempt, HasHeaders, Outcome, Resilience
 from shared.upstream.stream import Event
 from shared.upstream.usage import Usage
+
+R = TypeVar("R", bound=HasHeaders)  # what one attempt returns: an answer or a stream's start
 
 __all__ = ["Answered", "Event", "Streamed", "TransportError", "Upstream"]
 
@@ -124,28 +126,36 @@ class Upstream:
         escalation = guard.escalation(api, answer.body) if guard else None
         if escalation is None:
             return answered
-        self._escalating(outcome.tier, escalation)
-        again = await self.resilience.call(
-            escalation.up,
-            body,
-            deadline,
-            partial(self.attempts.complete, api),
-            api,
-            eligible=eligible,
+        again, changes = await self._escalate(
+            outcome, escalation, body, deadline, partial(self.attempts.complete, api), api, eligible
         )
-        changes = (*outcome.changes, escalation.change(outcome.tier), *again.changes)
         result = again.result
         # The caller pays for both answers: the cost says so (each was recorded as it came).
         cost = answer.cost + result.cost
         return Answered(again.tier, result.body, result.headers, changes, result.usage, cost)
 
-    def _escalating(self, tier: Tier, escalation: Escalation) -> None:
-        """Counted, logged for the operator and on the request's span: the guard's verdict."""
+    async def _escalate(
+        self,
+        outcome: Outcome[Any],
+        escalation: Escalation,
+        body: dict[str, Any],
+        deadline: float,
+        attempt: Attempt[R],
+        api: UpstreamApi,
+        eligible: Callable[[Tier], bool] | None,
+    ) -> tuple[Outcome[R], tuple[str, ...]]:
+        """The guard's verdict counted, logged for the operator and set on the request's span;
+        then the request asked once of the tier above, and what changed on the way."""
+        tier = outcome.tier
         self.instruments.escalations.add(
             1, {t.TIER: tier.name, t.GUARD_FAILURE: escalation.failure}
         )
         oplog.guard_escalation(tier.name, escalation.up.name, escalation.failure)
         trace.get_current_span().set_attribute(t.GUARD_FAILURE, escalation.failure)
+        again = await self.resilience.call(
+            escalation.up, body, deadline, attempt, api, eligible=eligible
+        )
+        return again, (*outcome.changes, escalation.change(tier), *again.changes)
 
     async def stream(
         self,
@@ -169,16 +179,15 @@ class Upstream:
             held, escalation, broke = await _hold(api, guard, events)
             if escalation is not None:
                 await start.aclose()
-                self._escalating(outcome.tier, escalation)
-                again = await self.resilience.call(
-                    escalation.up,
+                again, changes = await self._escalate(
+                    outcome,
+                    escalation,
                     body,
                     deadline,
                     partial(self.attempts.stream, api),
                     api,
-                    eligible=eligible,
+                    eligible,
                 )
-                changes = (*outcome.changes, escalation.change(outcome.tier), *again.changes)
                 restart = again.result
                 return Streamed(
                     again.tier, restart.headers, changes, restart.events, restart.aclose
