@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.lifetime import die_with_parent
+from devtools.children import die_with_parent, free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / ".azurite"
@@ -86,12 +86,6 @@ def connection_string(port: int) -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Azurite:
     process: subprocess.Popen[bytes]
@@ -103,20 +97,14 @@ class Azurite:
         return connection_string(self.port)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop(self.process)
         self.data.cleanup()
 
 
 def start(port: int = 0, timeout_s: float = 30.0) -> Azurite:
     """Start Azurite's blob service on loopback (a free port unless given), data in a temp dir."""
     binary = install()
-    port = port or _free_port()
+    port = port or free_port()
     data = tempfile.TemporaryDirectory(prefix="azurite-")
     process = subprocess.Popen(
         [

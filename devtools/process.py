@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.lifetime import die_with_parent
+from devtools.children import die_with_parent
 from devtools.serve import READY_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

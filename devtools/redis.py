@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from devtools.lifetime import die_with_parent
+from devtools.children import die_with_parent, free_port, stop
 
 PACKAGE = "redis-server"
 DEFAULT_PORT = 6379
@@ -60,12 +60,6 @@ def install() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class RedisServer:
     process: subprocess.Popen[bytes]
@@ -80,13 +74,7 @@ class RedisServer:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop(self.process)
 
     def close(self) -> None:
         self.stop()
@@ -126,7 +114,7 @@ def wait_listening(process: subprocess.Popen[bytes], port: int, timeout_s: float
 def start(port: int = 0, timeout_s: float = 15.0) -> RedisServer:
     """Start redis-server on loopback (a free port unless given), its files in a temp dir."""
     server = install()
-    port = port or _free_port()
+    port = port or free_port()
     data = tempfile.TemporaryDirectory(prefix="redis-")
     process = launch(server, port, data.name)
     try:
