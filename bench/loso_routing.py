@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common.table import markdown
+from bench.common.table import markdown, percent
 from bench.routing import thresholds, traffic, turns
 from bench.routing.augment import with_tool_lists
 from bench.routing.data import (
@@ -155,13 +155,13 @@ def line(name: str, by_rule: dict[str, list[Routed]]) -> list[object]:
         label,
         to_large.n,
         sum(r.tools for r in by_rule["to large"]),
-        _pct(to_large.simple_to_small),
-        _pct(to_small.complex_recall),
-        _pct(to_small.simple_to_small),
-        _pct(to_large.complex_recall),
-        _pct(emulator.simple_to_small),
-        _pct(emulator.complex_recall),
-        _pct(to_large.local_share),
+        percent(to_large.simple_to_small),
+        percent(to_small.complex_recall),
+        percent(to_small.simple_to_small),
+        percent(to_large.complex_recall),
+        percent(emulator.simple_to_small),
+        percent(emulator.complex_recall),
+        percent(to_large.local_share),
     ]
 
 
@@ -255,10 +255,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"wrote {args.out / name}")
     else:
         print(text)
-
-
-def _pct(x: float) -> str:
-    return "-" if x != x else f"{100 * x:.1f}%"
 
 
 if __name__ == "__main__":

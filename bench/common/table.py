@@ -13,3 +13,8 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base else "n/a"
+
+
+def percent(x: float) -> str:
+    """A share as "12.3%", or "-" where it is undefined (NaN: no rows to take it over)."""
+    return "-" if x != x else f"{100 * x:.1f}%"

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bench.common.table import percent as _pct
 from bench.routing.calibration import Bin
 from bench.routing.quality import QualitySummary
 from bench.routing.traffic import TrafficSummary, meets_bar
@@ -43,10 +44,6 @@ class SplitResults:
     tool_loop: dict[str, dict[str, TrafficSummary]] = field(default_factory=dict)
     # plain prompts of this split with another row's tool list attached, like `traffic`
     tools_attached: dict[str, dict[str, dict[str, TrafficSummary]]] = field(default_factory=dict)
-
-
-def _pct(x: float) -> str:
-    return "-" if math.isnan(x) else f"{100 * x:.1f}%"
 
 
 def _cpt(x: float) -> str:
