@@ -237,6 +237,8 @@ class ChatEndpoint:
         stats.statuses["200"] += 1
         if record is not None:
             record["status"] = 200
+            # What the model's pace added (not a fault's delay): tests read it, not a clock.
+            record["latency_s"] = latency
         response_headers = [*base_headers, (b"x-ms-deployment-name", name.encode())]
         # An unlimited quota (tpm/rpm null) has nothing to report.
         if admission.remaining_tokens >= 0:

@@ -4,13 +4,21 @@ oversized answer fail over, an endless stream ends with its own cause."""
 
 from __future__ import annotations
 
-import time
+import json
 
 import httpx
 import orjson
 
 from tests.conftest import Emulator, StartRouter
-from tests.e2e.test_resilience import FAST, calls, stream_events
+from tests.e2e.test_resilience import FAST, TIERS, calls, stream_events
+
+# Phi-4-mini alone, asked once: a 504's message names the limit that cut the attempt.
+ALONE = {
+    **FAST,
+    "ROUTER_TIERS": json.dumps([TIERS[0] | {"fallbacks": []}]),
+    "ROUTER_LARGE_TIER": "small",
+    "ROUTER_MAX_ATTEMPTS": "1",
+}
 
 
 def ask(url: str, model: str = "small", **extra: object) -> httpx.Response:
@@ -35,10 +43,14 @@ def test_a_request_without_an_output_cap_still_fails_over_at_the_base_limit(
 ) -> None:
     url = start_router(**FAST)
     emulator.fault("Phi-4-mini", "no_response", times=None)
-    started = time.monotonic()
     reply = ask(url)
     assert reply.json()["model"] == "Phi-4"
-    assert time.monotonic() - started < 1 + 2
+    assert len(calls(emulator, "Phi-4-mini")) == 1
+    # Which limit cut it: the one deployment of a chain of one, asked once, names it.
+    alone = start_router(**ALONE)
+    reply = ask(alone)
+    assert reply.status_code == 504
+    assert "did not answer within 1 s" in reply.json()["error"]["message"]
 
 
 def test_a_trickled_body_fails_over_at_the_base_limit_however_long_the_answer_asked(
@@ -46,11 +58,13 @@ def test_a_trickled_body_fails_over_at_the_base_limit_however_long_the_answer_as
 ) -> None:
     url = start_router(**FAST)
     emulator.fault("Phi-4-mini", "trickle", times=None, over_s=10)
-    started = time.monotonic()
     reply = ask(url, max_tokens=2000)  # 51 s to write it; the headers came at once
     assert reply.json()["model"] == "Phi-4"
-    assert time.monotonic() - started < 1 + 2
     assert len(calls(emulator, "Phi-4-mini")) == 1
+    alone = start_router(**ALONE)
+    reply = ask(alone, max_tokens=2000)
+    assert reply.status_code == 504
+    assert "but not its body within 1 s" in reply.json()["error"]["message"]
 
 
 def test_an_answer_larger_than_the_tier_can_write_fails_over(
@@ -82,9 +96,7 @@ def test_an_endless_stream_ends_with_its_own_cause(
 ) -> None:
     url = start_router(**{**FAST, "ROUTER_STREAM_MAX_S": "2"})
     emulator.fault("Phi-4-mini", "endless_stream", times=1, every_s=0.1)
-    started = time.monotonic()
     events = stream_events(url)
-    assert time.monotonic() - started < 2 + 2
     assert "[DONE]" not in events
     error = orjson.loads(events[-1])["error"]
     assert "stream_max_duration" in error["message"]

@@ -3,8 +3,9 @@
 Every test starts its own router (breaker and cooldown state live in the process) with short
 timeouts, over a fallback chain on the emulator:
     small (Phi-4-mini) -> phi4 (Phi-4, 16k context) -> large (gpt-5, reasoning) -> gpt4o
-Timing bounds here are pass rules of the scenarios (e.g. "fail over within 10 s"), generous
-against the configured limits; speed itself is measured in bench/.
+A deadline that fired shows in what the client gets (which tier answered, a 504 `timeout`, the
+cause an error names) and in how often the emulator was asked, never in a wall-clock bound: the
+tests share busy machines, and speed itself is measured in bench/.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 import orjson
 import pytest
 
-from shared.settings import KIND_TIMEOUTS
+from shared.settings import KIND_TIMEOUTS, Limits
 from tests.conftest import Emulator, StartRouter, printed
 
 TIERS = [
@@ -97,6 +98,21 @@ def calls(emulator: Emulator, deployment: str) -> list[dict[str, object]]:
     return emulator.requests(deployment)
 
 
+def failovers(lines: list[str], from_tier: str, to_tier: str) -> list[str]:
+    """The reasons of the router's operator log lines for failovers from one tier to another."""
+    wanted = f"failover from_tier={from_tier} to_tier={to_tier} reason="
+    return [line.split(wanted, 1)[1].split()[0] for line in lines if wanted in line]
+
+
+def failed_over(
+    router_output: dict[str, list[str]], post: Post, from_tier: str, to_tier: str
+) -> list[str]:
+    """`failovers` of the router behind `post`, once the first is printed."""
+    lines = router_output[post.url]  # type: ignore[attr-defined]
+    printed(lines, f"failover from_tier={from_tier} to_tier={to_tier}")
+    return failovers(lines, from_tier, to_tier)
+
+
 def test_s01_429_with_retry_after_is_honoured(post: Post, emulator: Emulator) -> None:
     emulator.fault("Phi-4-mini", "rate_limit", times=1, retry_after_s=1)
     reply = post()
@@ -107,11 +123,9 @@ def test_s01_429_with_retry_after_is_honoured(post: Post, emulator: Emulator) ->
     assert reply.json()["model"] == "Phi-4-mini"
 
 
-def test_s02_persistent_429_fails_over_within_10_s(post: Post, emulator: Emulator) -> None:
+def test_s02_persistent_429_fails_over_without_waiting(post: Post, emulator: Emulator) -> None:
     emulator.fault("Phi-4-mini", "rate_limit", times=None, retry_after_s=30)
-    started = time.monotonic()
     reply = post()
-    assert time.monotonic() - started < 10
     assert reply.status_code == 200
     assert reply.json()["model"] == "Phi-4"
     assert len(calls(emulator, "Phi-4-mini")) == 1  # a 30 s wait is not taken: fail over
@@ -122,12 +136,12 @@ def test_s02_everything_throttled_tells_the_client_when_to_come_back(
 ) -> None:
     for deployment in ("Phi-4-mini", "Phi-4", "gpt-5", "gpt-4o"):
         emulator.fault(deployment, "rate_limit", times=None, retry_after_s=30)
-    started = time.monotonic()
     reply = post()
-    assert time.monotonic() - started < 10
     assert reply.status_code == 429
     assert int(reply.headers["retry-after"]) >= 1
     assert reply.json()["error"]["type"] == "rate_limit_error"
+    # Each deployment asked once: no 30 s Retry-After was waited out.
+    assert sorted(r["deployment"] for r in emulator.requests()) == sorted(ALL_DEPLOYMENTS)
     # The cooldowns are remembered: the next request doesn't hit the deployments again.
     before = len(emulator.requests())
     assert post().status_code == 429
@@ -156,58 +170,55 @@ def test_s05_tcp_reset_is_retried(post: Post, emulator: Emulator) -> None:
     assert reply.json()["model"] == "Phi-4-mini"
 
 
-def test_s06_no_response_is_bounded(post: Post, emulator: Emulator) -> None:
+def test_s06_no_response_is_bounded(
+    post: Post, emulator: Emulator, router_output: dict[str, list[str]]
+) -> None:
     emulator.fault("Phi-4-mini", "no_response", times=None)
-    started = time.monotonic()
     reply = post()
-    elapsed = time.monotonic() - started
     assert reply.status_code == 200
-    assert reply.json()["model"] == "Phi-4"
-    assert elapsed < 8 + 1  # within ROUTER_REQUEST_TIMEOUT_S
+    assert reply.json()["model"] == "Phi-4"  # within the request's 8 s: the attempt was cut
+    assert [c["status"] for c in calls(emulator, "Phi-4-mini")] == [None]  # never answered
+    assert failed_over(router_output, post, "small", "phi4") == ["timeout"]
 
 
 def test_s06_no_response_anywhere_ends_in_a_clean_504(post: Post, emulator: Emulator) -> None:
     for deployment in ("Phi-4-mini", "Phi-4", "gpt-5", "gpt-4o"):
         emulator.fault(deployment, "no_response", times=None)
-    started = time.monotonic()
     reply = post()
-    assert time.monotonic() - started < 8 + 2
     assert reply.status_code == 504
     assert reply.json()["error"]["code"] == "timeout"
 
 
 def test_s07_slow_first_token_fails_over_before_anything_is_sent(
-    post: Post, emulator: Emulator
+    post: Post, emulator: Emulator, router_output: dict[str, list[str]]
 ) -> None:
     emulator.fault("Phi-4-mini", "slow_first_token", times=None, delay_ms=5000)
-    started = time.monotonic()
     events = stream_events(post.url)  # type: ignore[attr-defined]
-    assert time.monotonic() - started < 5
     assert events[-1] == "[DONE]"
     chunks = [orjson.loads(e) for e in events[:-1]]
-    assert {c["model"] for c in chunks} == {"Phi-4"}
+    assert {c["model"] for c in chunks} == {"Phi-4"}  # not the slow tokens of Phi-4-mini
+    assert failed_over(router_output, post, "small", "phi4") == ["timeout"]
 
 
 @pytest.mark.parametrize(
-    ("scenario", "kind"),
+    ("scenario", "kind", "cause"),
     [
-        ("s08", "stream_cut"),
-        ("s09", "stream_stall"),
-        ("s10", "malformed_chunk"),
-        ("s11", "no_done"),
+        ("s08", "stream_cut", "failed"),
+        ("s09", "stream_stall", "(stream_idle_timeout)"),  # cut by the idle timeout
+        ("s10", "malformed_chunk", "malformed chunk"),
+        ("s11", "no_done", "ended the stream before the answer"),
     ],
 )
 def test_s08_to_s11_a_broken_stream_ends_in_an_error_never_a_false_done(
-    post: Post, emulator: Emulator, scenario: str, kind: str
+    post: Post, emulator: Emulator, scenario: str, kind: str, cause: str
 ) -> None:
     params = {} if kind == "no_done" else {"after_chunks": 2}
     emulator.fault("Phi-4-mini", kind, times=1, **params)
-    started = time.monotonic()
     events = stream_events(post.url)  # type: ignore[attr-defined]
-    assert time.monotonic() - started < 5, scenario  # a stall is cut by the idle timeout
-    assert "[DONE]" not in events
+    assert "[DONE]" not in events, scenario
     last = orjson.loads(events[-1])
     assert last["error"]["code"] == "upstream_stream_error"
+    assert cause in last["error"]["message"]
     assert len(events) >= 2  # what arrived before the break was passed on
 
 
@@ -379,14 +390,16 @@ def test_a_2xx_that_is_not_a_chat_completion_fails_over(
     assert len(calls(emulator, "Phi-4-mini")) == 3  # retried like a fault, then failed over
 
 
-def test_a_trickled_body_is_cut_at_the_attempt_deadline(post: Post, emulator: Emulator) -> None:
+def test_a_trickled_body_is_cut_at_the_attempt_deadline(
+    post: Post, emulator: Emulator, router_output: dict[str, list[str]]
+) -> None:
     emulator.fault("Phi-4-mini", "trickle", times=None, over_s=10)  # a piece every 0.5 s
-    started = time.monotonic()
     reply = post()
-    elapsed = time.monotonic() - started
-    assert reply.json()["model"] == "Phi-4"  # a timeout fails over at once
-    assert elapsed < 1 + 2  # ROUTER_ATTEMPT_TIMEOUT_S=1, once, then Phi-4's answer
+    # The whole body takes 10 s, the request may take 8: Phi-4 answering means the attempt
+    # was cut, and a timeout fails over at once.
+    assert reply.json()["model"] == "Phi-4"
     assert len(calls(emulator, "Phi-4-mini")) == 1
+    assert failed_over(router_output, post, "small", "phi4") == ["timeout"]
 
 
 def test_the_request_budget_holds_across_slow_bodies(
@@ -398,11 +411,11 @@ def test_the_request_budget_holds_across_slow_bodies(
     for deployment in ALL_DEPLOYMENTS:
         # A piece every second: no single read waits long, the whole body takes 20 s.
         emulator.fault(deployment, "trickle", times=None, over_s=20)
-    started = time.monotonic()
     reply = ask(url)
-    assert time.monotonic() - started < 3 + 1.5
     assert reply.status_code == 504
     assert reply.json()["error"]["code"] == "timeout"
+    # The request's 3 s went on the first deployment's slow body: no other was asked.
+    assert [r["deployment"] for r in emulator.requests()] == ["Phi-4-mini"]
 
 
 TWO_TIERS = json.dumps(
@@ -414,21 +427,22 @@ TWO_TIERS = json.dumps(
 
 
 def test_with_default_timeouts_a_hung_small_tier_is_answered_by_its_fallback(
-    start_router: StartRouter, emulator: Emulator
+    start_router: StartRouter, emulator: Emulator, router_output: dict[str, list[str]]
 ) -> None:
     url = start_router(ROUTER_TIERS=TWO_TIERS)  # every timeout at its default
     emulator.fault("Phi-4-mini", "no_response", times=None)
-    started = time.monotonic()
     reply = ask(url)
-    elapsed = time.monotonic() - started
+    # The fast kind's attempt limit cut it, well inside the request's own: gpt-5 had time.
+    assert KIND_TIMEOUTS["fast"].attempt_s < Limits().request_timeout_s
     assert reply.json()["model"] == "gpt-5"
-    assert elapsed < KIND_TIMEOUTS["fast"].attempt_s + 1
     assert len(calls(emulator, "Phi-4-mini")) == 1  # not retried on the hung deployment
-    started = time.monotonic()
     events = stream_events(url)
-    assert time.monotonic() - started < KIND_TIMEOUTS["fast"].first_token_s + 1
     assert {orjson.loads(e)["model"] for e in events[:-1]} == {"gpt-5"}
     assert events[-1] == "[DONE]"
+    assert len(calls(emulator, "Phi-4-mini")) == 2  # the stream's one attempt, cut
+    lines = router_output[url]
+    assert printed(lines, "failover from_tier=small to_tier=large reason=timeout")
+    assert len(failovers(lines, "small", "large")) == 2
 
 
 def test_a_stalled_request_body_gets_a_408(start_router: StartRouter) -> None:
@@ -440,11 +454,9 @@ def test_a_stalled_request_body_gets_a_408(start_router: StartRouter) -> None:
     )
     with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
         sock.sendall(head.encode() + b'{"model": "small", ')  # and then nothing
-        started = time.monotonic()
         answer = b""
         while b"}}" not in answer and (chunk := sock.recv(65536)):  # the error envelope's end
             answer += chunk
-    assert time.monotonic() - started < 1 + 2
     assert answer.startswith(b"HTTP/1.1 408")
     body = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
     assert body["error"]["code"] == "request_timeout"

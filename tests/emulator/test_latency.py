@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from devtools.emulator.chat import latency_for
 from devtools.emulator.config import default_deployments
@@ -39,4 +40,8 @@ def test_temperature_zero_with_top_p_zero_is_eight_times_slower(client: httpx.Cl
 
 def test_speed_zero_skips_latency(client: httpx.Client) -> None:
     settings(client, deployments={"gpt-4o": {"latency_ms": [2000, 2000]}})
-    assert timed(client) < 1.5
+    assert chat(client, "gpt-4o").status_code == 200
+    settings(client, speed=0.001)
+    assert chat(client, "gpt-4o").status_code == 200
+    applied = [r["latency_s"] for r in client.get("/control/requests").json()["requests"]]
+    assert applied == [0, pytest.approx(0.002)]
