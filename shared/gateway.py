@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, TypedDict
@@ -16,7 +15,7 @@ from opentelemetry.trace import Span, Tracer, TracerProvider
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from shared import openapi
+from shared import openapi, oplog
 from shared import telemetry as t
 from shared.api import ApiError, parse_chat_request
 from shared.edge import (
@@ -39,7 +38,6 @@ from shared.state.wiring import make_state
 from shared.upstream.calls import Upstream
 from shared.upstream.outcomes import DeploymentError
 
-log = logging.getLogger("hybrid_router")
 JSON = "application/json"
 SESSION_HEADER = "x-router-session"
 
@@ -96,8 +94,8 @@ def guarded(
             return await handler(request, params)
         except ApiError as error:
             return error_response(error)
-        except Exception:
-            log.exception("unhandled error in %s", endpoint.function)
+        except Exception as exc:
+            oplog.unhandled_error(endpoint.function, exc)
             return error_response(
                 ApiError(500, "The router failed unexpectedly.", type="server_error")
             )

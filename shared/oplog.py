@@ -1,9 +1,9 @@
 """Operator logs: one structured record per event an operator acts on, through Python logging.
 
-Events: a failover, a wait for a 429 or a cooldown, a breaker opening, half-opening or closing,
-a token budget or the request's time budget running out, Foundry refusing our credential, the
-shared state in Redis becoming unavailable or coming back, and the guard sending a small tier's
-broken agent turn one tier up.
+Events: an exception nothing expected, a failover, a wait for a 429 or a cooldown, a breaker
+opening, half-opening or closing, a token budget or the request's time budget running out,
+Foundry refusing our credential, the shared state in Redis becoming unavailable or coming back,
+and the guard sending a small tier's broken agent turn one tier up.
 Each record has a readable message (`event key=value ...`, for a console or the Functions host's
 log stream) and the same fields as attributes under `router.*` (`extra=`), which the
 Azure Monitor OpenTelemetry log exporter turns into customDimensions of a trace. Fields are
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from typing import Literal
 
 log = logging.getLogger("hybrid_router.ops")
@@ -39,6 +40,39 @@ def _emit(level: int, event: str, **fields: Field) -> None:
     text = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
     extra = {f"router.{k}": v for k, v in fields.items() if v is not None}
     log.log(level, "%s %s", event, text, extra={"router.event": event, **extra})
+
+
+def unhandled_error(where: str, exc: BaseException) -> None:
+    """An exception nothing expected, by its type and the frames it was raised through (and
+    those of what caused it), without its message: a message may quote the caller's text (a
+    ValueError about a field's value), and operators need where it broke, not what was asked."""
+    name = type(exc).__qualname__
+    fields = {"where": where, "exception": name}
+    extra = {f"router.{k}": v for k, v in fields.items()}
+    log.error(
+        "unhandled_error where=%s exception=%s\n%s",
+        where,
+        name,
+        frames_without_messages(exc),
+        extra={"router.event": "unhandled_error", **extra},
+    )
+
+
+def frames_without_messages(exc: BaseException) -> str:
+    """A traceback as Python prints it (causes first), each exception named by its type alone."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        cause = current.__cause__
+        current = cause if cause or current.__suppress_context__ else current.__context__
+    parts = [
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_tb(e.__traceback__))
+        + f"{type(e).__module__}.{type(e).__qualname__}"
+        for e in reversed(chain)
+    ]
+    return "\n\nThe above led to:\n\n".join(parts)
 
 
 def failover(from_tier: str, to_tier: str, reason: str) -> None:

@@ -11,12 +11,12 @@ honour them ineligible.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from shared import oplog
 from shared.api import ApiError
 from shared.responses.bounded_store import BoundedStore, StoreUnavailable
 from shared.responses.events import ChatToResponses, sse
@@ -53,7 +53,6 @@ NOT_STORED_HEADER = "x-router-stored"
 MIN_WRITE_S = 1.0
 # When storage failed, how long a caller should wait before trying again (seconds).
 STORE_RETRY_AFTER_S = 5
-log = logging.getLogger("hybrid_router.responses")
 T = TypeVar("T")
 
 
@@ -365,7 +364,7 @@ class ResponsesService:
             for event in stream.fail(f"The model deployment stream failed ({exc.failure})."):
                 yield event
         except Exception as exc:  # a stream always ends in completed or failed
-            log.exception("responses stream broke (%s)", type(exc).__name__)
+            oplog.unhandled_error("responses stream", exc)
             for event in stream.fail("The router failed while relaying the answer."):
                 yield event
         finally:
@@ -399,7 +398,7 @@ class ResponsesService:
         except TransportError as exc:
             yield self._failed(turn, tier, snapshot, sequence, exc.failure)
         except Exception as exc:  # a stream always ends in completed or failed
-            log.exception("responses stream broke (%s)", type(exc).__name__)
+            oplog.unhandled_error("responses stream", exc)
             yield self._failed(turn, tier, snapshot, sequence, "an error in the router")
         finally:
             await streamed.aclose()

@@ -1,0 +1,90 @@
+"""An exception no handler expected: the caller gets a 500 in OpenAI's error envelope, the
+operator log gets its type and frames, and neither gets its message (it may quote the prompt)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from opentelemetry import trace
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shared import oplog
+from shared.edge import FUNCTIONS
+from shared.gateway import Params, guarded
+
+SECRET = "SECRET PROMPT TEXT"
+
+
+class Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def kept() -> Iterator[Kept]:
+    handler = Kept()
+    oplog.log.addHandler(handler)
+    yield handler
+    oplog.log.removeHandler(handler)
+
+
+def reads_the_prompt(text: str) -> None:
+    try:
+        int(text)
+    except ValueError as exc:
+        raise ValueError(f"{SECRET}: {text}") from exc
+
+
+async def failing_handler(request: Request, params: Params) -> Response:
+    reads_the_prompt(SECRET)
+    return Response()
+
+
+def chat_request() -> Request:
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/chat/completions",
+        "raw_path": b"/api/v1/chat/completions",
+        "query_string": b"",
+        "headers": [(b"host", b"router")],
+        "scheme": "http",
+        "server": ("router", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+    return Request(scope)
+
+
+async def test_an_unexpected_exception_is_a_500_envelope_and_a_log_without_its_text(
+    kept: Kept,
+) -> None:
+    chat = next(e for e in FUNCTIONS if e.function == "chat_completions")
+    run = guarded(trace.get_tracer("test"), chat, failing_handler)
+    response = await run(chat_request())
+    assert response.status_code == 500
+    assert bytes(response.body).count(b"SECRET") == 0
+    error = orjson.loads(response.body)["error"]
+    assert error["type"] == "server_error"
+    assert error["message"] == "The router failed unexpectedly."
+
+    [record] = [r for r in kept.records if r.__dict__.get("router.event") == "unhandled_error"]
+    logged = kept.format(record)
+    assert SECRET not in logged
+    assert record.exc_info is None
+    assert record.exc_text is None
+    # Enough to debug: the type, where it was raised, and what caused it.
+    assert "where=chat_completions exception=ValueError" in logged
+    assert "in reads_the_prompt" in logged
+    assert "in failing_handler" in logged
+    assert "builtins.ValueError" in logged
+    assert logged.count("Traceback (most recent call last):") == 2
+    assert record.__dict__["router.exception"] == "ValueError"
