@@ -25,6 +25,7 @@ import pytest
 from pydantic import BaseModel
 
 from devtools import azurite, redis
+from devtools.children import free_port
 from devtools.process import REPO_ROOT
 from devtools.up import banner
 from tests.conftest import StartRouter
@@ -116,12 +117,6 @@ def start_up(*args: str, env: dict[str, str] | None = None) -> Up:
     threading.Thread(target=read, daemon=True).start()
     ready.wait(90)
     return up
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
