@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -110,9 +111,11 @@ StartRouter = Callable[..., str]
 ROUTER_OUTPUT: dict[str, list[str]] = {}
 
 
-@pytest.fixture(scope="session")
-def start_router(emulator: Emulator) -> Iterator[StartRouter]:
-    """Start a router wired to the emulator with extra settings; returns its base URL."""
+@contextmanager
+def routers(emulator: Emulator) -> Iterator[StartRouter]:
+    """Start routers wired to the emulator with extra settings (each call returns its base URL);
+    all of them stop when the block ends. A router is a process of ~100 MB: each lives only as
+    long as the scope that needs it, or a run holds dozens at once."""
     started: list[ServerProcess] = []
 
     def start(**settings: str) -> str:
@@ -127,15 +130,39 @@ def start_router(emulator: Emulator) -> Iterator[StartRouter]:
         ROUTER_OUTPUT[server.url] = server.output
         return server.url
 
-    yield start
-    for server in started:
-        server.stop()
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+            ROUTER_OUTPUT.pop(server.url, None)
+
+
+@pytest.fixture
+def start_router(emulator: Emulator) -> Iterator[StartRouter]:
+    """Routers for one test (or a function-scoped fixture): they stop when the test ends."""
+    with routers(emulator) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_router(emulator: Emulator) -> Iterator[StartRouter]:
+    """Routers for a module-scoped fixture: they stop when the module's tests are done."""
+    with routers(emulator) as start:
+        yield start
 
 
 @pytest.fixture(scope="session")
-def router_output(start_router: StartRouter) -> dict[str, list[str]]:
-    """Router URL -> the lines its process printed (a fixture: pytest's conftest module is not
-    the `tests.conftest` a test can import)."""
+def start_shared_router(emulator: Emulator) -> Iterator[StartRouter]:
+    """Routers shared by many modules on purpose (`router_url`, `tools_router_url`)."""
+    with routers(emulator) as start:
+        yield start
+
+
+@pytest.fixture(scope="session")
+def router_output() -> dict[str, list[str]]:
+    """Router URL -> the lines its process printed while it runs (a fixture: pytest's conftest
+    module is not the `tests.conftest` a test can import)."""
     return ROUTER_OUTPUT
 
 
@@ -152,8 +179,8 @@ def printed(lines: list[str], wanted: str, within_s: float = 10.0) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def router_url(start_router: StartRouter) -> str:
-    return start_router()
+def router_url(start_shared_router: StartRouter) -> str:
+    return start_shared_router()
 
 
 # One function tool, and an ask that clearly calls it (the tool-calling tests).
@@ -199,9 +226,9 @@ TOOL_TIERS = [
 
 
 @pytest.fixture(scope="session")
-def tools_router_url(start_router: StartRouter) -> str:
+def tools_router_url(start_shared_router: StartRouter) -> str:
     """A router whose small tier takes tools (TOOL_TIERS)."""
-    return start_router(ROUTER_TIERS=json.dumps(TOOL_TIERS))
+    return start_shared_router(ROUTER_TIERS=json.dumps(TOOL_TIERS))
 
 
 @pytest.fixture

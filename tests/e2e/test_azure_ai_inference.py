@@ -16,8 +16,8 @@ KEY = "s3cret"
 
 
 @pytest.fixture(scope="module")
-def client(start_router: StartRouter) -> Iterator[ChatCompletionsClient]:
-    url = start_router(LOCAL_FUNCTION_KEY=KEY)
+def client(start_module_router: StartRouter) -> Iterator[ChatCompletionsClient]:
+    url = start_module_router(LOCAL_FUNCTION_KEY=KEY)
     with ChatCompletionsClient(
         endpoint=f"{url}/api/v1",
         credential=AzureKeyCredential("unused"),  # the router authenticates to Foundry itself

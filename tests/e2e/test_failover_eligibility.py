@@ -25,8 +25,8 @@ TIERS = [
 
 
 @pytest.fixture(scope="module")
-def router_api(start_router: StartRouter) -> str:
-    return start_router(ROUTER_TIERS=json.dumps(TIERS), ROUTER_MAX_ATTEMPTS="1") + "/api"
+def router_api(start_module_router: StartRouter) -> str:
+    return start_module_router(ROUTER_TIERS=json.dumps(TIERS), ROUTER_MAX_ATTEMPTS="1") + "/api"
 
 
 def ask(router_api: str, **extra: object) -> httpx.Response:

@@ -25,10 +25,12 @@ def sdk(router_url: str) -> openai.OpenAI:
 
 
 @pytest.fixture(scope="module")
-def two_routers(start_router: StartRouter, azurite: str) -> tuple[openai.OpenAI, openai.OpenAI]:
+def two_routers(
+    start_module_router: StartRouter, azurite: str
+) -> tuple[openai.OpenAI, openai.OpenAI]:
     clients = []
     for _ in range(2):
-        url = start_router(ROUTER_RESPONSES_CONNECTION_STRING=azurite)
+        url = start_module_router(ROUTER_RESPONSES_CONNECTION_STRING=azurite)
         clients.append(openai.OpenAI(base_url=f"{url}/api/v1", api_key="unused", max_retries=0))
     return clients[0], clients[1]
 

@@ -53,7 +53,7 @@ def test_default_tiers_send_tools_to_the_tier_that_takes_them(router: httpx.Clie
 
 
 @pytest.fixture(scope="module")
-def three_tier_router(start_router: StartRouter) -> str:
+def three_tier_router(start_module_router: StartRouter) -> str:
     """small (Phi-4-mini, text only), mid (gpt-5-nano, takes tools), large: the cheapest tier
     that can take the turn."""
     tiers = [
@@ -74,7 +74,7 @@ def three_tier_router(start_router: StartRouter) -> str:
             "capabilities": ["reasoning", "tools", "vision", "json_schema"],
         },
     ]
-    return start_router(ROUTER_TIERS=json.dumps(tiers))
+    return start_module_router(ROUTER_TIERS=json.dumps(tiers))
 
 
 def test_a_mid_tier_takes_simple_tool_turns(three_tier_router: str, emulator: Emulator) -> None:
@@ -117,10 +117,10 @@ def test_route_endpoint_returns_the_decision_alone(
 
 
 @pytest.fixture(scope="module")
-def classifier_router(start_router: StartRouter) -> str:
+def classifier_router(start_module_router: StartRouter) -> str:
     """A router whose scorer never decides: every routed request asks the small model."""
     # Generous: a busy CI machine must not turn a classifier answer into a timeout.
-    return start_router(ROUTER_PRESET="classifier", ROUTER_CLASSIFIER_TIMEOUT_MS="1500")
+    return start_module_router(ROUTER_PRESET="classifier", ROUTER_CLASSIFIER_TIMEOUT_MS="1500")
 
 
 def test_classifier_decides_and_its_verdict_is_cached(

@@ -55,9 +55,9 @@ def start(start_router: StartRouter, emulator: Emulator, auth: str, **extra: str
 
 @pytest.fixture(scope="module", params=["key", "entra"])
 def auth_router(
-    request: pytest.FixtureRequest, start_router: StartRouter, emulator: Emulator
+    request: pytest.FixtureRequest, start_module_router: StartRouter, emulator: Emulator
 ) -> tuple[str, str]:
-    return request.param, start(start_router, emulator, request.param)
+    return request.param, start(start_module_router, emulator, request.param)
 
 
 EXPECTED = {

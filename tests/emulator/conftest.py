@@ -1,4 +1,5 @@
-"""One emulator child process per session (real sockets), reset before every test."""
+"""One emulator child process for the emulator tests (real sockets), reset before every test;
+it stops when they are done."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from devtools.process import ServerProcess, start_server
 from tests.emulator.helpers import API_KEY
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def emulator() -> Iterator[ServerProcess]:
     server = start_server(
         ["-m", "devtools.emulator", "--port", "0", "--speed", "0", "--api-key", API_KEY]
@@ -23,12 +24,12 @@ def emulator() -> Iterator[ServerProcess]:
     assert not problems, "\n".join(server.output)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(emulator: ServerProcess) -> str:
     return emulator.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def session_client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=10) as client:
         yield client

@@ -52,8 +52,8 @@ def ingestion() -> Iterator[Ingestion]:
 
 
 @pytest.fixture(scope="module")
-def router(ingestion: Ingestion, start_router: StartRouter) -> Iterator[httpx.Client]:
-    url = start_router(**exporter_env(ingestion))
+def router(ingestion: Ingestion, start_module_router: StartRouter) -> Iterator[httpx.Client]:
+    url = start_module_router(**exporter_env(ingestion))
     with httpx.Client(base_url=url, timeout=30) as client:
         yield client
 

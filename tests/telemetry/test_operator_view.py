@@ -44,9 +44,9 @@ def ingestion() -> Iterator[Ingestion]:
 
 
 @pytest.fixture(scope="module")
-def router(ingestion: Ingestion, start_router: StartRouter) -> Iterator[httpx.Client]:
+def router(ingestion: Ingestion, start_module_router: StartRouter) -> Iterator[httpx.Client]:
     """The default tiers' shapes: Phi-4-mini on the models route, GPT-5 speaking Responses."""
-    url = start_router(**exporter_env(ingestion, ROUTER_TIERS=json.dumps(DEFAULT_TIERS)))
+    url = start_module_router(**exporter_env(ingestion, ROUTER_TIERS=json.dumps(DEFAULT_TIERS)))
     with httpx.Client(base_url=url, timeout=60) as client:
         yield client
 
@@ -166,7 +166,7 @@ def test_a_streams_duration_is_the_whole_call_and_its_first_chunk_a_measure_of_i
 
 @pytest.fixture(scope="module")
 def storing_router(
-    ingestion: Ingestion, start_router: StartRouter, azurite: str
+    ingestion: Ingestion, start_module_router: StartRouter, azurite: str
 ) -> Iterator[httpx.Client]:
     """A router with the blob store, its container there already, as infra creates it."""
     from azure.storage.blob import BlobServiceClient
@@ -180,7 +180,7 @@ def storing_router(
         ROUTER_RESPONSES_CONNECTION_STRING=azurite,
         ROUTER_RESPONSES_CONTAINER=container,
     )
-    with httpx.Client(base_url=start_router(**env), timeout=60) as client:
+    with httpx.Client(base_url=start_module_router(**env), timeout=60) as client:
         yield client
 
 
