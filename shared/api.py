@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import orjson
@@ -169,7 +169,7 @@ def parse_chat_request(raw: bytes) -> tuple[ChatRequest, dict[str, Any]]:
     except ValidationError as exc:
         raise validation_error(exc) from None
     for index, message in enumerate(chat.messages):
-        check_message(message, f"messages.{index}")
+        check_message(message, ("messages", index))
     for name in INTEGER_FIELDS:  # forward 80.0 as 80: some deployments insist on integers
         if isinstance(body.get(name), float):
             body[name] = getattr(chat, name)
@@ -183,12 +183,12 @@ def parse_chat_request(raw: bytes) -> tuple[ChatRequest, dict[str, Any]]:
     return chat, body
 
 
-def check_message(message: Message, where: str) -> None:
+def check_message(message: Message, where: tuple[str, int]) -> None:
     """OpenAI's rules across fields: only an assistant's tool call may come without content."""
     if message.content is None and not (message.role == "assistant" and message.tool_calls):
-        raise missing(f"{where}.content")
+        raise missing(param_path([*where, "content"]))
     if message.role == "tool" and message.tool_call_id is None:
-        raise missing(f"{where}.tool_call_id")
+        raise missing(param_path([*where, "tool_call_id"]))
 
 
 def missing(param: str) -> ApiError:
@@ -234,8 +234,21 @@ def _too_deep(body: dict[str, Any]) -> bool:
     return False
 
 
+def param_path(parts: Iterable[int | str]) -> str:
+    """A field of a request as OpenAI's errors name it, in `param` and in the message: keys
+    joined by dots, list positions in brackets, e.g. its "Missing required parameter:
+    'messages[2].tool_calls[0].type'" for chat and `input[2].content[0]` for Responses."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
 def validation_error(exc: ValidationError) -> ApiError:
-    """The first problem pydantic found, named by its dotted path (OpenAI's `param`)."""
+    """The first problem pydantic found, named by its path (OpenAI's `param`)."""
     errors = exc.errors(include_url=False)
     first = errors[0]
     param = _param(first["loc"]) or None
@@ -258,7 +271,7 @@ def validation_error(exc: ValidationError) -> ApiError:
 
 def _param(loc: tuple[int | str, ...]) -> str:
     # Union members add their type to the path ("str", "list[...]"); field names never look so.
-    return ".".join(str(p) for p in loc if not (p == "str" or "[" in str(p)))
+    return param_path(p for p in loc if not (p == "str" or "[" in str(p)))
 
 
 def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:

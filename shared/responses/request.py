@@ -33,6 +33,7 @@ from shared.api import (
     Temperature,
     TopP,
     missing,
+    param_path,
     parse_json_object,
 )
 
@@ -292,7 +293,7 @@ def refusal(exc: ValidationError, body: dict[str, Any]) -> ApiError:
     if field == "input":
         return _item_refusal(loc, error["type"], error["input"])
     if field == "tools" and len(loc) > 1:  # a tool without its type (or a function its name)
-        return missing(f"tools[{loc[1]}].{loc[2] if len(loc) > 2 else 'type'}")
+        return missing(param_path([*loc[:2], loc[2] if len(loc) > 2 else "type"]))
     if field == "previous_response_id":
         return invalid(field, "'previous_response_id' must be a response id.")
     if error["type"] in ("greater_than_equal", "less_than_equal"):
@@ -319,22 +320,23 @@ def _range(field: str) -> str:
 def _item_refusal(loc: list[int | str], kind: str, value: Any) -> ApiError:
     if len(loc) == 1:
         return invalid("input", "Invalid value for 'input': expected a string or a list of items.")
-    where = f"input[{loc[1]}]"
+    where = param_path(loc[:2])
     if len(loc) == 2:  # the item itself: not an object, or of no type the router reads
         if not isinstance(value, dict):
             message = f"Invalid value for '{where}': expected an object."
             return invalid(where, message, "invalid_type")
+        tag = param_path([*loc[:2], "type"])
         if kind == "union_tag_not_found":
-            return missing(f"{where}.type")
+            return missing(tag)
         return invalid(
-            f"{where}.type",
-            f"Invalid value for '{where}.type': {value.get('type')!r} is not supported by the "
+            tag,
+            f"Invalid value for '{tag}': {value.get('type')!r} is not supported by the "
             f"router; use one of {', '.join(ITEM_TYPES)}.",
         )
-    field = f"{where}.{loc[2]}"
+    field = param_path(loc[:3])
     if loc[2] == "role":
         return invalid(field, f"Invalid value for '{field}': must be one of {', '.join(ROLES)}.")
     if loc[2] == "content" and len(loc) > 3:
-        part = f"{field}[{loc[3]}]"
+        part = param_path(loc[:4])
         return invalid(part, f"Invalid value for '{part}': expected a content part.")
     return missing(field)

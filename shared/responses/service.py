@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from shared import oplog
-from shared.api import ApiError
+from shared.api import ApiError, param_path
 from shared.responses.bounded_store import BoundedStore, StoreUnavailable
 from shared.responses.events import ChatToResponses, sse
 from shared.responses.items import item_ids, listed, page
@@ -251,10 +251,9 @@ class ResponsesService:
         for index, item in enumerate(items):
             if item["type"] != REFERENCE:
                 continue
-            where = f"input[{index}]"
             if history.item(item["id"]) is not None:
                 raise invalid(
-                    where,
+                    param_path(("input", index)),
                     f"Duplicate item found with id {item['id']}: the response named in "
                     "previous_response_id has it already. Remove it from input and try again.",
                 )
@@ -262,7 +261,9 @@ class ResponsesService:
             record = await self.store.get(holder) if holder else None
             found = record.item(item["id"]) if record else None
             if found is None:
-                raise invalid(f"{where}.id", f"Item with id '{item['id']}' not found.")
+                raise invalid(
+                    param_path(("input", index, "id")), f"Item with id '{item['id']}' not found."
+                )
             resolved[index] = found
         return resolved, ids
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.api import ApiError
+from shared.api import ApiError, param_path
 from shared.responses.request import FUNCTION, PASS_THROUGH_ONLY, ResponsesRequest, invalid
 from shared.settings import Tier
 from shared.upstream.models import Shaped
@@ -37,7 +37,7 @@ def chat_messages(
         messages.append({"role": "system", "content": instructions})
     calls: set[str] = set()
     for index, item in enumerate(items):
-        where = f"input[{index}]"
+        where = ("input", index)
         kind = item["type"]
         if kind == "message":
             content = _content(item["content"], where, strict)
@@ -74,9 +74,9 @@ def chat_messages(
     return messages
 
 
-def unanswered_call(call_id: str, where: str) -> ApiError:
+def unanswered_call(call_id: str, where: tuple[str, int]) -> ApiError:
     return invalid(
-        f"{where}.call_id",
+        param_path([*where, "call_id"]),
         f"No tool call found for function call output with call_id {call_id}.",
     )
 
@@ -89,11 +89,11 @@ def check_calls(items: list[dict[str, Any]], offset: int = 0) -> None:
         if item["type"] == "function_call":
             calls.add(item["call_id"])
         elif item["type"] == "function_call_output" and item["call_id"] not in calls:
-            raise unanswered_call(item["call_id"], f"input[{index - offset}]")
+            raise unanswered_call(item["call_id"], ("input", index - offset))
 
 
 def _content(
-    content: str | list[dict[str, Any]], where: str, strict: bool
+    content: str | list[dict[str, Any]], where: tuple[str, int], strict: bool
 ) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
@@ -109,7 +109,7 @@ def _content(
             parts.append({"type": "image_url", "image_url": image})
         elif strict:
             raise invalid(
-                f"{where}.content[{index}].type",
+                param_path([*where, "content", index, "type"]),
                 f"Content of type {kind!r} cannot be sent to a chat-completions model; "
                 "use input_text or input_image with an image_url.",
             )

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.api import param_path
+
 # A FastAPI location starts with where the field was (body, query, header), not its name.
 LOCATIONS = frozenset({"body", "query", "header", "path"})
 
@@ -70,7 +72,7 @@ def read_error(body: Mapping[str, Any]) -> UpstreamError:
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
-    path: str | None  # the offending field, dotted as OpenAI's `param` (messages.0.content)
+    path: str | None  # the offending field as OpenAI's `param` names it (messages[0].content)
     text: str | None  # what the upstream said of it, with its path
     kind: str | None  # FastAPI's error type (missing, extra_forbidden, ...)
 
@@ -92,10 +94,10 @@ def _problems(detail: Any) -> list[_Problem]:
 def _path(loc: Any) -> str | None:
     if not isinstance(loc, list | tuple) or not loc:
         return None
-    parts = [str(part) for part in loc]
+    parts = [part if isinstance(part, int) else str(part) for part in loc]
     if len(parts) > 1 and parts[0] in LOCATIONS:
         parts = parts[1:]
-    return ".".join(parts)
+    return param_path(parts)
 
 
 def _text(value: Any) -> str | None:

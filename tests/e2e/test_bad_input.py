@@ -30,7 +30,7 @@ def assert_openai_error(response: httpx.Response, status: int) -> dict[str, obje
         (b'{"model": "auto", "messages": []}', "messages"),
         (
             b'{"model": "auto", "messages": [{"role": "user", "content": {"a": 1}}]}',
-            "messages.0.content",
+            "messages[0].content",
         ),
         (b'{"model": ["auto"], "messages": [{"role": "user", "content": "hi"}]}', "model"),
         (b'{"model": "auto", "messages": [{"role": "user", "content": "hi"}], "n": "2"}', "n"),

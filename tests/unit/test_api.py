@@ -7,6 +7,7 @@ from shared.api import (
     ApiError,
     content_text,
     last_user_text,
+    param_path,
     parse_chat_request,
     parse_json_object,
 )
@@ -25,11 +26,11 @@ OK_MESSAGES = '[{"role": "user", "content": "hi"}]'
         ('{"model": "auto", "messages": []}', "invalid_value", "messages"),
         ('{"model": "auto", "messages": "hi"}', "invalid_type", "messages"),
         ('{"model": 3, "messages": ' + OK_MESSAGES + "}", "invalid_type", "model"),
-        ('{"model": "auto", "messages": [{"role": "x"}]}', "invalid_value", "messages.0.role"),
+        ('{"model": "auto", "messages": [{"role": "x"}]}', "invalid_value", "messages[0].role"),
         (
             '{"model": "auto", "messages": [{"role": "user", "content": 5}]}',
             "invalid_type",
-            "messages.0.content",
+            "messages[0].content",
         ),
         (
             '{"model": "auto", "stream": "yes", "messages": ' + OK_MESSAGES + "}",
@@ -70,9 +71,9 @@ def test_valid_body_keeps_unknown_fields_in_the_raw_dict() -> None:
 @pytest.mark.parametrize(
     ("message", "param"),
     [
-        ('{"role": "user"}', "messages.0.content"),
-        ('{"role": "assistant"}', "messages.0.content"),
-        ('{"role": "tool", "content": "42"}', "messages.0.tool_call_id"),
+        ('{"role": "user"}', "messages[0].content"),
+        ('{"role": "assistant"}', "messages[0].content"),
+        ('{"role": "tool", "content": "42"}', "messages[0].tool_call_id"),
     ],
 )
 def test_message_rules_across_fields(message: str, param: str) -> None:
@@ -134,3 +135,10 @@ def test_write_limit_is_orjsons() -> None:
     assert orjson.dumps(value)
     with pytest.raises(orjson.JSONEncodeError):
         orjson.dumps([value])
+
+
+def test_param_paths_put_list_positions_in_brackets_as_openai_does() -> None:
+    assert param_path(["messages", 2, "tool_calls", 0, "type"]) == "messages[2].tool_calls[0].type"
+    assert param_path(["input", 2, "content", 0]) == "input[2].content[0]"
+    assert param_path(["tool_choice", "function", "name"]) == "tool_choice.function.name"
+    assert param_path(["model"]) == "model"

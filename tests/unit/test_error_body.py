@@ -64,7 +64,11 @@ INFERENCE_API_422 = {
                 ]
             },
             UpstreamError(
-                "user: Extra inputs; messages.0.content: Req", None, "extra_forbidden", "user", None
+                "user: Extra inputs; messages[0].content: Req",
+                None,
+                "extra_forbidden",
+                "user",
+                None,
             ),
             id="fastapi",
         ),
