@@ -75,9 +75,9 @@ BUDGETS: dict[str, tuple[float, float]] = {
 }
 # The budgets of the bands with tools (presets.TOOL_PRESETS). Balanced's is chosen by leaving
 # whole datasets out (bench/loso_routing.py sweeps TOOL_BUDGETS): on every left-out turn with
-# tools, 2% of complex turns decided small keeps complex recall at 97.7% with every abstention
-# sent large while 56.5% of simple turns go small without the classifier (34.4% at 0.5%; 3%
-# gives 66.2% but 96.4% recall). A tool loop's complex turns are few and its simple ones many:
+# tools, 2% of complex turns decided small keeps complex recall at 97.1% with every abstention
+# sent large while 61.3% of simple turns go small without the classifier (37.7% at 0.5%; 3%
+# gives 70.1% but 95.4% recall). A tool loop's complex turns are few and its simple ones many:
 # the tighter budget of plain chat sends most agent turns to the classifier.
 BUDGETS_WITH_TOOLS: dict[str, tuple[float, float]] = {**BUDGETS, "balanced": (0.02, 0.01)}
 # Candidate budgets for balanced's bands with tools, compared by leaving datasets out.

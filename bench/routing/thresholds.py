@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from shared.routing.presets import Thresholds
+from shared.routing.rules import SOFT_FLOOR
 
 
 def _round_down(x: float, digits: int = 3) -> float:
@@ -86,7 +87,8 @@ def choose(
     small_below: the `complex_to_small` quantile of the complex prompts' scores (about that
     share of them score below it); large_at_or_above: the `1 - simple_to_large` quantile of
     the simple prompts' scores, just above the highest when that budget is 0. Everything
-    between goes to the classifier.
+    between goes to the classifier. The large threshold is at most the product rules' soft
+    floor, so that a rule's verdict is local under every preset.
     """
     complex_scores = [p for p, c in zip(p_large, is_complex, strict=True) if c]
     simple_scores = [p for p, c in zip(p_large, is_complex, strict=True) if not c]
@@ -96,7 +98,7 @@ def choose(
     large_at = quantile(simple_scores, 1 - simple_to_large)
     if simple_to_large <= 0.0:  # at or above: strictly beyond the highest simple score
         large_at = math.nextafter(large_at, 2.0)
-    small_below, large_at = _round_down(small_below), min(1.0, _round_up(large_at))
+    small_below, large_at = _round_down(small_below), min(SOFT_FLOOR, _round_up(large_at))
     if small_below > large_at:  # the budgets overlap: one cut, no abstain band
         small_below = large_at = _round_down((small_below + large_at) / 2)
     return Thresholds(small_below=small_below, large_at_or_above=large_at)

@@ -54,11 +54,11 @@ PRESETS: Mapping[str, Thresholds] = MappingProxyType(
 # each population gets the bands its own error budgets give (bench/train_scorer.py).
 TOOL_PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
-        "cost": Thresholds(small_below=0.18, large_at_or_above=0.982),
+        "cost": Thresholds(small_below=0.332, large_at_or_above=0.97),
         # balanced's budget with tools (2% complex decided small) chosen by leaving whole
         # datasets out: bench/train_scorer.py BUDGETS_WITH_TOOLS
-        "balanced": Thresholds(small_below=0.18, large_at_or_above=0.9),
-        "quality": Thresholds(small_below=0.003, large_at_or_above=0.451),
+        "balanced": Thresholds(small_below=0.332, large_at_or_above=0.97),
+        "quality": Thresholds(small_below=0.009, large_at_or_above=0.816),
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }
 )

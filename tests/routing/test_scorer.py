@@ -277,6 +277,17 @@ ANIME = [
 ]
 
 
+def test_a_short_ask_that_needs_a_chain_of_calls_goes_large_by_rule() -> None:
+    # getCastAndCrew needs an animeId that only searchAnime finds: two calls, however
+    # simple the wording reads (alone, the scorer sends it small)
+    ask = "Who is in the cast of One Punch Man?"
+    assert PRESETS["balanced"].decide(score_text(ask).p_large) == "small"
+    score = score_request([user(ask)], ANIME)
+    assert score.signal == "chain of tool calls", score
+    for mode in MODES:
+        assert thresholds_for(mode, tools=True).decide(score.p_large, score.abstain) == "large"
+
+
 def test_a_chain_of_dependent_calls_stays_large_while_its_results_are_read() -> None:
     ask = user(
         'Look up the cast of "One Punch Man", then tell me where I can stream it and '

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from shared.routing import rules
-from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS, Thresholds
+from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS, TOOL_PRESETS, Thresholds
 
 
 def test_presets_are_the_three_modes_and_the_seed() -> None:
@@ -46,7 +46,7 @@ def test_inconsistent_thresholds_are_refused(small: float, large: float) -> None
 
 
 def test_rules_decide_locally_under_every_mode() -> None:
-    for t in (PRESETS[m] for m in MODES):
+    for t in [PRESETS[m] for m in MODES] + [TOOL_PRESETS[m] for m in MODES]:
         assert t.decide(rules.SOFT_FLOOR) == "large"
         assert t.decide(rules.HARD_FLOOR) == "large"
         assert t.decide(rules.SMALL_TALK_CEILING) == "small"
