@@ -306,6 +306,9 @@ class ChatEndpoint:
         if kind == "content_filter":
             raise errors.content_filter(p["category"], p["severity"])
         if kind == "reject_param":
+            # Each route refuses in its own way: the Model Inference API with its 422.
+            if self.route == "models":
+                raise inference_api.parameter_not_supported(p["param"], body[p["param"]])
             raise errors.unsupported_parameter(p["param"])
         if kind == "proxy_page":
             await wire.send_bytes(send, 200, *PROXY_PAGES[p["body"]])

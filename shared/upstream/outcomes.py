@@ -27,8 +27,14 @@ Health = Literal["fault", "throttled", "answered", "neutral"]
 deployment works (it judged the request); neutral: says nothing (auth, cancelled by us)."""
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# 400 codes with which a model rejects a parameter another model accepts: drop it, ask again.
-REJECTED_PARAM_CODES = frozenset({"unsupported_parameter", "unsupported_value"})
+# Codes with which a model rejects a parameter another model accepts: drop it, ask again.
+# Azure OpenAI answers 400 `unsupported_parameter` / `unsupported_value` naming it in `param`;
+# the Foundry Models inference API answers 422 `parameter_not_supported` naming it in
+# `detail.loc` ("Azure AI Model Inference API", "Models with disparate set of capabilities":
+# https://learn.microsoft.com/azure/ai-foundry/model-inference/reference/reference-model-inference-api).
+REJECTED_PARAM_CODES = frozenset(
+    {"unsupported_parameter", "unsupported_value", "parameter_not_supported"}
+)
 UNDROPPABLE = frozenset({"messages", "input", "model", "stream"})
 # Headers that tell a client when to come back; passed on with a 429.
 RETRY_HEADERS = ("retry-after", "retry-after-ms", "x-ms-retry-after-ms")

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.helpers import API_KEY, KEY
+from tests.emulator.helpers import API_KEY, KEY, add_fault
 
 MODELS_VERSION = "2024-05-01-preview"
 HELLO = [{"role": "user", "content": "Hello there"}]
@@ -113,6 +113,16 @@ def test_a_model_without_logprobs_answers_422_on_this_route(client: httpx.Client
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "parameter_not_supported"
     assert response.json()["error"]["detail"]["loc"] == ["body", "logprobs"]
+
+
+def test_a_refused_parameter_is_this_routes_422(client: httpx.Client) -> None:
+    add_fault(client, deployment="Phi-4-mini", kind="reject_param", param="seed")
+    body = {"model": "Phi-4-mini", "messages": HELLO, "seed": 7}
+    response = models_chat(client, body, headers=KEY)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["status"]) == ("parameter_not_supported", 422)
+    assert error["detail"] == {"loc": ["body", "seed"], "input": 7}
 
 
 def test_openai_deployments_answer_on_this_route_too(client: httpx.Client) -> None:

@@ -260,6 +260,25 @@ async def test_a_refused_parameter_is_dropped_and_said() -> None:
     assert "dropped seed (rejected by Phi-4-mini)" in outcome.changes
 
 
+def test_the_model_inference_apis_422_is_a_refused_parameter_like_openais_400() -> None:
+    # The 422 Microsoft Learn shows ("Azure AI Model Inference API", "Models with disparate set
+    # of capabilities"): flat, the parameter named only in `detail.loc`.
+    body = {
+        "status": 422,
+        "code": "parameter_not_supported",
+        "detail": {"loc": ["body", "response_format"], "input": "json_object"},
+        "message": "One of the parameters contain invalid values.",
+    }
+    sent = {**BODY, "response_format": {"type": "json_object"}}
+    failed = outcomes.from_status(422, body, {}, sent)
+    assert (failed.action, failed.param, failed.health) == (
+        "drop_param",
+        "response_format",
+        "answered",
+    )
+    assert outcomes.from_status(422, body, {}, BODY).action == "pass_through"  # not sent
+
+
 async def test_auth_refused_fails_over() -> None:
     resilience, _, clock = make()
     script = Script(clock, small=[auth_refused()])
