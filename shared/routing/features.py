@@ -461,6 +461,24 @@ def turn_signals(view: RequestView) -> dict[str, float]:
     }
 
 
+# Letters of scripts the signals and hashed terms do not read: beyond ASCII and the Latin-1 /
+# Latin Extended-A and -B accents ("café", "Łódź"). The development data holds no other script.
+_OTHER_SCRIPT = re.compile(r"[^\x00-\u024f\W\d_]")
+# When most of an ask's non-space characters are such letters ("能帮我查一下天气吗"), its
+# words reach no feature, and its score is the prior, not a reading of the ask.
+MAX_OTHER_SCRIPT_SHARE = 0.5
+SCRIPT_SAMPLE_CHARS = 240  # an ask's script shows in its first sentences
+
+
+def unreadable(text: str) -> bool:
+    """The ask is mostly in a script the scorer's features do not read."""
+    sample = text[:SCRIPT_SAMPLE_CHARS]
+    if sample.isascii():  # most asks: no regex pass at all
+        return False
+    visible = len(sample) - sample.count(" ")
+    return len(_OTHER_SCRIPT.findall(sample)) > MAX_OTHER_SCRIPT_SHARE * visible
+
+
 def tool_signals(view: RequestView) -> dict[str, float]:
     """The ask against the offered tools (TOOL_SIGNALS), each roughly in [0, 3]."""
     if not view.tool_words:

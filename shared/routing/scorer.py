@@ -20,6 +20,7 @@ from shared.routing.features import (
     request_features,
     tool_signals,
     turn_signals,
+    unreadable,
     view_request,
     wording_weight,
 )
@@ -92,6 +93,8 @@ class LocalScorer:
         disagreement = rules.disagreement(values, p)
         if disagreement is not None:
             return Score(p, disagreement, abstain=True)
+        if unreadable(view.text):
+            return Score(p, "unfamiliar script", abstain=True)
         support = self.model.support
         unfamiliar = support.unfamiliar(values) if support is not None else None
         if unfamiliar is not None:

@@ -300,3 +300,24 @@ def test_a_chain_of_dependent_calls_stays_large_while_its_results_are_read() -> 
     carried = score_request(first, ANIME)
     assert carried.p_large >= score.p_large
     assert PRESETS["balanced"].decide(carried.p_large, carried.abstain) == "large", carried
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "能帮我查一下中国广州市和北京市现在的天气状况吗\uff1f请使用公制单位\u3002",
+        "거실, 에어컨, 실행하고, 침실, 공기청정기, 중지해줘.",
+        "Привет, как дела?",
+    ],
+)
+def test_an_ask_in_a_script_the_features_do_not_read_goes_to_the_classifier(ask: str) -> None:
+    # no word of it reaches a feature: its score is the prior, not a reading of the ask
+    for tools in (None, ANIME):
+        score = score_request([user(ask)], tools)
+        assert score.abstain, score
+        assert score.signal == "unfamiliar script", score
+
+
+def test_latin_accents_and_numbers_are_read_as_usual() -> None:
+    for ask in ("Where is Łódź?", "Traduce «hola» al inglés, por favor", "12345"):
+        assert not score_text(ask).abstain, ask
