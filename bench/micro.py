@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import timeit
 from collections.abc import Callable
+from functools import partial
 
 import orjson
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.trace import INVALID_SPAN, SpanKind
 
 from bench.common.table import markdown
 from shared import telemetry as t
@@ -19,11 +22,14 @@ from shared.api import parse_chat_request
 from shared.gateway import JsonResponse, answer_headers
 from shared.routing.policy import Decision, decide_locally
 from shared.settings import BreakerPolicy, RetryPolicy, load_settings
+from shared.upstream.apis import CHAT
 from shared.upstream.attempts import AttemptInfo
 from shared.upstream.health import HealthBook, estimate_tokens
 from shared.upstream.models import shape_for_tier
 from shared.upstream.resilience import Resilience
+from shared.upstream.stream import ChunkTimes, decode, show
 from shared.upstream.urls import target
+from shared.upstream.usage import Meter
 
 ANSWER = {
     "id": "x",
@@ -35,6 +41,15 @@ ANSWER = {
     ],
     "usage": {"prompt_tokens": 8, "completion_tokens": 9, "total_tokens": 17},
 }
+CHUNK = orjson.dumps(
+    {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": "Hello "}, "finish_reason": None}],
+    }
+).decode()
 
 
 def main() -> None:
@@ -67,6 +82,13 @@ def main() -> None:
     async def one_try() -> object:
         return await resilience.call(tier, body, 1e12, answer)
 
+    # One streamed chunk as attempts.py handles it, metrics on an SDK provider (as exported).
+    instruments = t.Instruments(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    usage = partial(Meter(instruments).event, CHAT, tier)
+    record = t.StreamRecord(INVALID_SPAN)
+    attributes = t.metric_attributes("chat", tier.deployment, tier.url_shape)
+    times = ChunkTimes(partial(instruments.time_per_output_chunk.record, attributes=attributes))
+
     steps: list[tuple[str, Callable[[], object]]] = [
         ("parse + validate the body (orjson, pydantic)", lambda: parse_chat_request(raw)),
         ("decide (scorer)", lambda: decide_locally(settings, "auto", body["messages"], None)),
@@ -88,6 +110,14 @@ def main() -> None:
         (
             "resilience: shape, budget, breaker, one successful try, incl. the round trip",
             lambda: loop.run_until_complete(one_try()),
+        ),
+        (
+            "stream chunk: decode + show (span record, usage)",
+            lambda: show(decode(CHUNK), record, usage),
+        ),
+        (
+            "stream chunk: the same + time_per_output_chunk",
+            lambda: show(decode(CHUNK), record, usage, times),
         ),
     ]
     rows = []

@@ -5,6 +5,12 @@ SCOPE = "hybrid_router"
 SERVICE_NAME = "hybrid-router"
 CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
+# GenAI client metrics (semantic conventions, gen-ai-metrics.md).
+TOKEN_USAGE = "gen_ai.client.token.usage"
+OPERATION_DURATION = "gen_ai.client.operation.duration"
+TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
+
 # GenAI semantic conventions (gen_ai.*) and the router's own names.
 OPERATION = "gen_ai.operation.name"
 PROVIDER = "gen_ai.provider.name"

@@ -14,7 +14,15 @@ from collections.abc import Mapping
 
 from opentelemetry import metrics, trace
 
-from shared.telemetry.names import CAPTURE_CONTENT, SCOPE, SERVICE_NAME
+from shared.telemetry.names import (
+    CAPTURE_CONTENT,
+    OPERATION_DURATION,
+    SCOPE,
+    SERVICE_NAME,
+    TIME_PER_OUTPUT_CHUNK,
+    TIME_TO_FIRST_CHUNK,
+    TOKEN_USAGE,
+)
 
 __all__ = [
     "WORKER_TRUE",
@@ -136,22 +144,29 @@ class Instruments:
     def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
         meter = metrics.get_meter(SCOPE, meter_provider=meter_provider)
         self.token_usage = meter.create_histogram(
-            "gen_ai.client.token.usage",
+            TOKEN_USAGE,
             unit="{token}",
             description="Tokens used per model call, by gen_ai.token.type",
             explicit_bucket_boundaries_advisory=[4**i for i in range(14)],
         )
         self.operation_duration = meter.create_histogram(
-            "gen_ai.client.operation.duration",
+            OPERATION_DURATION,
             unit="s",
             description="Duration of model calls",
             explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
         )
-        # A stream's duration above is the whole call; its first chunk is measured on its own.
+        # A stream's duration above is the whole call; its first chunk is measured on its own,
+        # and each chunk after it by the time since the one before (shared/upstream/stream.py).
         self.time_to_first_chunk = meter.create_histogram(
-            "gen_ai.client.operation.time_to_first_chunk",
+            TIME_TO_FIRST_CHUNK,
             unit="s",
             description="Time to the first chunk of a streamed model call",
+            explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+        )
+        self.time_per_output_chunk = meter.create_histogram(
+            TIME_PER_OUTPUT_CHUNK,
+            unit="s",
+            description="Time from the end of a streamed chunk to the end of the next one",
             explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
         )
         self.decisions = meter.create_counter(

@@ -23,7 +23,7 @@ from shared.upstream.apis import UpstreamApi
 from shared.upstream.bounds import answer_limit_bytes, answer_wait_s, body_wait_s
 from shared.upstream.client import FoundryClient, TransportError, UpstreamStream, json_object
 from shared.upstream.outcomes import AttemptFailed
-from shared.upstream.stream import Event, decode, observed, show
+from shared.upstream.stream import ChunkTimes, Event, decode, observed, show
 from shared.upstream.urls import target
 from shared.upstream.usage import Meter, Usage, read_usage
 
@@ -265,9 +265,10 @@ class Attempts:
                 await _close(stream)
                 span.end()
                 raise
-            self.instruments.time_to_first_chunk.record(
-                time.perf_counter() - started,
-                t.metric_attributes(api.operation, tier.deployment, tier.url_shape),
+            attributes = t.metric_attributes(api.operation, tier.deployment, tier.url_shape)
+            self.instruments.time_to_first_chunk.record(time.perf_counter() - started, attributes)
+            times = ChunkTimes(
+                partial(self.instruments.time_per_output_chunk.record, attributes=attributes)
             )
             status = stream.status
             record = t.StreamRecord(
@@ -277,8 +278,8 @@ class Attempts:
             )
             meter = partial(self.meter.event, api, tier)
             shown = decode(first)
-            show(shown, record, meter)
-            return StreamStart(stream, observed(shown, events, record, meter), record)
+            show(shown, record, meter, times)
+            return StreamStart(stream, observed(shown, events, record, meter, times), record)
 
 
 def invalid(api: UpstreamApi, status: int, body: dict[str, Any] | None) -> str | None:

@@ -3,6 +3,7 @@ span, its usage metered, then handed on (to the relay that writes the caller's s
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +42,31 @@ def decode(raw: str) -> Event:
     return Event(data) if isinstance(data, dict) else MALFORMED
 
 
-def show(event: Event, record: t.StreamRecord, meter: Meter) -> None:
-    """One event to the attempt's span, its usage (if it carries it) metered first."""
+class ChunkTimes:
+    """gen_ai.client.operation.time_per_output_chunk as the GenAI semantic conventions define it:
+    for each chunk after the first, the time from the end of the one before to the end of it."""
+
+    __slots__ = ("_last", "_record")
+
+    def __init__(self, record: Callable[[float], object]) -> None:
+        self._record = record
+        self._last: float | None = None
+
+    def chunk(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self._record(now - self._last)
+        self._last = now
+
+
+def show(
+    event: Event, record: t.StreamRecord, meter: Meter, times: ChunkTimes | None = None
+) -> None:
+    """One event to the attempt's span, its usage (if it carries it) metered first; a chunk (a
+    JSON event, not [DONE] nor a malformed one) timed."""
     if event.data is not None:
+        if times is not None:
+            times.chunk()
         usage = meter(event.data)
         if usage is not None:
             record.usage = usage
@@ -51,7 +74,11 @@ def show(event: Event, record: t.StreamRecord, meter: Meter) -> None:
 
 
 async def observed(
-    first: Event, rest: AsyncIterator[str], record: t.StreamRecord, meter: Meter
+    first: Event,
+    rest: AsyncIterator[str],
+    record: t.StreamRecord,
+    meter: Meter,
+    times: ChunkTimes | None = None,
 ) -> AsyncGenerator[Event, None]:
     """The stream's events, `first` (already shown) then the rest as they come, each decoded
     once and shown; `record` ends the attempt's span when the stream ends: at its end, on a
@@ -62,7 +89,7 @@ async def observed(
         yield first
         async for raw in rest:
             event = decode(raw)
-            show(event, record, meter)
+            show(event, record, meter, times)
             yield event
         if not record.whole:
             error = "malformed_chunk" if record.malformed else "incomplete_stream"

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from shared import telemetry as t
 from shared.edge import ENDPOINTS
 from shared.gateway import Gateway
 from shared.settings import load_settings
@@ -191,3 +192,31 @@ async def test_classifier_call_is_an_attempt_span_under_the_decision(
     assert answer.parent.span_id == decide.parent.span_id
     assert decide.attributes["router.decided_by"] == "classifier"
     assert decide.attributes["router.classifier_ms"] > 0
+
+
+async def test_a_stream_times_each_chunk_after_its_first(
+    router: httpx.AsyncClient, telemetry: Telemetry
+) -> None:
+    await ask(router, model="small")  # a JSON answer has no chunks to time
+    assert telemetry.points(t.TIME_PER_OUTPUT_CHUNK) == []
+    body = {
+        "model": "small",
+        "stream": True,
+        "stream_options": {"include_usage": True},  # so every chunk the model sent reaches us
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    async with router.stream("POST", "/api/v1/chat/completions", json=body) as reply:
+        assert reply.status_code == 200
+        chunks = [line async for line in reply.aiter_lines() if line.startswith("data: {")]
+    assert len(chunks) >= 3
+    (per_chunk,) = telemetry.points(t.TIME_PER_OUTPUT_CHUNK)
+    assert per_chunk.count == len(chunks) - 1  # each one after the first
+    assert dict(per_chunk.attributes) == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "azure.ai.openai",
+        "gen_ai.request.model": "Phi-4-mini",
+    }
+    # The conventions' buckets, 0.01 s doubling to 81.92 s.
+    assert list(per_chunk.explicit_bounds) == pytest.approx([0.01 * 2**i for i in range(14)])
+    stream_call = max(telemetry.points(t.OPERATION_DURATION), key=lambda p: p.sum)
+    assert 0 < per_chunk.sum <= stream_call.sum  # gaps within the one call
