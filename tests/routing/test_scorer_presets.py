@@ -6,7 +6,7 @@ from shared.routing import rules
 from shared.routing.presets import DEFAULT_PRESET, MODES, PRESETS, TOOL_PRESETS, Thresholds
 
 
-def test_presets_are_the_three_modes_and_the_seed() -> None:
+def test_presets_are_the_three_modes_and_the_classifier() -> None:
     assert set(MODES) == {"cost", "balanced", "quality"}
     assert set(PRESETS) == {*MODES, "classifier"}
     assert DEFAULT_PRESET == "balanced"
