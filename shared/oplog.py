@@ -34,12 +34,14 @@ SharedState = Literal["connected", "unavailable", "restored"]
 Field = str | int | float | None
 
 
-def _emit(level: int, event: str, **fields: Field) -> None:
+def _emit(level: int, event: str, *, below: str = "", **fields: Field) -> None:
+    """`below`: lines printed under the `event key=value` line (a traceback's frames)."""
     if not log.isEnabledFor(level):
         return
     text = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
     extra = {f"router.{k}": v for k, v in fields.items() if v is not None}
-    log.log(level, "%s %s", event, text, extra={"router.event": event, **extra})
+    trailer = f"\n{below}" if below else ""
+    log.log(level, "%s %s%s", event, text, trailer, extra={"router.event": event, **extra})
 
 
 def unhandled_error(where: str, exc: BaseException) -> None:
@@ -47,15 +49,8 @@ def unhandled_error(where: str, exc: BaseException) -> None:
     those of what caused it), without its message: a message may quote the caller's text (a
     ValueError about a field's value), and operators need where it broke, not what was asked."""
     name = type(exc).__qualname__
-    fields = {"where": where, "exception": name}
-    extra = {f"router.{k}": v for k, v in fields.items()}
-    log.error(
-        "unhandled_error where=%s exception=%s\n%s",
-        where,
-        name,
-        frames_without_messages(exc),
-        extra={"router.event": "unhandled_error", **extra},
-    )
+    frames = frames_without_messages(exc)
+    _emit(logging.ERROR, "unhandled_error", below=frames, where=where, exception=name)
 
 
 def frames_without_messages(exc: BaseException) -> str:
