@@ -2,13 +2,15 @@
 
 Each chunk is re-framed (its `model` names the deployment that answered; its usage arrives
 priced by the seam); the stream ends with [DONE] only when the answer is known to be whole. A
-cut, a stall, a malformed chunk or an end without finish_reason becomes an in-band error event.
+cut, a stall, a malformed chunk or an end without finish_reason becomes an in-band error event,
+and so does a failure of the router's own while relaying (logged by type and frames only).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from shared import oplog
 from shared.api import SSE_DONE, ApiError, sse_event
 from shared.upstream.calls import Streamed, TransportError
 
@@ -37,6 +39,10 @@ async def relay(stream: Streamed, include_usage: bool) -> AsyncIterator[bytes]:
             yield stream_error("The model deployment ended the stream before the answer.")
     except TransportError as exc:
         yield stream_error(f"The model deployment stream failed ({exc.failure}).")
+    except Exception as exc:  # the headers are sent: the caller learns of it in the stream
+        oplog.unhandled_error("chat stream", exc)
+        failed = ApiError(500, "The router failed while relaying the answer.", type="server_error")
+        yield sse_event(failed.body())
     finally:
         await stream.aclose()
 

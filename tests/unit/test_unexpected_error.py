@@ -4,7 +4,7 @@ operator log gets its type and frames, and neither gets its message (it may quot
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import orjson
 import pytest
@@ -13,8 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shared import oplog
+from shared.api import SSE_DONE
 from shared.edge import FUNCTIONS
 from shared.gateway import Params, guarded
+from shared.settings import Tier
+from shared.streaming import relay
+from shared.upstream.calls import Event, Streamed
 
 SECRET = "SECRET PROMPT TEXT"
 
@@ -88,3 +92,35 @@ async def test_an_unexpected_exception_is_a_500_envelope_and_a_log_without_its_t
     assert "builtins.ValueError" in logged
     assert logged.count("Traceback (most recent call last):") == 2
     assert record.__dict__["router.exception"] == "ValueError"
+
+
+async def test_an_unexpected_exception_mid_chat_stream_ends_it_with_an_error_event(
+    kept: Kept,
+) -> None:
+    closed: list[bool] = []
+
+    async def events() -> AsyncIterator[Event]:
+        yield Event({"choices": [{"index": 0, "delta": {"content": "Hel"}}]})
+        reads_the_prompt(SECRET)
+
+    async def aclose() -> None:
+        closed.append(True)
+
+    tier = Tier("small", "Phi-4-mini", "https://foundry.example")
+    stream = Streamed(tier, {}, (), events(), aclose)
+    sent = [chunk async for chunk in relay(stream, include_usage=False)]
+
+    assert len(sent) == 2  # what arrived first is passed on, then the error, never a [DONE]
+    assert SSE_DONE not in sent
+    assert b"SECRET" not in b"".join(sent)
+    last = orjson.loads(sent[-1].removeprefix(b"data: "))["error"]
+    assert (last["type"], last["message"]) == (
+        "server_error",
+        "The router failed while relaying the answer.",
+    )
+    assert closed == [True]  # the upstream connection is given back all the same
+    [record] = [r for r in kept.records if r.__dict__.get("router.event") == "unhandled_error"]
+    logged = kept.format(record)
+    assert SECRET not in logged
+    assert "where=chat stream exception=ValueError" in logged
+    assert "in reads_the_prompt" in logged
