@@ -22,6 +22,7 @@ from shared.upstream.attempts import AttemptInfo
 from shared.upstream.health import HealthBook
 from shared.upstream.outcomes import AttemptFailed, DeploymentError
 from shared.upstream.resilience import ONE_SHOT, Outcome, Resilience
+from tests.unit.test_error_body import INFERENCE_API_422
 
 ENDPOINT = "https://acct.openai.azure.com"
 SMALL = Tier("small", "Phi-4-mini", ENDPOINT, context_window=131_072, fallbacks=("phi4",))
@@ -261,22 +262,16 @@ async def test_a_refused_parameter_is_dropped_and_said() -> None:
 
 
 def test_the_model_inference_apis_422_is_a_refused_parameter_like_openais_400() -> None:
-    # The 422 Microsoft Learn shows ("Azure AI Model Inference API", "Models with disparate set
-    # of capabilities"): flat, the parameter named only in `detail.loc`.
-    body = {
-        "status": 422,
-        "code": "parameter_not_supported",
-        "detail": {"loc": ["body", "response_format"], "input": "json_object"},
-        "message": "One of the parameters contain invalid values.",
-    }
+    # The 422 as Microsoft Learn shows it: flat, the parameter named only in `detail.loc`.
     sent = {**BODY, "response_format": {"type": "json_object"}}
-    failed = outcomes.from_status(422, body, {}, sent)
+    failed = outcomes.from_status(422, INFERENCE_API_422, {}, sent)
     assert (failed.action, failed.param, failed.health) == (
         "drop_param",
         "response_format",
         "answered",
     )
-    assert outcomes.from_status(422, body, {}, BODY).action == "pass_through"  # not sent
+    not_sent = outcomes.from_status(422, INFERENCE_API_422, {}, BODY)
+    assert not_sent.action == "pass_through"
 
 
 async def test_auth_refused_fails_over() -> None:
