@@ -319,7 +319,7 @@ async def test_a_brief_cooldown_everywhere_is_waited_out_not_answered_429(
     assert time.monotonic() - started >= 0.5
 
 
-# ---- each gap found in review, reproduced end to end ---------------------------------------
+# ---- failure modes beyond the scenarios, each reproduced end to end -------------------------
 
 ALL_DEPLOYMENTS = ("Phi-4-mini", "Phi-4", "gpt-5", "gpt-4o")
 
