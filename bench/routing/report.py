@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bench.common.table import percent as _pct
+from bench.common.table import percent
 from bench.routing.calibration import Bin
 from bench.routing.quality import QualitySummary
 from bench.routing.traffic import TrafficSummary, meets_bar
@@ -46,10 +46,6 @@ class SplitResults:
     tools_attached: dict[str, dict[str, dict[str, TrafficSummary]]] = field(default_factory=dict)
 
 
-def _cpt(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
 def traffic_table(rows: Mapping[str, TrafficSummary]) -> list[str]:
     lines = [
         "| source | n | to small | simple to small | complex recall | complex precision "
@@ -59,8 +55,9 @@ def traffic_table(rows: Mapping[str, TrafficSummary]) -> list[str]:
     for source, s in rows.items():
         name = f"**{source}**" if source == "all" else source
         lines.append(
-            f"| {name} | {s.n} | {_pct(s.small_share)} | {_pct(s.simple_to_small)} "
-            f"| {_pct(s.complex_recall)} | {_pct(s.complex_precision)} | {_pct(s.local_share)} |"
+            f"| {name} | {s.n} | {percent(s.small_share)} | {percent(s.simple_to_small)} "
+            f"| {percent(s.complex_recall)} | {percent(s.complex_precision)} "
+            f"| {percent(s.local_share)} |"
         )
     return lines
 
@@ -80,14 +77,14 @@ def kind_table(by_rule: Mapping[str, Mapping[str, TrafficSummary]]) -> list[str]
     ]
     for row in rows:
         s = [by_rule[rule][row] for rule in KIND_RULES]
-        simple = " / ".join(_pct(x.simple_to_small) for x in s)
-        recall = " / ".join(_pct(x.complex_recall) for x in s)
+        simple = " / ".join(percent(x.simple_to_small) for x in s)
+        recall = " / ".join(percent(x.complex_recall) for x in s)
         if s[0].n_simple == 0:
             simple = "-"
         if s[0].n_complex == 0:
             recall = "-"
         name = row.removeprefix("turn: ")
-        lines.append(f"| {name} | {s[0].n} | {simple} | {recall} | {_pct(s[0].local_share)} |")
+        lines.append(f"| {name} | {s[0].n} | {simple} | {recall} | {percent(s[0].local_share)} |")
     return lines
 
 
@@ -113,8 +110,8 @@ def preset_overview(
             s = rows["all"]
             lines.append(
                 f"| {preset} | {bands} | {rule} "
-                f"| {_pct(s.small_share)} | {_pct(s.simple_to_small)} "
-                f"| {_pct(s.complex_recall)} | {_pct(s.local_share)} "
+                f"| {percent(s.small_share)} | {percent(s.simple_to_small)} "
+                f"| {percent(s.complex_recall)} | {percent(s.local_share)} "
                 f"| {'met' if meets_bar(s) else 'missed'} |"
             )
     return lines
@@ -132,7 +129,8 @@ def quality_table(results: SplitResults, published: Mapping[str, str]) -> list[s
             lines.append(
                 f"| {source if first else ''} | {s.n if first else ''} "
                 f"| {f'{s.all_weak:.3f} / {s.all_strong:.3f}' if first else ''} | {router} "
-                f"| {_cpt(s.cpt50)} | {_cpt(s.cpt80)} | {_cpt(s.cpt95)} | {_cpt(s.q95)} "
+                f"| {percent(s.cpt50)} | {percent(s.cpt80)} | {percent(s.cpt95)} "
+                f"| {percent(s.q95)} "
                 f"| {s.apgr:.3f} | {published.get(source, '') if first else ''} |"
             )
     return lines
