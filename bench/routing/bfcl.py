@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -103,11 +102,9 @@ def label_of(category: str) -> str | None:
 
 
 def _openai_type(gorilla_type: Any) -> str:
-    return (
-        GORILLA_TO_OPENAPI.get(gorilla_type, "string")
-        if isinstance(gorilla_type, str)
-        else ("string")
-    )
+    if not isinstance(gorilla_type, str):  # missing, or not a type name
+        return "string"
+    return GORILLA_TO_OPENAPI.get(gorilla_type, "string")
 
 
 def _cast_properties(properties: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +143,7 @@ def openai_tool(function: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "type": "function",
         "function": {
-            "name": re.sub(r"\.", "_", str(function["name"])),
+            "name": str(function["name"]).replace(".", "_"),
             "description": str(function.get("description", "")),
             "parameters": parameters,
         },
