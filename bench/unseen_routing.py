@@ -46,7 +46,7 @@ from shared.routing.scorer import score_request
 DEFAULT_CACHE = Path.home() / ".cache" / "hybrid-router" / "bfcl"
 RESULTS = Path(__file__).parent / "routing" / "results"
 SETTLEMENTS = ("to large", "emulator classifier", "to small")  # abstentions, scorer mode
-UNLABELLED = "unlabelled"
+UNLABELLED_KIND = "unlabelled"  # the kind of a row of a category bfcl.UNLABELLED lists
 
 
 def fetch_wheel(cache: Path) -> Path:
@@ -62,7 +62,7 @@ def fetch_wheel(cache: Path) -> Path:
 
 def routed(p: Prompt, tier: Tier, local: bool) -> Routed:
     """The outcome, with the row's label as its kind (simple, complex or unlabelled)."""
-    return Routed(p.source, p.is_complex, tier, local, p.has_tools, p.label or UNLABELLED)
+    return Routed(p.source, p.is_complex, tier, local, p.has_tools, p.label or UNLABELLED_KIND)
 
 
 def by_scorer(prompts: Sequence[Prompt]) -> dict[str, list[Routed]]:
@@ -128,7 +128,7 @@ def line(name: str, group: dict[str, list[Routed]]) -> list[object]:
         cells[0] = _cell(group, lambda s: s.simple_to_small)
     if "complex" in labels:
         cells[1] = _cell(group, lambda s: s.complex_recall)
-    if UNLABELLED in labels:
+    if UNLABELLED_KIND in labels:
         cells[2] = _cell(group, lambda s: s.small_share)
     label = "/".join(sorted(labels))
     tools = sum(r.tools for r in first)
@@ -157,7 +157,7 @@ def table(outcomes: dict[str, list[Routed]], categories: Sequence[str]) -> list[
     groups = [(c, subset(outcomes, source=c)) for c in categories]
     groups += [
         (f"**{k}, with tools**", subset(outcomes, kind=k))
-        for k in ("simple", "complex", UNLABELLED)
+        for k in ("simple", "complex", UNLABELLED_KIND)
     ]
     return [line(name, group) for name, group in groups if next(iter(group.values()))]
 
