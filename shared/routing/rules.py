@@ -3,7 +3,7 @@
 notation, explicit multi-step asks, asks that open with the verb of a hard task and asks that
 need a chain of offered tools go large, small talk goes small).
 
-Tools, tool results and images are not rules any more: whether a tier can take them is
+Tools, tool results and images are not rules: whether a tier can take them is
 eligibility (eligibility.py), and what an agent turn needs is read from its structure by the
 learned model (features.TURN_SIGNALS).
 """
