@@ -81,6 +81,16 @@ def default_deployments() -> dict[str, DeploymentConfig]:
             reasoning=True,
             ttft_fraction=0.7,
         ),
+        # The large tier that needs no registration (infra/examples/gpt-5-mini.parameters.json).
+        # Its latency is placed between gpt-5-nano's and gpt-5's on this scale, not calibrated.
+        DeploymentConfig(
+            "gpt-5-mini",
+            "gpt-5-mini",
+            (150, 600),
+            context=400000,
+            reasoning=True,
+            ttft_fraction=0.7,
+        ),
         DeploymentConfig(
             "gpt-5", "gpt-5", (500, 2000), context=400000, reasoning=True, ttft_fraction=0.7
         ),

@@ -229,7 +229,7 @@ def test_models_and_health(client: httpx.Client) -> None:
     assert client.get("/openai/v1/models").status_code == 401
     models = client.get("/openai/v1/models", headers=KEY).json()
     ids = {m["id"] for m in models["data"]}
-    assert ids == {"Phi-4-mini", "Phi-4", "gpt-5-nano", "gpt-5", "gpt-4o"}
+    assert ids == {"Phi-4-mini", "Phi-4", "gpt-5-nano", "gpt-5-mini", "gpt-5", "gpt-4o"}
 
 
 def test_openai_sdk_against_both_shapes(client: httpx.Client, base_url: str) -> None:

@@ -23,7 +23,7 @@ MAIN_BICEP = INFRA / "main.bicep"
 CONTRACT = INFRA / "app-settings.json"
 PARAMETER_FILES = [
     INFRA / "main.parameters.json",
-    INFRA / "examples" / "gpt-4o.parameters.json",
+    INFRA / "examples" / "gpt-5-mini.parameters.json",
     INFRA / "examples" / "two-regions.parameters.json",
 ]
 

@@ -136,14 +136,21 @@ def test_main_parameters_repeat_the_bicep_defaults() -> None:
     assert given == defaults
 
 
-def test_gpt_4o_example() -> None:
-    tiers = {t["name"]: t for t in router_tiers(INFRA / "examples" / "gpt-4o.parameters.json")}
-    assert tiers["large"]["deployment"] == "gpt-4o"
+def test_gpt_5_mini_example() -> None:
+    """The large tier without registration: gpt-5-mini, a reasoning model like GPT-5."""
+    path = INFRA / "examples" / "gpt-5-mini.parameters.json"
+    tiers = {t["name"]: t for t in router_tiers(path)}
+    assert tiers["large"]["deployment"] == "gpt-5-mini"
     assert (tiers["large"]["input_price_per_1m"], tiers["large"]["output_price_per_1m"]) == (
-        2.50,
-        10.00,
+        0.25,
+        2.00,
     )
-    assert "reasoning" not in tiers["large"]["capabilities"]
+    assert "reasoning" in tiers["large"]["capabilities"]
+    assert tiers["large"]["context_window"] == 400000
+    # The other tiers are the defaults, gpt-5-nano needing no registration either.
+    defaults = {t["name"]: t for t in router_tiers(INFRA / "main.parameters.json")}
+    assert tiers["small"] == defaults["small"]
+    assert tiers["small-tools"] == defaults["small-tools"]
 
 
 def test_two_regions_example() -> None:
