@@ -138,6 +138,10 @@ def capture_content(env: Mapping[str, str] | None = None) -> bool:
     return env.get(CAPTURE_CONTENT, "").lower() == "true"
 
 
+# The GenAI conventions' advisory buckets for a model call's seconds: 0.01 s doubling to 81.92 s.
+SECONDS_BUCKETS = [0.01 * 2**i for i in range(14)]
+
+
 class Instruments:
     """The router's metrics, from the given meter provider or the global one."""
 
@@ -153,7 +157,7 @@ class Instruments:
             OPERATION_DURATION,
             unit="s",
             description="Duration of model calls",
-            explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
         # A stream's duration above is the whole call; its first chunk is measured on its own,
         # and each chunk after it by the time since the one before (shared/upstream/stream.py).
@@ -161,13 +165,13 @@ class Instruments:
             TIME_TO_FIRST_CHUNK,
             unit="s",
             description="Time to the first chunk of a streamed model call",
-            explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
         self.time_per_output_chunk = meter.create_histogram(
             TIME_PER_OUTPUT_CHUNK,
             unit="s",
             description="Time from the end of a streamed chunk to the end of the next one",
-            explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
         self.decisions = meter.create_counter(
             "router.decisions", unit="{decision}", description="Routing decisions"
