@@ -33,6 +33,12 @@ class Kept(logging.Handler):
         self.records.append(record)
 
 
+def the_unhandled_error(kept: Kept) -> tuple[logging.LogRecord, str]:
+    """The one unhandled_error record kept, and its line as a log handler prints it."""
+    [record] = [r for r in kept.records if r.__dict__.get("router.event") == "unhandled_error"]
+    return record, kept.format(record)
+
+
 @pytest.fixture
 def kept() -> Iterator[Kept]:
     handler = Kept()
@@ -80,8 +86,7 @@ async def test_an_unexpected_exception_is_a_500_envelope_and_a_log_without_its_t
     assert error["type"] == "server_error"
     assert error["message"] == "The router failed unexpectedly."
 
-    [record] = [r for r in kept.records if r.__dict__.get("router.event") == "unhandled_error"]
-    logged = kept.format(record)
+    record, logged = the_unhandled_error(kept)
     assert SECRET not in logged
     assert record.exc_info is None
     assert record.exc_text is None
@@ -119,8 +124,9 @@ async def test_an_unexpected_exception_mid_chat_stream_ends_it_with_an_error_eve
         "The router failed while relaying the answer.",
     )
     assert closed == [True]  # the upstream connection is given back all the same
-    [record] = [r for r in kept.records if r.__dict__.get("router.event") == "unhandled_error"]
-    logged = kept.format(record)
+    record, logged = the_unhandled_error(kept)
     assert SECRET not in logged
+    assert record.exc_info is None
     assert "where=chat stream exception=ValueError" in logged
+    assert record.__dict__["router.where"] == "chat stream"
     assert "in reads_the_prompt" in logged
