@@ -475,7 +475,7 @@ def unreadable(text: str) -> bool:
     sample = text[:SCRIPT_SAMPLE_CHARS]
     if sample.isascii():  # most asks: no regex pass at all
         return False
-    visible = len(sample) - sample.count(" ")
+    visible = len("".join(sample.split()))  # any whitespace, the ideographic space too
     return len(_OTHER_SCRIPT.findall(sample)) > MAX_OTHER_SCRIPT_SHARE * visible
 
 
