@@ -18,7 +18,7 @@ Mode `scorer`: shared.routing.scorer.score_request and the balanced preset's ban
 settled three ways (all to large, the emulator's keyword classifier, all to small:
 bench/routing/deciders.py). Mode `router`: each request through a running router's
 POST /api/route, so abstentions are settled by whatever classifier that router asks.
-BFCL was not used to tune the scorer, its rules or its bands.
+BFCL is not training data: no weight, band or threshold was fitted or chosen on it.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "complex = " + ", ".join(bfcl.COMPLEX) + " (several different calls, or a multi-step "
         "task over a stateful API); unlabelled, only the share sent small = "
         + ", ".join(bfcl.UNLABELLED)
-        + ". BFCL was never used to tune the scorer.\n\n"
+        + ". BFCL is not training data: no weight, band or threshold was fitted on it.\n\n"
         + markdown(header(settled), table(outcomes, bfcl.CATEGORIES))
         + deciders
         + (f"\n\nSkipped (not a plain first turn): {note}." if note else "")
