@@ -97,16 +97,18 @@ def unknown_model(name: object) -> ApiError:
 
 
 def parameter_not_supported(param: str, value: Any) -> ApiError:
-    """What a model answers on this route for a parameter it does not implement (422)."""
+    """What a model answers on this route for a parameter it does not implement (422).
+
+    Flat, without the `{"error": ...}` wrapper this route's 400s have: the body "Azure AI Model
+    Inference API" shows under *Models with disparate set of capabilities*.
+    """
     return ApiError(
         422,
         {
-            "error": {
-                "code": "parameter_not_supported",
-                "message": "One of the parameters contain invalid values.",
-                "status": 422,
-                "detail": {"loc": ["body", param], "input": value},
-            }
+            "status": 422,
+            "code": "parameter_not_supported",
+            "detail": {"loc": ["body", param], "input": value},
+            "message": "One of the parameters contain invalid values.",
         },
     )
 
