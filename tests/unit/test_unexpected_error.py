@@ -1,24 +1,31 @@
-"""An exception no handler expected: the caller gets a 500 in OpenAI's error envelope, the
-operator log gets its type and frames, and neither gets its message (it may quote the prompt)."""
+"""An exception no handler expected: the caller gets a 500 in OpenAI's error envelope (or, once a
+stream has begun, an error event in it), the operator log gets its type and frames, and neither
+gets its message (it may quote the prompt)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import httpx
 import orjson
 import pytest
 from opentelemetry import trace
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from shared import oplog
 from shared.api import SSE_DONE
-from shared.edge import FUNCTIONS
-from shared.gateway import Params, guarded
-from shared.settings import Tier
+from shared.edge import ENDPOINTS, FUNCTIONS
+from shared.gateway import Gateway, Params, guarded
+from shared.settings import Tier, load_settings
 from shared.streaming import relay
 from shared.upstream.calls import Event, Streamed
+from tests.conftest import EMULATOR_KEY, Emulator
 
 SECRET = "SECRET PROMPT TEXT"
 
@@ -129,4 +136,76 @@ async def test_an_unexpected_exception_mid_chat_stream_ends_it_with_an_error_eve
     assert record.exc_info is None
     assert "where=chat stream exception=ValueError" in logged
     assert record.__dict__["router.where"] == "chat stream"
+    assert "in reads_the_prompt" in logged
+
+
+def fails_after_the_first(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """The upstream's own events, until the router breaks on the second one."""
+
+    async def relayed() -> AsyncIterator[Event]:
+        yield await anext(events)
+        reads_the_prompt(SECRET)
+
+    return relayed()
+
+
+@pytest.mark.parametrize(
+    ("model", "path"),
+    [("small", "/chat/completions"), ("large", "/openai/v1/responses")],
+    ids=["translated-from-chat", "passed-through"],
+)
+async def test_an_unexpected_exception_mid_responses_stream_ends_it_failed(
+    kept: Kept, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, model: str, path: str
+) -> None:
+    # The router in-process, so its upstream stream can break; the emulator answers over HTTP.
+    gateway = Gateway(
+        load_settings({"FOUNDRY_ENDPOINT": emulator.url, "FOUNDRY_API_KEY": EMULATOR_KEY})
+    )
+    real_stream = gateway.upstream.stream
+    closed: list[bool] = []
+
+    async def breaking_stream(*args: Any, **kwargs: Any) -> Streamed:
+        streamed = await real_stream(*args, **kwargs)
+
+        async def aclose() -> None:
+            closed.append(True)
+            await streamed.aclose()
+
+        events = fails_after_the_first(streamed.events)
+        return dataclasses.replace(streamed, events=events, aclose=aclose)
+
+    monkeypatch.setattr(gateway.upstream, "stream", breaking_stream)
+    create = next(e for e in ENDPOINTS if e.template == "v1/responses")
+    app = Starlette(routes=[Route("/api/v1/responses", gateway.endpoint(create), methods=["POST"])])
+    body = {"model": model, "input": "tell me a longer story please", "stream": True}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://router"
+    ) as client:
+        reply = await client.post("/api/v1/responses", json=body)
+    await gateway.aclose()
+
+    assert reply.status_code == 200  # the stream had begun: the failure is told in it
+    assert emulator.requests()[-1]["path"].endswith(path)  # the relay this case is about
+    assert b"SECRET" not in reply.content
+    events = [
+        orjson.loads(line.removeprefix(b"data: "))
+        for line in reply.content.splitlines()
+        if line.startswith(b"data: ")
+    ]
+    kinds = [event["type"] for event in events]
+    assert kinds[0] == "response.created"
+    assert kinds.count("response.failed") == 1
+    assert kinds[-1] == "response.failed"  # it ends there: nothing completes after it
+    assert "response.completed" not in kinds
+    failed = events[-1]["response"]
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "server_error"
+    assert "router" in failed["error"]["message"]
+    assert closed == [True]  # the upstream connection is given back all the same
+
+    record, logged = the_unhandled_error(kept)
+    assert SECRET not in logged
+    assert record.exc_info is None
+    assert "where=responses stream exception=ValueError" in logged
+    assert record.__dict__["router.exception"] == "ValueError"
     assert "in reads_the_prompt" in logged
