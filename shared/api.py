@@ -191,6 +191,15 @@ def check_message(message: Message, where: tuple[str, int]) -> None:
         raise missing(param_path([*where, "tool_call_id"]))
 
 
+# What a caller reads when the router itself breaks while relaying a stream (either API).
+RELAY_FAILED = "The router failed while relaying the answer."
+
+
+def deployment_stream_failed(what: str) -> str:
+    """What a caller reads when the model deployment's stream broke (`what`: how)."""
+    return f"The model deployment stream failed ({what})."
+
+
 def missing(param: str) -> ApiError:
     return ApiError(
         400,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from shared import oplog
-from shared.api import SSE_DONE, ApiError, sse_event
+from shared.api import RELAY_FAILED, SSE_DONE, ApiError, deployment_stream_failed, sse_event
 from shared.upstream.calls import Streamed, TransportError
 
 
@@ -38,10 +38,10 @@ async def relay(stream: Streamed, include_usage: bool) -> AsyncIterator[bytes]:
         else:
             yield stream_error("The model deployment ended the stream before the answer.")
     except TransportError as exc:
-        yield stream_error(f"The model deployment stream failed ({exc.failure}).")
+        yield stream_error(deployment_stream_failed(exc.failure))
     except Exception as exc:  # the headers are sent: the caller learns of it in the stream
         oplog.unhandled_error("chat stream", exc)
-        failed = ApiError(500, "The router failed while relaying the answer.", type="server_error")
+        failed = ApiError(500, RELAY_FAILED, type="server_error")
         yield sse_event(failed.body())
     finally:
         await stream.aclose()

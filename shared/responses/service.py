@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from shared import oplog
-from shared.api import ApiError, param_path
+from shared.api import RELAY_FAILED, ApiError, deployment_stream_failed, param_path
 from shared.responses.bounded_store import BoundedStore, StoreUnavailable
 from shared.responses.events import ChatToResponses, sse
 from shared.responses.items import item_ids, listed, page
@@ -362,11 +362,11 @@ class ResponsesService:
             await self._keep(turn, stream.final, tier)
             yield stream.final_event()
         except TransportError as exc:
-            for event in stream.fail(f"The model deployment stream failed ({exc.failure})."):
+            for event in stream.fail(deployment_stream_failed(exc.failure)):
                 yield event
         except Exception as exc:  # a stream always ends in completed or failed
             oplog.unhandled_error("responses stream", exc)
-            for event in stream.fail("The router failed while relaying the answer."):
+            for event in stream.fail(RELAY_FAILED):
                 yield event
         finally:
             await streamed.aclose()
@@ -383,7 +383,13 @@ class ResponsesService:
                     break
                 event = upstream_event.data
                 if event is None:
-                    yield self._failed(turn, tier, snapshot, sequence, "a malformed event")
+                    yield self._failed(
+                        turn,
+                        tier,
+                        snapshot,
+                        sequence,
+                        deployment_stream_failed("a malformed event"),
+                    )
                     return
                 # A final event's usage arrives priced (usage.cost_usd).
                 sequence = event.get("sequence_number", sequence + 1)
@@ -395,23 +401,27 @@ class ResponsesService:
                 yield sse(event)
                 if kind in (*FINAL_EVENTS, "response.failed", "error"):
                     return
-            yield self._failed(turn, tier, snapshot, sequence, "an end before the answer")
+            yield self._failed(
+                turn, tier, snapshot, sequence, deployment_stream_failed("an end before the answer")
+            )
         except TransportError as exc:
-            yield self._failed(turn, tier, snapshot, sequence, exc.failure)
+            yield self._failed(
+                turn, tier, snapshot, sequence, deployment_stream_failed(exc.failure)
+            )
         except Exception as exc:  # a stream always ends in completed or failed
             oplog.unhandled_error("responses stream", exc)
-            yield self._failed(turn, tier, snapshot, sequence, "an error in the router")
+            yield self._failed(turn, tier, snapshot, sequence, RELAY_FAILED)
         finally:
             await streamed.aclose()
 
     def _failed(
-        self, turn: _Turn, tier: Tier, snapshot: dict[str, Any], sequence: int, what: str
+        self, turn: _Turn, tier: Tier, snapshot: dict[str, Any], sequence: int, message: str
     ) -> bytes:
         response = dict(snapshot) or self._reframed(turn, {"output": [], "usage": None}, tier)
         response["status"] = "failed"
         response["error"] = {
             "code": "server_error",
-            "message": f"The model deployment stream failed ({what}).",
+            "message": message,
         }
         return sse(
             {"type": "response.failed", "sequence_number": sequence + 1, "response": response}
