@@ -17,34 +17,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.routing import quality, traffic, turns
+from bench.routing import quality, traffic
 from bench.routing.data import (
     DEFAULT_AGENT_DIR,
     DEFAULT_BENCH_DIR,
-    Prompt,
     by_source,
     load,
     load_agent,
 )
-from bench.routing.traffic import Routed, Tier
+from bench.routing.deciders import ABSTAIN_RULES, route_all
 from bench.train_scorer import train, tune_traffic
-from shared.routing.presets import MODES, Thresholds
-from shared.routing.scorer import LocalScorer, Score
+from shared.routing.presets import MODES
+from shared.routing.scorer import LocalScorer
 
-
-def routed(
-    prompts: list[Prompt],
-    scores: list[Score],
-    bands: tuple[Thresholds, Thresholds],
-    abstain_to: Tier,
-) -> list[Routed]:
-    """`bands`: the preset without tools and with tools."""
-    out = []
-    for p, s in zip(prompts, scores, strict=True):
-        local = bands[p.has_tools].decide(s.p_large, s.abstain)
-        tier = abstain_to if local == "abstain" else local
-        out.append(turns.routed(p, tier, local != "abstain"))
-    return out
+TO_LARGE, TO_SMALL = ABSTAIN_RULES["to large"], ABSTAIN_RULES["to small"]
 
 
 def one_split(salt: str, bench_dir: Path, agent_dir: Path) -> list[str]:
@@ -65,8 +51,8 @@ def one_split(salt: str, bench_dir: Path, agent_dir: Path) -> list[str]:
         t_scores = [scorer.score(p.messages, p.tools) for p in held_t]
         for mode in MODES:
             t, w = trained.presets[mode], trained.tool_presets[mode]
-            worst_simple = traffic.summarize(routed(held_t, t_scores, (t, w), "large"))
-            worst_complex = traffic.summarize(routed(held_t, t_scores, (t, w), "small"))
+            worst_simple = traffic.summarize(route_all(held_t, t_scores, (t, w), TO_LARGE))
+            worst_complex = traffic.summarize(route_all(held_t, t_scores, (t, w), TO_SMALL))
             met = traffic.meets_bar(worst_simple) and traffic.meets_bar(worst_complex)
             rows.append(
                 f"| {salt} | {name} | {mode} | {t.small_below} / {t.large_at_or_above}; "

@@ -40,7 +40,7 @@ from bench.routing.data import (
     load,
     load_agent,
 )
-from bench.routing.deciders import ABSTAIN_RULES, RouterPolicy, load_policy, tier_of
+from bench.routing.deciders import ABSTAIN_RULES, RouterPolicy, load_policy, route, tier_of
 from bench.routing.report import Latency, SplitResults, render
 from bench.routing.traffic import Routed
 from shared.routing import model
@@ -83,12 +83,9 @@ def traffic_results(
     for name in MODES:
         out[name] = {}
         for rule_name, rule in ABSTAIN_RULES.items():
-            routed = []
-            for p in prompts:
-                thresholds = thresholds_for(name, p.has_tools)
-                local = thresholds.decide(scores[p.id].p_large, scores[p.id].abstain)
-                tier = rule(p) if local == "abstain" else local
-                routed.append(turns.routed(p, tier, local != "abstain"))
+            routed = [
+                route(p, scores[p.id], thresholds_for(name, p.has_tools), rule) for p in prompts
+            ]
             out[name][rule_name] = traffic.by_source_and_tools(routed)
     return out
 
@@ -103,12 +100,10 @@ def tool_loop_results(prompts: Sequence[Prompt]) -> dict[str, dict[str, traffic.
         ("per-turn", lambda p: p.messages),
         ("sticky", lambda p: loop_start(p.messages)),
     ):
-        routed = []
-        for p in loops:
-            score = score_request(view(p), p.tools)
-            local = thresholds.decide(score.p_large, score.abstain)
-            tier = "large" if local == "abstain" else local
-            routed.append(turns.routed(p, tier, local != "abstain"))
+        routed = [
+            route(p, score_request(view(p), p.tools), thresholds, ABSTAIN_RULES["to large"])
+            for p in loops
+        ]
         out[rule] = traffic.by_source(routed)
     return out
 

@@ -41,7 +41,7 @@ from bench.routing.data import (
     load_agent,
     select,
 )
-from bench.routing.deciders import ABSTAIN_RULES, AbstainRule
+from bench.routing.deciders import ABSTAIN_RULES, route_all
 from bench.routing.design import design_matrix
 from bench.routing.traffic import Routed
 from bench.train_scorer import (
@@ -58,7 +58,7 @@ from bench.train_scorer import (
 )
 from shared.routing import model
 from shared.routing.presets import DEFAULT_PRESET, Thresholds
-from shared.routing.scorer import LocalScorer, Score
+from shared.routing.scorer import LocalScorer
 
 NEED_C = 1.0  # the shipped need head's C (bench/train_scorer.py prints the one it chose)
 CALIBRATION_FOLDS = 3
@@ -112,21 +112,6 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> Refi
         bands(~tools, BUDGETS[DEFAULT_PRESET]),
         {budget: bands(tools, budget) for budget in TOOL_BUDGETS},
     )
-
-
-def routed(
-    prompts: Sequence[Prompt],
-    scores: Sequence[Score],
-    bands: tuple[Thresholds, Thresholds],
-    rule: AbstainRule,
-) -> list[Routed]:
-    """`bands`: without tools, with tools."""
-    out = []
-    for p, score in zip(prompts, scores, strict=True):
-        local = bands[p.has_tools].decide(score.p_large, score.abstain)
-        tier = rule(p) if local == "abstain" else local
-        out.append(turns.routed(p, tier, local != "abstain"))
-    return out
 
 
 HEADER = [
@@ -208,13 +193,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
         shipped_bands = (refit.plain, refit.with_tools[BUDGETS_WITH_TOOLS[DEFAULT_PRESET]])
         by_rule = {
-            rule: routed(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
+            rule: route_all(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
         }
         for rule in RULES:
             outcomes[rule] += by_rule[rule]
         for budget, bands in refit.with_tools.items():
             for rule in RULES:
-                outcome = routed(left_out, scores, (refit.plain, bands), ABSTAIN_RULES[rule])
+                outcome = route_all(left_out, scores, (refit.plain, bands), ABSTAIN_RULES[rule])
                 swept[budget][rule] += [r for r in outcome if r.tools]
         table.append(line(group, by_rule))
         print(" | ".join(str(c) for c in table[-1]), f"({time.perf_counter() - started:.0f} s)")

@@ -38,7 +38,7 @@ import httpx
 from bench.common.table import markdown, percent
 from bench.routing import bfcl, traffic
 from bench.routing.data import Prompt
-from bench.routing.deciders import ABSTAIN_RULES
+from bench.routing.deciders import ABSTAIN_RULES, route
 from bench.routing.traffic import Routed, Tier, TrafficSummary
 from shared.routing.presets import DEFAULT_PRESET, thresholds_for
 from shared.routing.scorer import score_request
@@ -70,10 +70,9 @@ def by_scorer(prompts: Sequence[Prompt]) -> dict[str, list[Routed]]:
     out: dict[str, list[Routed]] = {name: [] for name in SETTLEMENTS}
     for p in prompts:
         score = score_request(p.messages, p.tools)
-        local = thresholds_for(DEFAULT_PRESET, p.has_tools).decide(score.p_large, score.abstain)
+        bands = thresholds_for(DEFAULT_PRESET, p.has_tools)
         for name in SETTLEMENTS:
-            tier = ABSTAIN_RULES[name](p) if local == "abstain" else local
-            out[name].append(routed(p, tier, local != "abstain"))
+            out[name].append(route(p, score, bands, ABSTAIN_RULES[name], routed))
     return out
 
 

@@ -5,14 +5,16 @@ abstentions in the report."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
+from bench.routing import turns
 from bench.routing.data import Prompt
-from bench.routing.traffic import Tier
+from bench.routing.traffic import Routed, Tier
 from devtools.emulator.classify import classify
 from shared.routing.classifier import MAX_PROMPT_CHARS, describe_turn
 from shared.routing.features import view_request
+from shared.routing.presets import Thresholds
 
 if TYPE_CHECKING:  # the gateway pulls in the HTTP stack: only the model modes import it
     from shared.gateway import Gateway
@@ -64,3 +66,34 @@ ABSTAIN_RULES: dict[str, AbstainRule] = {
     "emulator classifier": emulator_rule,
     "to small": lambda _p: "small",  # the worst case for recall
 }
+
+
+class Verdict(Protocol):
+    """A scorer's verdict on a prompt (shared.routing.scorer.Score, or one kept from it)."""
+
+    @property
+    def p_large(self) -> float: ...
+    @property
+    def abstain(self) -> bool: ...
+
+
+def route(
+    p: Prompt,
+    score: Verdict,
+    bands: Thresholds,
+    rule: AbstainRule,
+    outcome: Callable[[Prompt, Tier, bool], Routed] = turns.routed,
+) -> Routed:
+    """A scored prompt's outcome: decided locally by `bands`, an abstention settled by `rule`."""
+    local = bands.decide(score.p_large, score.abstain)
+    return outcome(p, rule(p) if local == "abstain" else local, local != "abstain")
+
+
+def route_all(
+    prompts: Sequence[Prompt],
+    scores: Sequence[Verdict],
+    bands: tuple[Thresholds, Thresholds],
+    rule: AbstainRule,
+) -> list[Routed]:
+    """`route` for each prompt; `bands`: without tools, with tools."""
+    return [route(p, s, bands[p.has_tools], rule) for p, s in zip(prompts, scores, strict=True)]
