@@ -153,25 +153,24 @@ class Instruments:
             description="Tokens used per model call, by gen_ai.token.type",
             explicit_bucket_boundaries_advisory=[4**i for i in range(14)],
         )
-        self.operation_duration = meter.create_histogram(
-            OPERATION_DURATION,
-            unit="s",
-            description="Duration of model calls",
-            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
-        )
+
+        def seconds(name: str, description: str) -> metrics.Histogram:
+            return meter.create_histogram(
+                name,
+                unit="s",
+                description=description,
+                explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+            )
+
+        self.operation_duration = seconds(OPERATION_DURATION, "Duration of model calls")
         # A stream's duration above is the whole call; its first chunk is measured on its own,
         # and each chunk after it by the time since the one before (shared/upstream/stream.py).
-        self.time_to_first_chunk = meter.create_histogram(
-            TIME_TO_FIRST_CHUNK,
-            unit="s",
-            description="Time to the first chunk of a streamed model call",
-            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+        self.time_to_first_chunk = seconds(
+            TIME_TO_FIRST_CHUNK, "Time to the first chunk of a streamed model call"
         )
-        self.time_per_output_chunk = meter.create_histogram(
+        self.time_per_output_chunk = seconds(
             TIME_PER_OUTPUT_CHUNK,
-            unit="s",
-            description="Time from the end of a streamed chunk to the end of the next one",
-            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+            "Time from the end of a streamed chunk to the end of the next one",
         )
         self.decisions = meter.create_counter(
             "router.decisions", unit="{decision}", description="Routing decisions"
