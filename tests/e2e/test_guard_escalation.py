@@ -14,14 +14,11 @@ import openai
 import pytest
 
 from tests.conftest import Emulator, printed
+from tests.order_tool import ORDER_ASK, ORDER_TOOL
 
-ORDER = {
-    "type": "object",
-    "properties": {"order_id": {"type": "string"}},
-    "required": ["order_id"],
-}
-TOOL = {"type": "function", "function": {"name": "get_order", "parameters": ORDER}}
-ASK = [{"role": "user", "content": "Use the get_order tool for order 1182."}]
+TOOL = ORDER_TOOL
+ORDER = ORDER_TOOL["function"]["parameters"]
+ASK = [{"role": "user", "content": ORDER_ASK}]
 
 
 def post(router_url: str, path: str, body: dict[str, Any]) -> httpx.Response:

@@ -9,19 +9,8 @@ import httpx
 import pytest
 
 from tests.emulator.helpers import KEY, add_fault, chat
-
-ORDER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_order",
-        "parameters": {
-            "type": "object",
-            "properties": {"order_id": {"type": "string"}},
-            "required": ["order_id"],
-        },
-    },
-}
-ASK = "Use the get_order tool for order 1182."
+from tests.order_tool import ORDER_ASK as ASK
+from tests.order_tool import ORDER_TOOL
 
 
 def tool_call(client: httpx.Client) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools.ingestion import Envelope, Ingestion, running
+from devtools.ingestion import Envelope, Ingestion
 from shared.sampling import RATIO_SETTING
 from tests.conftest import FAILOVER_TIERS, Emulator, StartRouter
 
@@ -43,12 +43,6 @@ def exporter_env(ingestion: Ingestion, **extra: str) -> dict[str, str]:
         "ROUTER_BREAKER_FAILURES": "1000",  # scenarios share a process: no breaker between them
         **extra,
     }
-
-
-@pytest.fixture(scope="module")
-def ingestion() -> Iterator[Ingestion]:
-    with running() as recorder:
-        yield recorder
 
 
 @pytest.fixture(scope="module")

@@ -38,12 +38,6 @@ DEFAULT_TIERS = [SMALL_ON_MODELS_ROUTE, {"name": "large", **LARGE_DEFAULT}]
 
 
 @pytest.fixture(scope="module")
-def ingestion() -> Iterator[Ingestion]:
-    with running() as recorder:
-        yield recorder
-
-
-@pytest.fixture(scope="module")
 def router(ingestion: Ingestion, start_module_router: StartRouter) -> Iterator[httpx.Client]:
     """The default tiers' shapes: Phi-4-mini on the models route, GPT-5 speaking Responses."""
     url = start_module_router(**exporter_env(ingestion, ROUTER_TIERS=json.dumps(DEFAULT_TIERS)))

@@ -7,20 +7,9 @@ from typing import Any
 
 from shared import guard
 from shared.upstream.hold import ChatTurn, ResponsesTurn, turn_for
+from tests.order_tool import ORDER_TOOL
 
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_order",
-            "parameters": {
-                "type": "object",
-                "properties": {"order_id": {"type": "string"}},
-                "required": ["order_id"],
-            },
-        },
-    }
-]
+TOOLS = [ORDER_TOOL]
 EXPECTED = guard.chat_expectations({"tools": TOOLS})
 
 
