@@ -30,13 +30,6 @@ Failure = Literal[
     "invalid structured output",
     "empty answer",
 ]
-FAILURES: tuple[Failure, ...] = (
-    "unknown function",
-    "unparseable tool arguments",
-    "invalid tool arguments",
-    "invalid structured output",
-    "empty answer",
-)
 # Larger tool lists or schemas are checked but not kept compiled: a cache entry holds its key.
 CACHEABLE_BYTES = 64 * 1024
 
