@@ -11,8 +11,9 @@ head is refitted on the tune split of every other source (the shipped C), calibr
 out-of-fold scores of that training part, and every row of the left-out source (both splits:
 none of it was seen) is scored with the shipped blend, gain head and rules, and with the
 balanced bands chosen on those out-of-fold scores by the shipped budgets (the shipped presets
-have seen the left-out source). A last table sweeps the budget of the bands with tools. The gain
-head is the shipped one: it orders only requests the need head is already sure are complex.
+have seen the left-out source). The last tables sweep the budgets of the bands with and without
+tools. The gain head is the shipped one: it orders only requests the need head is already sure
+are complex.
 The shipped artifact is untouched. Needs requirements-bench.txt; about 20 s per source here.
 """
 
@@ -47,6 +48,7 @@ from bench.routing.traffic import Routed
 from bench.train_scorer import (
     BUDGETS,
     BUDGETS_WITH_TOOLS,
+    PLAIN_BUDGETS,
     SEED,
     TOOL_BUDGETS,
     fit,
@@ -69,8 +71,9 @@ class Refit:
     """The shipped model refitted without a group, and its bands for each tool budget."""
 
     scorer: LocalScorer
-    plain: Thresholds  # the default preset's bands without tools
-    with_tools: dict[tuple[float, float], Thresholds]  # per (complex to small, simple to large)
+    # the default preset's bands, per (complex to small, simple to large) budget
+    plain: dict[tuple[float, float], Thresholds]
+    with_tools: dict[tuple[float, float], Thresholds]
 
 
 def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> Refit:
@@ -109,7 +112,7 @@ def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> Refi
 
     return Refit(
         LocalScorer(refitted),
-        bands(~tools, BUDGETS[DEFAULT_PRESET]),
+        {budget: bands(~tools, budget) for budget in PLAIN_BUDGETS},
         {budget: bands(tools, budget) for budget in TOOL_BUDGETS},
     )
 
@@ -180,9 +183,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     shipped = model.load()
     groups = args.sources or sorted({group_of(p.source) for p in rows})
     outcomes: dict[str, list[Routed]] = {rule: [] for rule in RULES}
-    # balanced's budget with tools against others: every left-out turn with tools, per budget
-    swept: dict[tuple[float, float], dict[str, list[Routed]]] = {
-        budget: {rule: [] for rule in RULES} for budget in TOOL_BUDGETS
+    # balanced's budgets against others: every left-out turn with tools (or without), per budget
+    swept: dict[bool, dict[tuple[float, float], dict[str, list[Routed]]]] = {
+        tools: {budget: {rule: [] for rule in RULES} for budget in budgets}
+        for tools, budgets in ((True, TOOL_BUDGETS), (False, PLAIN_BUDGETS))
     }
     table = []
     for group in groups:
@@ -191,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         refit = refit_without(with_tool_lists(select(kept, "tune")), shipped)
         left_out = [p for p in rows if group_of(p.source) == group]
         scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
-        shipped_bands = (refit.plain, refit.with_tools[BUDGETS_WITH_TOOLS[DEFAULT_PRESET]])
+        plain = refit.plain[BUDGETS[DEFAULT_PRESET]]
+        with_tools = refit.with_tools[BUDGETS_WITH_TOOLS[DEFAULT_PRESET]]
+        shipped_bands = (plain, with_tools)
         by_rule = {
             rule: route_all(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
         }
@@ -199,8 +205,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             outcomes[rule] += by_rule[rule]
         for budget, bands in refit.with_tools.items():
             for rule in RULES:
-                outcome = route_all(left_out, scores, (refit.plain, bands), ABSTAIN_RULES[rule])
-                swept[budget][rule] += [r for r in outcome if r.tools]
+                outcome = route_all(left_out, scores, (plain, bands), ABSTAIN_RULES[rule])
+                swept[True][budget][rule] += [r for r in outcome if r.tools]
+        for budget, bands in refit.plain.items():
+            for rule in RULES:
+                outcome = route_all(left_out, scores, (bands, with_tools), ABSTAIN_RULES[rule])
+                swept[False][budget][rule] += [r for r in outcome if not r.tools]
         table.append(line(group, by_rule))
         print(" | ".join(str(c) for c in table[-1]), f"({time.perf_counter() - started:.0f} s)")
     by_source = group_rows(outcomes, lambda r: r.source)
@@ -213,7 +223,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             ("all", lambda _r: True),
         )
     ]
-    sweep = [line(f"{100 * c:g}% / {100 * s:g}%", outcome) for (c, s), outcome in swept.items()]
+    sweeps = {
+        tools: [line(f"{100 * c:g}% / {100 * s:g}%", outcome) for (c, s), outcome in by.items()]
+        for tools, by in swept.items()
+    }
     unit = "public dataset (every source of it)" if args.by == "dataset" else "source"
     text = (
         f"# Leave one {args.by} out (balanced preset)\n\n"
@@ -230,8 +243,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         + "\n\n## Turns with tools under other budgets for the balanced bands with tools\n\n"
         "Budget = complex to small / simple to large, on each fold's own out-of-fold scores "
         "(train_scorer.TOOL_BUDGETS); every left-out turn with tools.\n\n"
-        + markdown(["budget", *HEADER[1:]], sweep)
-        + "\n"
+        + markdown(["budget", *HEADER[1:]], sweeps[True])
+        + "\n\n## Requests without tools under other budgets for the balanced bands\n\n"
+        "The same for the bands without tools (train_scorer.PLAIN_BUDGETS); every left-out "
+        "request without tools.\n\n" + markdown(["budget", *HEADER[1:]], sweeps[False]) + "\n"
     )
     if not args.sources:
         args.out.mkdir(parents=True, exist_ok=True)

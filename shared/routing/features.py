@@ -52,6 +52,7 @@ SIGNALS: tuple[str, ...] = (
     "code_ask",
     "formula",
     "puzzle",
+    "software",
 )
 # What the turn has to do in an agent loop (zero for a lone user message): how many tools it
 # may call, how long a policy it works under, the conversation so far, and the tool calls and
@@ -112,26 +113,38 @@ def _words(*lines: str) -> frozenset[str]:
 
 
 # Word lists are matched as sets over the tokens: far cheaper than one regex each.
-# General software vocabulary (not mined from the benchmark); plurals match through _stem.
-# Words with a common everyday sense are left out (go, list, table, class, model, swift,
-# rest, token, ...): asks for code are read by _CODE_ASK instead.
-_CODE_TERMS = _words(
-    "python java javascript typescript c# c++ rust golang kotlin scala ruby php perl",
-    "haskell lua matlab sql nosql regex api apis json yaml xml csv html css bash shell",
-    "powershell script function code program algorithm compile compiler debug docker",
-    "kubernetes k8s react vue angular nodejs django flask fastapi rails pandas numpy",
-    "scipy pytorch tensorflow keras sklearn jax huggingface transformer llm gpt embedding",
-    "git github linux unix macos ios android database postgres postgresql mysql sqlite",
-    "mongodb redis kafka spark hadoop query schema column",
+# Names of software technologies (languages, frameworks, databases, platforms, developer
+# tools) without an everyday sense: not go, swift, rust, react, spark, bash, angular, excel or
+# android ("what games are good for my android phone"). General names, not mined from the
+# benchmarks; plurals match through _listed. An ask that names one is about software (rules.py).
+_SOFTWARE_NAMES = _words(
+    "python java javascript typescript c# c++ golang kotlin scala php perl haskell lua matlab",
+    "sql nosql regex css powershell vba docker kubernetes k8s vue django",
+    "nodejs fastapi pandas numpy scipy pytorch tensorflow keras sklearn jax huggingface llm git",
+    "github linux unix macos postgres postgresql mysql sqlite mongodb redis hadoop graphql",
+    "grpc websocket oauth jwt terraform ansible nginx cuda dataframe jupyter gradio streamlit",
+    "aws gcp",
+)
+# Data formats: an extraction or formatting ask names them ("return the total as JSON"), so
+# they count as code vocabulary but do not make an ask about software.
+_DATA_FORMATS = _words("json yaml xml html csv")
+# General software vocabulary beyond the names; words with a common everyday sense are left
+# out (go, list, table, class, model, swift, rest, token, ...): asks for code are read by
+# _CODE_ASK instead.
+_SOFTWARE_WORDS = _words(
+    "rust ruby react angular flask spark kafka bash rails",
+    "apis shell script function code program algorithm compile compiler debug",
+    "transformer gpt embedding ios android database query schema column",
     "variable array dict tuple pointer struct enum module dependency",
     "implement implementation repository library framework frontend backend sdk",
-    "endpoint http https graphql grpc websocket oauth jwt cli terminal",
+    "endpoint http https cli terminal api",
     "binary hash async await callback recursion iterator runtime syntax",
-    "exception stacktrace refactor unittest pytest deploy deployment pipeline aws",
-    "azure gcp lambda terraform ansible nginx apache vm cuda gpu cpu latency dataframe dataset",
-    "inference neural regression classifier gradio streamlit notebook",
-    "jupyter vba excel macro formula plugin widget toolbar",
+    "exception stacktrace refactor unittest pytest deploy deployment pipeline",
+    "azure lambda apache vm gpu cpu latency dataset",
+    "inference neural regression classifier notebook",
+    "excel macro formula plugin widget toolbar",
 )
+_CODE_TERMS = _SOFTWARE_NAMES | _DATA_FORMATS | _SOFTWARE_WORDS
 _MATH_TERMS = _words(
     "solve equation integral derivative probability prove theorem matrix polynomial remainder",
     "divisible prime inequality integer ratio average twice half triple each per total",
@@ -190,6 +203,23 @@ _HARD_ASK = re.compile(
     r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|help me\s+|let's\s+|let us\s+)?"
     rf"(?:{_HARD_VERBS})\b"
     rf"|\bhow (?:would|should|could|do|can) (?:you|i|we) (?:{_HARD_VERBS}|scale)\b"
+)
+# An expert's role asked of the model ("act as a tax advisor", "I want you to act like an
+# architect", "assume the role of"), not of a thing ("the cache should act as a buffer").
+_EXPERT_ROLE_HINTS = (
+    *(
+        f"{verb} {how} a"
+        for verb in ("act", "acting", "behave", "behaving")
+        for how in ("as", "like")
+    ),
+    "the role of",
+    "pretend",
+    "an expert",
+)
+_EXPERT_ROLE_VERB = re.compile(r"\b(?:act|behave|behaving|acting) (?:as|like) an?\b")
+_EXPERT_ROLE_ADDRESSED = ("you", "you to", "you should", "you will", "you must", "please")
+_EXPERT_ROLE_PHRASE = re.compile(
+    r"\bassume the role of\b|\bpretend (?:to be|you are)\b|\b(?:you are|as) an expert\b"
 )
 # An ask for code ("write a bash script for ...", "give me kotlin code to ...", "... in rust"):
 # code goes to the large tier however short the ask. General programming words,
@@ -330,10 +360,12 @@ _CODE_ASK_WORDS = frozenset(
 # "mod 7", dy/dx, and the words of calculus and algebra that only maths uses. Calculations go
 # to the large tier however short ("What is (6^83 + 8^83) mod 49?"); "$20" is money, not maths.
 _FORMULA = re.compile(
-    r"\\[a-z]{2,}|\$[^$\n]{0,80}?[\\^_=][^$\n]{0,80}?\$|\w\^[\w({]"
+    r"\\[a-z]{2,}|\$[^$\n]{0,80}?[\\^_=][^$\n]{0,80}?\$|[\w)]\^[\w({]"
     r"|\b[a-z]\s*\([a-z](?:,\s*[a-z])*\)\s*=|[a-z0-9]_\{|\bmod(?:ulo)?\s+\d|\bd[a-z]/d[a-z]\b"
 )
 _FORMULA_HINTS = ("\\", "$", "^", "_{", ")=", ") =", "mod", "/d")
+# x_1, f_2; "_" first so the search skips to each underscore (snake_case is everywhere)
+_SUBSCRIPT = re.compile(r"_(?<=\b[a-z]_)\d\b")
 _FORMULA_WORDS = _words(
     "isomorphic converge converges converged eigenvalue eigenvalues derivative integral lim"
 )
@@ -546,9 +578,40 @@ def request_features(view: RequestView) -> tuple[dict[str, float], Terms]:
     return values, terms
 
 
-def _stem(word: str) -> str:
-    """Crude plural folding for lexicon look-ups: "arrays" -> "array", "apis" stays listed."""
-    return word[:-1] if len(word) > 3 and word[-1] == "s" and word[-2] != "s" else word
+def _listed(word: str, lexicon: frozenset[str]) -> bool:
+    """The word or its plural folded ("arrays" -> "array") is in the lexicon; the word itself
+    first, so names ending in s ("postgres", "pandas", "aws") match as they are."""
+    if word in lexicon:
+        return True
+    return len(word) > 3 and word[-1] == "s" and word[-2] != "s" and word[:-1] in lexicon
+
+
+def _about_software(words: list[str]) -> bool:
+    """The ask names a software technology, or uses two distinct words of software's
+    vocabulary ("what database schema ...", "... a query ... the embeddings"). Set operations
+    first: this runs on every request."""
+    distinct = set(words) - _DATA_FORMATS
+    listed = distinct & _CODE_TERMS
+    plurals = {w for w in distinct - listed if _listed(w, _CODE_TERMS)}
+    if len(listed) + len(plurals) >= 2:
+        return True
+    return not listed.isdisjoint(_SOFTWARE_NAMES) or any(w[:-1] in _SOFTWARE_NAMES for w in plurals)
+
+
+def _asks_expert_role(lowered: str) -> bool:
+    """The role verb addressed to the model: at the start of a sentence or line, or after
+    "you" / "please" ("I want you to act as a ..."), or a role phrase."""
+    for match in _EXPERT_ROLE_VERB.finditer(lowered):
+        lead = lowered[: match.start()]
+        before = lead.rstrip()
+        if (
+            not before
+            or before[-1] in ".!?"
+            or "\n" in lead[len(before) :]
+            or before.endswith(_EXPERT_ROLE_ADDRESSED)
+        ):
+            return True
+    return _EXPERT_ROLE_PHRASE.search(lowered) is not None
 
 
 def _log_count(n: int) -> float:
@@ -623,7 +686,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
             + (sum(1 for _ in _CALL.finditer(lowered)) if "(" in lowered else 0)
         ),
         "stack_trace": 1.0 if stack else 0.0,
-        "code_terms": _log_count(sum(1 for w in words if _stem(w) in _CODE_TERMS)),
+        "code_terms": _log_count(sum(1 for w in words if _listed(w, _CODE_TERMS))),
         "mixed_case": _log_count(sum(1 for _ in _MIXED_CASE.finditer(text[:MAX_SCAN_CHARS]))),
         "multi_step": 1.0 if multi else 0.0,
         "numbered_list": _log_count(sum(1 for _ in _NUMBERED.finditer(lowered))),
@@ -645,7 +708,11 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "sentences": _log_count(
             lowered.count(". ") + lowered.count("? ") + lowered.count("! ") + lowered.count(".\n")
         ),
-        "hard_ask": 1.0 if _HARD_ASK.search(lowered.lstrip()) or _hard_family(words) else 0.0,
+        "hard_ask": 1.0
+        if _HARD_ASK.search(lowered.lstrip())
+        or _hard_family(words)
+        or (any(h in lowered for h in _EXPERT_ROLE_HINTS) and _asks_expert_role(lowered))
+        else 0.0,
         # the word scan first: most asks name no code word at all
         "code_ask": 1.0
         if any(w in _CODE_ASK_WORDS for w in words) and _CODE_ASK.search(lowered)
@@ -653,11 +720,13 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "formula": 1.0
         if any(w in _FORMULA_WORDS for w in words)
         or (any(h in lowered for h in _FORMULA_HINTS) and _FORMULA.search(lowered))
+        or _SUBSCRIPT.search(lowered)
         else 0.0,
         "puzzle": 1.0
         if _boolean_expression(words)
         or (any(h in lowered for h in _PUZZLE_HINTS) and _PUZZLE.search(lowered))
         else 0.0,
+        "software": 1.0 if _about_software(words) else 0.0,
     }
 
 

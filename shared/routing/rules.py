@@ -1,7 +1,8 @@
 """Product rules that bound the learned score: cases that must hold whatever the weights say
-(very long new input, an agent under a long policy, code or an ask for code, mathematical
-notation, explicit multi-step asks, asks that open with the verb of a hard task and asks that
-need a chain of offered tools go large, small talk goes small).
+(very long new input, an agent under a long policy, code or an ask for code, a question about
+a named software technology, mathematical notation, explicit multi-step asks, asks that open
+with the verb of a hard task and asks that need a chain of offered tools go large, small talk
+goes small).
 
 Tools, tool results and images are not rules: whether a tier can take them is
 eligibility (eligibility.py), and what an agent turn needs is read from its structure by the
@@ -94,6 +95,11 @@ def bound(view: RequestView, signals: Mapping[str, float]) -> Bound | None:
             return Bound("math", floor=SOFT_FLOOR)
         if signals["hard_ask"]:
             return Bound("hard ask", floor=SOFT_FLOOR)
+    # "How do I set up ssh on Linux", "Visualize a pandas dataframe in gradio": a plain ask
+    # about a named software technology needs an expert answer however short it is. Beside
+    # tools, only where no offered tool touches it ("List the Docker containers" is a call).
+    if signals["software"] and (not view.tools or signals["no_tool_fits"]):
+        return Bound("software", floor=SOFT_FLOOR)
     # A chain however short its wording ("Find nearby restaurants within 1km of Tokyo" beside
     # a function that needs coordinates): left to the classifier, a short ask reads as simple
     # (leave-one-dataset-out recall with tools 82% -> 88% with the emulator's classifier)

@@ -35,6 +35,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "code_terms",
         "mixed_case",
         "code_ask",
+        "software",
     ),
     "multi-step": ("multi_step", "numbered_list"),
     "math": (

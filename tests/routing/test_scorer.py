@@ -241,6 +241,19 @@ def test_short_logic_puzzles_go_large_with_or_without_tools(text: str) -> None:
             assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
 
 
+def test_a_question_about_named_software_goes_large_unless_an_offered_tool_performs_it() -> None:
+    ask = "How do I set up ssh into a Linux server without a password?"
+    for tools in (None, TOOLS):  # TOOLS: none of them touches the ask
+        score = score_request([user(ask)], tools)
+        assert score.signal == "software", score
+        for mode in MODES:
+            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+    lookup = "List the Docker containers on host 5"
+    assert score_request([user(lookup)]).signal == "software"
+    docker_tools = [function("list_docker_containers", "Containers on a host.", "host")]
+    assert score_request([user(lookup)], docker_tools).signal != "software"
+
+
 def function(name: str, description: str, *required: str) -> dict[str, object]:
     properties = {r: {"type": "string"} for r in required}
     parameters = {"type": "object", "properties": properties, "required": list(required)}

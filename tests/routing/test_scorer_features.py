@@ -94,8 +94,13 @@ RULE_SIGNALS = {
             "Can you analyse these survey results?",
             "I need a detailed 5-day itinerary for Rome",
             "Write me an architecture for a chat service",
+            # an expert's role asked of the model
+            "Act as a tax advisor: should I file jointly?",
+            "I want you to act like an experienced SRE and review this setup",
+            "Assume the role of a lawyer",
         ],
         [
+            "the cache should act as a buffer",
             "create a reminder",
             "I want to plan a trip",
             "the plan is fine",
@@ -143,6 +148,26 @@ RULE_SIGNALS = {
             "reserve a table for two",
         ],
     ),
+    # a named software technology, not an everyday word
+    "software": (
+        [
+            "How do I set up ssh on Linux without a password?",
+            "Visualize a pandas dataframe in gradio",
+            "How can I restrict a Postgres column to polygons?",
+            "what does this regex match",
+            "Explain Kubernetes pods",
+        ],
+        [
+            "what are some good games for my android phone",
+            "how do I react to a rude email",
+            "remove rust from my bike",
+            "book a table for a birthday bash",
+            "what subjects do you excel in",
+            # a data format is what an extraction returns, not a question about software
+            "Extract the invoice number and total from this email and return them as JSON",
+            "Convert this list to a CSV with columns name and age",
+        ],
+    ),
     # mathematical notation, not money
     "formula": (
         [
@@ -151,8 +176,16 @@ RULE_SIGNALS = {
             "Find $\\int_0^1 x dx$.",
             "Let f(x) = 1 / (1 + x), what is f'(1)?",
             "Are groups Z_4 * Z_2 and D_4 isomorphic?",
+            "Expand (a + b)^3",
+            "Let x_1, ..., x_n be positive reals.",
         ],
-        ["I tried to get $100 but I just got $20", "what is 2 + 2", "set a timer for 5"],
+        [
+            "I tried to get $100 but I just got $20",
+            "what is 2 + 2",
+            "set a timer for 5",
+            "what is in order_1",
+            "rename my_file_2 please",
+        ],
     ),
 }
 
