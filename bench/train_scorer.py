@@ -75,8 +75,8 @@ BUDGETS: dict[str, tuple[float, float]] = {
     "quality": (0.002, 0.03),
 }
 # The budgets of the bands with tools (presets.TOOL_PRESETS). For balanced, 1.75% of complex
-# turns decided small keeps recall on left-out turns with tools at 97.3% while 59.8% of simple
-# ones go small without the classifier (37.4% at 0.5%; 2% gives 62.6% but 96.9% recall). A tool
+# turns decided small keeps recall on left-out turns with tools at 97.3% while 68.5% of simple
+# ones go small without the classifier (44.2% at 0.5%; 2% gives 71.4% but 96.9% recall). A tool
 # loop's complex turns are few and its simple ones many: the tighter budget of plain chat sends
 # most agent turns to the classifier.
 BUDGETS_WITH_TOOLS: dict[str, tuple[float, float]] = {**BUDGETS, "balanced": (0.0175, 0.01)}

@@ -77,7 +77,8 @@ class Support:
 
     A value outside the range of well-populated bands is unfamiliar: a linear model
     interpolates between what it saw and extrapolates badly beyond it (33 tools when it saw at
-    most 16), so there the classifier decides."""
+    most 16). The scorer then reads the value at the edge of the range (`clamped`) where that is
+    the more cautious reading, and otherwise leaves the request to the classifier."""
 
     bin_width: float
     min_rows: int  # a band needs this many training requests to count as seen
@@ -89,6 +90,15 @@ class Support:
     def seen_range(self, name: str) -> tuple[int, int]:
         seen = [i for i, n in enumerate(self.counts[name]) if n >= self.min_rows] or [0]
         return seen[0], seen[-1]
+
+    def clamped(self, signals: Mapping[str, float]) -> dict[str, float]:
+        """The signals with every tracked one pulled into the range training saw."""
+        out = dict(signals)
+        for name in self.counts:
+            low, high = self.seen_range(name)
+            top = (high + 1) * self.bin_width - 1e-9  # just inside the last seen band
+            out[name] = min(max(out[name], low * self.bin_width), top)
+        return out
 
     def unfamiliar(self, signals: Mapping[str, float]) -> str | None:
         """The first signal whose value lies beyond the range training saw, or None."""

@@ -81,13 +81,14 @@ class LocalScorer:
     ) -> Score:
         view = view_request(messages, tools)
         values, terms = request_features(view)
-        p = self._probability(values, terms)
+        p_opening = 0.0
         if view.results_since_user:
             # Reading the results of a loop: its opening ask's difficulty carries over (the
             # results of a chain's first call open the next call, not a reply).
             start = opening(view)
             started = {**values, **turn_signals(start), **tool_signals(start)}
-            p = max(p, self._probability(started, terms))
+            p_opening = self._probability(started, terms)
+        p = max(self._probability(values, terms), p_opening)
         rule = rules.bound(view, values)
         if rule is not None:
             return Score(rule.apply(p), rule.signal)
@@ -98,8 +99,15 @@ class LocalScorer:
             return Score(p, "unfamiliar script", abstain=True)
         support = self.model.support
         unfamiliar = support.unfamiliar(values) if support is not None else None
-        if unfamiliar is not None:
-            return Score(p, f"unfamiliar {unfamiliar.replace('_', ' ')}", abstain=True)
+        if support is not None and unfamiliar is not None:
+            name = unfamiliar.replace("_", " ")
+            # Beyond the seen range a linear model extrapolates. Where the value read at the
+            # edge of that range scores at least as high, the extrapolation only pushed toward
+            # small (more result characters read as a reply): the edge's score decides.
+            p_seen = max(self._probability(support.clamped(values), terms), p_opening)
+            if p_seen >= p:
+                return Score(p_seen, f"{name} past the seen range")
+            return Score(p, f"unfamiliar {name}", abstain=True)
         return Score(p, self._strongest_signal(values, p))
 
     def _probability(self, values: Mapping[str, float], terms: Terms) -> float:

@@ -8,11 +8,11 @@ from shared.routing.features import ALL_SIGNALS, HASH_BITS, MODEL_INPUTS, SIGNAL
 from shared.routing.scorer import LocalScorer
 
 
-def tiny(support: model.Support | None = None) -> model.ScorerModel:
+def tiny(support: model.Support | None = None, tools_weight: float = 0.0) -> model.ScorerModel:
     zero = dict.fromkeys(ALL_SIGNALS, 0.0)
     return model.ScorerModel(
         hash_bits=HASH_BITS,
-        need=model.Head(-1.0, {**zero, "numbers": 2.0}, {7: 0.5}),
+        need=model.Head(-1.0, {**zero, "numbers": 2.0, "tools": tools_weight}, {7: 0.5}),
         gain=model.Head(0.0, zero, {7: -0.25, 9: 1.0}),
         blend=model.Blend(need_cap=2.0, gain_weight=0.5, scale=1.0, offset=0.0),
         signal_means=zero,
@@ -40,15 +40,39 @@ def test_support_finds_requests_unlike_the_training_data() -> None:
     assert support.unfamiliar({"tools": 40.0}) == "tools"  # past the last band: open-ended
 
 
-def test_an_unfamiliar_request_abstains_unless_a_rule_settles_it() -> None:
-    scorer = LocalScorer(tiny(model.Support(0.5, 5, {"tools": (100, 0, 0, 0, 0, 0)})))
-    tools = [{"type": "function", "function": {"name": f"t{i}"}} for i in range(30)]
-    unusual = scorer.score([{"role": "user", "content": "where is my parcel"}], tools)
+def test_support_clamps_signals_into_the_seen_range() -> None:
+    support = model.Support(0.5, 5, {"tools": (0, 9, 9, 3)})  # seen: bands 1 and 2
+    assert support.clamped({"tools": 0.2, "chars": 7.0}) == {"tools": 0.5, "chars": 7.0}
+    assert support.clamped({"tools": 1.2})["tools"] == 1.2
+    high = support.clamped({"tools": 40.0})["tools"]
+    assert 1.49 < high < 1.5
+    assert support.unfamiliar({"tools": high}) is None
+
+
+PARCEL = [{"role": "user", "content": "where is my parcel"}]
+MANY_TOOLS = [{"type": "function", "function": {"name": f"t{i}"}} for i in range(30)]
+NEVER_MORE_THAN_NO_TOOLS = model.Support(0.5, 5, {"tools": (100, 0, 0, 0, 0, 0)})
+
+
+def test_an_unfamiliar_value_that_pushes_toward_large_abstains_unless_a_rule_settles_it() -> None:
+    scorer = LocalScorer(tiny(NEVER_MORE_THAN_NO_TOOLS, tools_weight=0.5))
+    unusual = scorer.score(PARCEL, MANY_TOOLS)
     assert unusual.abstain
     assert unusual.signal == "unfamiliar tools"
-    assert not scorer.score([{"role": "user", "content": "where is my parcel"}]).abstain
-    ruled = scorer.score([{"role": "user", "content": "hi"}], tools)
+    assert not scorer.score(PARCEL).abstain
+    ruled = scorer.score([{"role": "user", "content": "hi"}], MANY_TOOLS)
     assert (ruled.signal, ruled.abstain) == ("greeting", False)
+
+
+def test_an_unfamiliar_value_that_pushes_toward_small_is_read_at_the_edge_of_the_range() -> None:
+    # more tools read as simpler: extrapolating to 30 would lower the score, so the score at
+    # the most tools training saw decides, locally
+    scorer = LocalScorer(tiny(NEVER_MORE_THAN_NO_TOOLS, tools_weight=-0.5))
+    unusual = scorer.score(PARCEL, MANY_TOOLS)
+    assert not unusual.abstain
+    assert unusual.signal == "tools past the seen range"
+    extrapolated = LocalScorer(tiny(None, tools_weight=-0.5)).score(PARCEL, MANY_TOOLS)
+    assert unusual.p_large > extrapolated.p_large
 
 
 def test_logits_add_bias_signals_and_terms() -> None:
