@@ -88,7 +88,8 @@ class LocalScorer:
             start = opening(view)
             started = {**values, **turn_signals(start), **tool_signals(start)}
             p_opening = self._probability(started, terms)
-        p = max(self._probability(values, terms), p_opening)
+        p_turn = self._probability(values, terms)
+        p = max(p_turn, p_opening)
         rule = rules.bound(view, values)
         if rule is not None:
             return Score(rule.apply(p), rule.signal)
@@ -101,12 +102,13 @@ class LocalScorer:
         unfamiliar = support.unfamiliar(values) if support is not None else None
         if support is not None and unfamiliar is not None:
             name = unfamiliar.replace("_", " ")
-            # Beyond the seen range a linear model extrapolates. Where the value read at the
-            # edge of that range scores at least as high, the extrapolation only pushed toward
-            # small (more result characters read as a reply): the edge's score decides.
-            p_seen = max(self._probability(support.clamped(values), terms), p_opening)
-            if p_seen >= p:
-                return Score(p_seen, f"{name} past the seen range")
+            # Beyond the seen range a linear model extrapolates. Where the turn scores higher
+            # with the value read at the edge of that range, the extrapolation pushed toward
+            # small (more result characters read as a reply): the edge's score decides. Pushed
+            # toward large, or a signal the model has no weight for, the classifier decides.
+            p_turn_seen = self._probability(support.clamped(values), terms)
+            if p_turn_seen > p_turn:
+                return Score(max(p_turn_seen, p_opening), f"{name} past the seen range")
             return Score(p, f"unfamiliar {name}", abstain=True)
         return Score(p, self._strongest_signal(values, p))
 

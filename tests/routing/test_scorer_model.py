@@ -55,10 +55,12 @@ NEVER_MORE_THAN_NO_TOOLS = model.Support(0.5, 5, {"tools": (100, 0, 0, 0, 0, 0)}
 
 
 def test_an_unfamiliar_value_that_pushes_toward_large_abstains_unless_a_rule_settles_it() -> None:
+    # more tools read as harder (weight 0.5), or as nothing the model learned (weight 0)
+    for weight in (0.5, 0.0):
+        unusual = LocalScorer(tiny(NEVER_MORE_THAN_NO_TOOLS, weight)).score(PARCEL, MANY_TOOLS)
+        assert unusual.abstain, weight
+        assert unusual.signal == "unfamiliar tools"
     scorer = LocalScorer(tiny(NEVER_MORE_THAN_NO_TOOLS, tools_weight=0.5))
-    unusual = scorer.score(PARCEL, MANY_TOOLS)
-    assert unusual.abstain
-    assert unusual.signal == "unfamiliar tools"
     assert not scorer.score(PARCEL).abstain
     ruled = scorer.score([{"role": "user", "content": "hi"}], MANY_TOOLS)
     assert (ruled.signal, ruled.abstain) == ("greeting", False)
