@@ -195,22 +195,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         refit = refit_without(with_tool_lists(select(kept, "tune")), shipped)
         left_out = [p for p in rows if group_of(p.source) == group]
         scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
-        plain = refit.plain[BUDGETS[DEFAULT_PRESET]]
-        with_tools = refit.with_tools[BUDGETS_WITH_TOOLS[DEFAULT_PRESET]]
-        shipped_bands = (plain, with_tools)
+        shipped_bands = (
+            refit.plain[BUDGETS[DEFAULT_PRESET]],
+            refit.with_tools[BUDGETS_WITH_TOOLS[DEFAULT_PRESET]],
+        )
         by_rule = {
             rule: route_all(left_out, scores, shipped_bands, ABSTAIN_RULES[rule]) for rule in RULES
         }
         for rule in RULES:
             outcomes[rule] += by_rule[rule]
-        for budget, bands in refit.with_tools.items():
-            for rule in RULES:
-                outcome = route_all(left_out, scores, (plain, bands), ABSTAIN_RULES[rule])
-                swept[True][budget][rule] += [r for r in outcome if r.tools]
-        for budget, bands in refit.plain.items():
-            for rule in RULES:
-                outcome = route_all(left_out, scores, (bands, with_tools), ABSTAIN_RULES[rule])
-                swept[False][budget][rule] += [r for r in outcome if not r.tools]
+        # each population's rows under each of its own budgets' bands
+        for tools, per_budget in ((True, refit.with_tools), (False, refit.plain)):
+            mine = [i for i, p in enumerate(left_out) if p.has_tools == tools]
+            prompts, verdicts = [left_out[i] for i in mine], [scores[i] for i in mine]
+            for budget, bands in per_budget.items():
+                for rule in RULES:
+                    swept[tools][budget][rule] += route_all(
+                        prompts, verdicts, (bands, bands), ABSTAIN_RULES[rule]
+                    )
         table.append(line(group, by_rule))
         print(" | ".join(str(c) for c in table[-1]), f"({time.perf_counter() - started:.0f} s)")
     by_source = group_rows(outcomes, lambda r: r.source)

@@ -69,6 +69,16 @@ TOOLS = [
 ]
 
 
+def assert_large_by_rule(text: str, signal: str) -> None:
+    """`text` goes large by the rule named `signal` under every preset, alone or beside TOOLS
+    (none of which touches it)."""
+    for tools in (None, TOOLS):
+        score = score_request([user(text)], tools)
+        assert score.signal == signal, score
+        for mode in MODES:
+            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+
+
 def call(name: str, call_id: str = "c1") -> dict[str, object]:
     function = {"name": name, "arguments": "{}"}
     return {
@@ -108,11 +118,7 @@ def test_phrasing_an_answer_from_a_short_tool_result_goes_small() -> None:
     ],
 )
 def test_short_hard_asks_go_large_with_or_without_tools(text: str) -> None:
-    for tools in (None, TOOLS):
-        score = score_request([user(text)], tools)
-        assert score.signal == "hard ask"
-        for mode in MODES:
-            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+    assert_large_by_rule(text, "hard ask")
 
 
 def test_a_policy_bound_task_over_many_tools_goes_large() -> None:
@@ -218,11 +224,7 @@ def test_every_turn_under_a_long_policy_with_tools_goes_large() -> None:
 def test_short_asks_for_code_or_calculation_go_large_with_or_without_tools(
     text: str, signal: str
 ) -> None:
-    for tools in (None, TOOLS):
-        score = score_request([user(text)], tools)
-        assert score.signal == signal, score
-        for mode in MODES:
-            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+    assert_large_by_rule(text, signal)
 
 
 @pytest.mark.parametrize(
@@ -234,20 +236,11 @@ def test_short_asks_for_code_or_calculation_go_large_with_or_without_tools(
     ],
 )
 def test_short_logic_puzzles_go_large_with_or_without_tools(text: str) -> None:
-    for tools in (None, TOOLS):
-        score = score_request([user(text)], tools)
-        assert score.signal == "puzzle", score
-        for mode in MODES:
-            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+    assert_large_by_rule(text, "puzzle")
 
 
 def test_a_question_about_named_software_goes_large_unless_an_offered_tool_performs_it() -> None:
-    ask = "How do I set up ssh into a Linux server without a password?"
-    for tools in (None, TOOLS):  # TOOLS: none of them touches the ask
-        score = score_request([user(ask)], tools)
-        assert score.signal == "software", score
-        for mode in MODES:
-            assert PRESETS[mode].decide(score.p_large) == "large", (mode, score)
+    assert_large_by_rule("How do I set up ssh into a Linux server without a password?", "software")
     lookup = "List the Docker containers on host 5"
     assert score_request([user(lookup)]).signal == "software"
     docker_tools = [function("list_docker_containers", "Containers on a host.", "host")]
