@@ -481,8 +481,7 @@ def turn_signals(view: RequestView) -> dict[str, float]:
     return {
         "tools": _log_count(view.tools),
         "policy_chars": math.log1p(max(view.system_chars - POLICY_FREE_CHARS, 0)) / 2,
-        # the conversation without its instructions (counted as a policy above)
-        "context_chars": math.log1p(view.context_chars - view.system_chars) / 2,
+        "context_chars": _conversation_length(view),
         "user_turns": _log_count(max(view.user_turns - 1, 0)),
         "earlier_results": _log_count(view.tool_results - view.results_since_user),
         "results_since_user": _log_count(view.results_since_user),
@@ -491,6 +490,17 @@ def turn_signals(view: RequestView) -> dict[str, float]:
         "parallel_calls": _log_count(max(view.parallel_calls - 1, 0)),
         "last_is_tool": 1.0 if view.last_is_tool else 0.0,
     }
+
+
+def _conversation_length(view: RequestView) -> float:
+    """The conversation so far without its instructions (counted as a policy): a long thread
+    to reason over. Not with tools: an agent's conversation grows with every call and result,
+    so its length says how far the loop has run, not what the next step needs (left in, it
+    read follow-ups deep in a booking dialogue as hard). rules.LONG_CONTEXT_CHARS still sends
+    a very long agent thread large."""
+    if view.tools:
+        return 0.0
+    return math.log1p(view.context_chars - view.system_chars) / 2
 
 
 # Letters of scripts the signals and hashed terms do not read: beyond ASCII and the Latin-1 /

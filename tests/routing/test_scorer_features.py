@@ -70,6 +70,21 @@ def test_view_reads_the_agent_turn_since_the_last_user_message() -> None:
     assert values["earlier_results"] > 0
 
 
+def test_conversation_length_is_read_without_tools_only() -> None:
+    thread = [
+        {"role": "user", "content": "Find me a hotel in Paris"},
+        {"role": "assistant", "content": "The Hotel Lumiere has rooms. " * 40},
+        {"role": "user", "content": "Does it have laundry service?"},
+    ]
+    tool = {"type": "function", "function": {"name": "search_hotels"}}
+    plain = features.turn_signals(view_request(thread))
+    agent = features.turn_signals(view_request(thread, tools=[tool]))
+    assert plain["context_chars"] > 3.0  # about 1,250 characters of conversation
+    # an agent's thread grows with every call and result: how far the loop has run
+    assert agent["context_chars"] == 0.0
+    assert agent["user_turns"] == plain["user_turns"] > 0
+
+
 def test_a_lone_message_has_no_agent_structure() -> None:
     values, _ = features.request_features(view_request([{"role": "user", "content": "hi"}]))
     assert list(values) == list(features.ALL_SIGNALS)
