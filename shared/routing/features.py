@@ -481,9 +481,7 @@ def turn_signals(view: RequestView) -> dict[str, float]:
     return {
         "tools": _log_count(view.tools),
         "policy_chars": math.log1p(max(view.system_chars - POLICY_FREE_CHARS, 0)) / 2,
-        "context_chars": _conversation_length(view),
-        "user_turns": _log_count(max(view.user_turns - 1, 0)),
-        "earlier_results": _log_count(view.tool_results - view.results_since_user),
+        **_conversation_so_far(view),
         "results_since_user": _log_count(view.results_since_user),
         "result_chars": math.log1p(view.result_chars) / 2,
         "calls_since_user": _log_count(view.calls_since_user),
@@ -492,15 +490,25 @@ def turn_signals(view: RequestView) -> dict[str, float]:
     }
 
 
-def _conversation_length(view: RequestView) -> float:
-    """The conversation so far without its instructions (counted as a policy): a long thread
-    to reason over. Not with tools: an agent's conversation grows with every call and result,
-    so its length says how far the loop has run, not what the next step needs (left in, it
-    read follow-ups deep in a booking dialogue as hard). rules.LONG_CONTEXT_CHARS still sends
+# The conversation before this turn: its characters without the instructions (counted as a
+# policy), the user's earlier turns and the tool results before the user last spoke.
+CONVERSATION_SIGNALS: tuple[str, ...] = ("context_chars", "user_turns", "earlier_results")
+
+
+def _conversation_so_far(view: RequestView) -> dict[str, float]:
+    """How much conversation came before this turn (CONVERSATION_SIGNALS): a long thread to
+    reason over. Not with tools: an agent's conversation grows with every call, result and
+    follow-up, so it says how far the loop has run, not what the next step needs (read, it
+    made follow-ups deep in a booking dialogue look hard). What the step holds is still read
+    (the results since the user spoke, their size), and rules.LONG_CONTEXT_CHARS still sends
     a very long agent thread large."""
     if view.tools:
-        return 0.0
-    return math.log1p(view.context_chars - view.system_chars) / 2
+        return dict.fromkeys(CONVERSATION_SIGNALS, 0.0)
+    return {
+        "context_chars": math.log1p(view.context_chars - view.system_chars) / 2,
+        "user_turns": _log_count(max(view.user_turns - 1, 0)),
+        "earlier_results": _log_count(view.tool_results - view.results_since_user),
+    }
 
 
 # Letters of scripts the signals and hashed terms do not read: beyond ASCII and the Latin-1 /

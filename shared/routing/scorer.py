@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.routing import model, rules
 from shared.routing.features import (
+    CONVERSATION_SIGNALS,
     Terms,
     model_inputs,
     opening,
@@ -52,7 +53,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "tool results": ("results_since_user", "result_chars", "last_is_tool"),
     "tool calls": ("calls_since_user", "parallel_calls"),
     "tools": ("tools",),
-    "conversation": ("context_chars", "user_turns", "earlier_results"),
+    "conversation": CONVERSATION_SIGNALS,
 }
 # A named group explains a score better than the wording when it pushes this hard (logit).
 _NAMED_SIGNAL_MIN = 1.0

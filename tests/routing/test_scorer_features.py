@@ -67,22 +67,26 @@ def test_view_reads_the_agent_turn_since_the_last_user_message() -> None:
     assert list(values) == list(features.TURN_SIGNALS)
     assert values["last_is_tool"] == 1.0
     assert values["parallel_calls"] > 0
-    assert values["earlier_results"] > 0
+    assert values["results_since_user"] > 0
 
 
-def test_conversation_length_is_read_without_tools_only() -> None:
+def test_the_conversation_so_far_is_read_without_tools_only() -> None:
+    call = {"id": "a", "function": {"name": "search_hotels"}}
     thread = [
         {"role": "user", "content": "Find me a hotel in Paris"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "a", "content": "Hotel Lumiere, 120 EUR"},
         {"role": "assistant", "content": "The Hotel Lumiere has rooms. " * 40},
         {"role": "user", "content": "Does it have laundry service?"},
     ]
     tool = {"type": "function", "function": {"name": "search_hotels"}}
     plain = features.turn_signals(view_request(thread))
     agent = features.turn_signals(view_request(thread, tools=[tool]))
-    assert plain["context_chars"] > 3.0  # about 1,250 characters of conversation
-    # an agent's thread grows with every call and result: how far the loop has run
-    assert agent["context_chars"] == 0.0
-    assert agent["user_turns"] == plain["user_turns"] > 0
+    for name in features.CONVERSATION_SIGNALS:
+        assert plain[name] > 0
+        # an agent's thread grows with every call and follow-up: how far the loop has run
+        assert agent[name] == 0.0
+    assert agent["tools"] > 0
 
 
 def test_a_lone_message_has_no_agent_structure() -> None:
