@@ -55,8 +55,9 @@ SIGNALS: tuple[str, ...] = (
     "software",
 )
 # What the turn has to do in an agent loop (zero for a lone user message): how many tools it
-# may call, how long a policy it works under, the conversation so far, and the tool calls and
-# results since the user last spoke. Structure, not wording, so it carries to unseen agents.
+# may call, how long a policy it works under, the conversation so far (without tools only:
+# CONVERSATION_SIGNALS), and the tool calls and results since the user last spoke. Structure,
+# not wording, so it carries to unseen agents.
 TURN_SIGNALS: tuple[str, ...] = (
     "tools",
     "policy_chars",
