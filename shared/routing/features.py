@@ -605,16 +605,12 @@ def _listed(word: str, lexicon: frozenset[str]) -> bool:
     return len(word) > 3 and word[-1] == "s" and word[-2] != "s" and word[:-1] in lexicon
 
 
-def _about_software(words: list[str]) -> bool:
+def _about_software(code_words: list[str]) -> bool:
     """The ask names a software technology, or uses two distinct words of software's
-    vocabulary ("what database schema ...", "... a query ... the embeddings"). Set operations
-    first: this runs on every request."""
-    distinct = set(words) - _DATA_FORMATS
-    listed = distinct & _CODE_TERMS
-    plurals = {w for w in distinct - listed if _listed(w, _CODE_TERMS)}
-    if len(listed) + len(plurals) >= 2:
-        return True
-    return not listed.isdisjoint(_SOFTWARE_NAMES) or any(w[:-1] in _SOFTWARE_NAMES for w in plurals)
+    vocabulary ("what database schema ...", "... a query ... the embeddings"); `code_words`:
+    its words found in _CODE_TERMS (the code_terms signal's)."""
+    distinct = set(code_words) - _DATA_FORMATS
+    return len(distinct) >= 2 or any(_listed(w, _SOFTWARE_NAMES) for w in distinct)
 
 
 def _asks_expert_role(lowered: str) -> bool:
@@ -690,6 +686,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
     stack = any(h in lowered for h in _STACK_HINTS) and _STACK_TRACE.search(lowered)
     multi = any(h in lowered for h in _MULTI_STEP_HINTS) and _MULTI_STEP.search(lowered)
     has_digit = _DIGIT.search(lowered) is not None
+    code_words = [w for w in words if _listed(w, _CODE_TERMS)]
     return {
         "chars": math.log1p(len(text)) / 2,
         # spaces and newlines count words closely enough, without splitting a long text
@@ -705,7 +702,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
             + (sum(1 for _ in _CALL.finditer(lowered)) if "(" in lowered else 0)
         ),
         "stack_trace": 1.0 if stack else 0.0,
-        "code_terms": _log_count(sum(1 for w in words if _listed(w, _CODE_TERMS))),
+        "code_terms": _log_count(len(code_words)),
         "mixed_case": _log_count(sum(1 for _ in _MIXED_CASE.finditer(text[:MAX_SCAN_CHARS]))),
         "multi_step": 1.0 if multi else 0.0,
         "numbered_list": _log_count(sum(1 for _ in _NUMBERED.finditer(lowered))),
@@ -745,7 +742,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         if _boolean_expression(words)
         or (any(h in lowered for h in _PUZZLE_HINTS) and _PUZZLE.search(lowered))
         else 0.0,
-        "software": 1.0 if _about_software(words) else 0.0,
+        "software": 1.0 if _about_software(code_words) else 0.0,
     }
 
 

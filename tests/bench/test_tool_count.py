@@ -19,10 +19,9 @@ def test_more_tools_than_it_has_is_refused() -> None:
 
 
 def test_every_ask_beside_only_its_own_function_is_decided_small() -> None:
-    rows = tool_count.rows(counts=(1, 10))
+    rows = tool_count.rows(counts=(1,))
     assert [row[0] for row in rows] == [ask for ask, _ in tool_count.ASKS]
     for row in rows:
         p, decision = str(row[1]).split()
         assert decision == "s", row
         assert float(p) < 0.05, row
-        assert str(row[2]).split()[1] in ("s", "a", "l")
