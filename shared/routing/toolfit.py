@@ -4,8 +4,8 @@ An agent turn's difficulty is in what the next step must do, and the offered fun
 lot about that without any model: an ask that one function performs ("Calculate the final
 velocity ... given ..." beside `calculate_final_velocity`) is one call, whatever its wording;
 an ask that needs several functions, or a function whose required id the ask does not hold
-(so another call must find it first), is a chain of dependent calls; an ask that no function
-touches is answered (or declined) without a call.
+(so another offered function must find it first), is a chain of dependent calls; an ask that
+no function touches is answered (or declined) without a call.
 
 Words are compared by a light stem (plural, -ing, -ed, -ation folded, first five letters), so
 "streaming" meets `getStreamingServices` and "reminders" meets `EmailReminder`.
@@ -137,7 +137,7 @@ class Fit:
     best: float  # share of the best-fitting tool's name stems that the ask holds (0..1)
     described: int  # stems the ask shares with the best-fitting tool's description
     needed: int  # tools it takes to cover the ask's stems that any tool name holds (greedy)
-    id_gap: bool  # a tool the ask needs requires an id the ask does not give: a call finds it
+    id_gap: bool  # a tool the ask needs requires an id the ask lacks: another function finds it
     links: int  # words that join asks ("then", "additionally") and distinct action verbs
 
 
@@ -176,7 +176,9 @@ def fit(text: str, tools: Sequence[ToolWords], holds_id: bool) -> Fit:
         uncovered = uncovered - gained
     if not picked and best > 0:
         picked.append(best_tool)
-    id_gap = not holds_id and any(t.needs_id for t in picked)
+    # a call can find the id only where another function is offered; beside one function
+    # the model asks for it or fills it in from the ask ("the 'R vs Adams' case")
+    id_gap = not holds_id and len(tools) > 1 and any(t.needs_id for t in picked)
     return Fit(best, described, needed, id_gap, links)
 
 

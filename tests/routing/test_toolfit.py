@@ -60,6 +60,11 @@ def test_a_required_id_the_ask_does_not_hold_is_a_dependent_call() -> None:
     assert not fit("Search for anime about robots", ANIME).id_gap
 
 
+def test_a_missing_id_is_no_chain_when_no_other_function_could_find_it() -> None:
+    # beside getCastAndCrew alone the model asks for the id, or fills it in from the ask
+    assert not fit("Who is in the cast of One Punch Man?", ANIME[1:2]).id_gap
+
+
 def test_joined_asks_are_counted() -> None:
     assert fit("Find the weather in Paris, then book a table", PHYSICS).links >= 1
     assert fit("What is the weather in Paris?", PHYSICS).links == 0
