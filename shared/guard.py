@@ -125,7 +125,10 @@ def check_tool_call(expected: Expectations, name: object, arguments: object) -> 
     """One function call: an offered name, JSON arguments its parameters' schema accepts."""
     if not isinstance(name, str) or name not in expected.functions:
         return "unknown function"
-    parsed = _json(arguments)
+    # No arguments are an empty object, as agent frameworks read them (LangChain, the OpenAI
+    # Agents SDK): a function without parameters is often called so.
+    empty = arguments is None or (isinstance(arguments, str) and not arguments.strip())
+    parsed = {} if empty else _json(arguments)
     if parsed is _BROKEN:
         return "unparseable tool arguments"
     validator = expected.functions[name]

@@ -71,7 +71,10 @@ def call_item(name: str, arguments: str) -> dict[str, Any]:
         ([("ping", '"anything JSON"')], None),
         ([("get_weather", '{"city": "Paris"}')], "unknown function"),
         ([("get_order", '{"order_id": "1182"')], "unparseable tool arguments"),
-        ([("get_order", "")], "unparseable tool arguments"),
+        ([("get_order", "")], "invalid tool arguments"),  # no arguments: {} lacks order_id
+        ([("ping", "")], None),  # a function without parameters called with no arguments
+        ([("ping", " ")], None),
+        ([("get_order", "[")], "unparseable tool arguments"),
         ([("get_order", "{}")], "invalid tool arguments"),  # a required field missing
         ([("get_order", '{"order_id": 1182}')], "invalid tool arguments"),  # a wrong type
         ([("get_order", '{"order_id": "1", "priority": "urgent"}')], "invalid tool arguments"),
