@@ -86,9 +86,9 @@ def check_chat(expected: Expectations, answer: Mapping[str, Any]) -> Failure | N
         if not isinstance(message, Mapping):
             return "empty answer"
         calls = [
-            call.get("function") or {}
-            for call in message.get("tool_calls") or ()
-            if isinstance(call, Mapping) and call.get("type", "function") == "function"
+            _function_of(call)
+            for call in _listed(message.get("tool_calls"))
+            if not isinstance(call, Mapping) or call.get("type", "function") == "function"
         ]
         legacy = message.get("function_call")
         if isinstance(legacy, Mapping):
@@ -163,6 +163,19 @@ def _answer(
         if expected.output_schema is not None and not expected.output_schema.is_valid(parsed):
             return "invalid structured output"
     return None
+
+
+def _listed(tool_calls: object) -> Sequence[object]:
+    """A message's tool calls; something else where a list belongs is one broken call."""
+    if tool_calls is None:
+        return ()
+    return tool_calls if isinstance(tool_calls, list) else (tool_calls,)
+
+
+def _function_of(call: object) -> Mapping[str, Any]:
+    """A chat tool call's function (name, arguments); empty where the call is malformed."""
+    function = call.get("function") if isinstance(call, Mapping) else None
+    return function if isinstance(function, Mapping) else {}
 
 
 def _json(text: object) -> Any:

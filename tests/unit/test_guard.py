@@ -101,6 +101,15 @@ def test_chat_empty_answers(answer: dict[str, Any], failure: str | None) -> None
     assert check_chat(CHAT, answer) == failure
 
 
+@pytest.mark.parametrize(
+    "tool_calls", [5, "get_order", [7], [{"type": "function", "function": []}]]
+)
+def test_malformed_tool_calls_are_a_failure_not_an_error(tool_calls: object) -> None:
+    answer = chat_answer()
+    answer["choices"][0]["message"]["tool_calls"] = tool_calls
+    assert check_chat(CHAT, answer) == "unknown function"
+
+
 def test_structured_output_is_held_to_its_schema() -> None:
     schema = {"type": "json_schema", "json_schema": {"name": "order", "schema": ORDER}}
     expected = chat_expectations({"response_format": schema})
