@@ -1,6 +1,7 @@
 """An agent loop of ten sequential calls through the router, on the shipped default tiers.
 
-Every call carries the same six tools, as agent frameworks send them. The mix (STEPS): pick a
+Every call carries the same six tools, as agent frameworks send them (`--tools N`: those six
+and unrelated ones up to N, as an agent with a long tool list sends them). The mix (STEPS): pick a
 tool for a clear ask and read its short result (three times), a follow-up, one planning step,
 formatting, small talk; nine steps a small model can do, one that needs the large one. The
 router runs the default tier table (no ROUTER_TIERS: Phi-4-mini, gpt-5-nano as `small-tools`,
@@ -14,7 +15,7 @@ unparseable arguments, a schema violation, an empty answer), to measure the guar
 and what they cost. Time is the median wall clock of a whole loop over the rounds; cost is the
 sum of `x-router-cost-usd` (list prices).
 
-Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--no-pin]
+Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--tools 6] [--no-pin]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.common import servers
 from bench.common.layout import layout
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
+from bench.tool_count import OTHERS, tool
 from shared import guard
 
 ROUTER_CHAT = "/api/v1/chat/completions"
@@ -59,6 +61,17 @@ TOOLS = [
     _tool("run_sql", "Run a read-only SQL query on the orders database.", query="SQL"),
     _tool("get_weather", "The current weather in a city.", city="city name"),
 ]
+
+
+def tool_list(count: int) -> list[dict[str, Any]]:
+    """The loop's six tools, then unrelated ones (bench/tool_count.py) up to `count`."""
+    mine = {t["function"]["name"] for t in TOOLS}
+    others = [tool(name) for name in OTHERS if name not in mine]
+    if not len(TOOLS) <= count <= len(TOOLS) + len(others):
+        raise ValueError(f"--tools takes {len(TOOLS)} to {len(TOOLS) + len(others)}")
+    return TOOLS + others[: count - len(TOOLS)]
+
+
 # Results the bench's tools return, by tool name.
 RESULTS = {
     "get_order": '{"order_id": "1182", "status": "shipped", "carrier": "DHL", "eta": "2025-03-07"}',
@@ -121,10 +134,15 @@ class Run:
 Inject = Callable[[str], None]  # arms the emulator's broken_answer fault for the next call
 
 
-def run_loop(client: httpx.Client, model_for: Sequence[str], inject: Inject | None = None) -> Run:
+def run_loop(
+    client: httpx.Client,
+    model_for: Sequence[str],
+    inject: Inject | None = None,
+    tools: Sequence[dict[str, Any]] = TOOLS,
+) -> Run:
     """The ten calls, in order; `model_for[i]` is the `model` of call i ("auto" to route)."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
-    expected = guard.chat_expectations({"tools": TOOLS})
+    expected = guard.chat_expectations({"tools": tools})
     run = Run()
     started = time.perf_counter()
     for i, (step, model) in enumerate(zip(STEPS, model_for, strict=True)):
@@ -133,7 +151,7 @@ def run_loop(client: httpx.Client, model_for: Sequence[str], inject: Inject | No
         if inject is not None and i in FAULTS:
             inject(FAULTS[i])
         reply = client.post(
-            ROUTER_CHAT, json={"model": model, "messages": messages, "tools": TOOLS}
+            ROUTER_CHAT, json={"model": model, "messages": messages, "tools": tools}
         )
         reply.raise_for_status()
         run.cost_usd += float(reply.headers["x-router-cost-usd"])
@@ -157,8 +175,10 @@ MODES = ("all large", "all small", "routed", "ideal", "routed, broken small answ
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tools", type=int, default=len(TOOLS), help="tools on every call")
     parser.add_argument("--no-pin", action="store_true")
     args = parser.parse_args()
+    tools = tool_list(args.tools)
     place = layout(not args.no_pin)
     n = len(STEPS)
     models = {
@@ -172,7 +192,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
         logs = Path(tmp)
         emulator = servers.start_emulator(logs, place.load, speed=1)
-        router = servers.start_router(emulator, logs, place.gateway)  # the default tiers
+        # The default tiers. No classifier cache: the bench repeats one loop, an agent's turns
+        # differ, so every turn the scorer leaves to the classifier pays for its call.
+        router = servers.start_router(
+            emulator, logs, place.gateway, ROUTER_CLASSIFIER_CACHE_TTL_S="0"
+        )
 
         def inject(breakage: str) -> None:
             fault = {"kind": "broken_answer", "deployment": "gpt-5-nano", "breakage": breakage}
@@ -189,15 +213,15 @@ def main() -> None:
                     for mode in MODES:
                         faulty = mode == "routed, broken small answers"
                         runs[mode].append(
-                            run_loop(client, models[mode], inject if faulty else None)
+                            run_loop(client, models[mode], inject if faulty else None, tools)
                         )
         finally:
             router.stop()
             emulator.stop()
-    print(report(runs, args.rounds, place.describe()))
+    print(report(runs, args.rounds, place.describe(), len(tools)))
 
 
-def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
+def report(runs: dict[str, list[Run]], rounds: int, where: str, tools: int = len(TOOLS)) -> str:
     wall = {m: median([r.wall_s for r in rs]) for m, rs in runs.items()}
     cost = {m: median([r.cost_usd for r in rs]) for m, rs in runs.items()}
     rows = []
@@ -245,7 +269,7 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str) -> str:
     )
     return "\n\n".join(
         [
-            f"### agent loop on the default tiers: ten sequential calls with {len(TOOLS)} tools "
+            f"### agent loop on the default tiers: ten sequential calls with {tools} tools "
             f"each, emulator speed 1 ({where}; median of {rounds} interleaved rounds)",
             markdown(header, rows),
             markdown(["step", "kind", "ideal", "routed", "decided by"], steps),

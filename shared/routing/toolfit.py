@@ -149,11 +149,10 @@ def fit(text: str, tools: Sequence[ToolWords], holds_id: bool) -> Fit:
     number an id could be (in the ask or an earlier tool result)."""
     lowered = text.lower()
     words = _WORD.findall(lowered)
-    links = sum(1 for w in words if w in _LINKS) + max(
-        len({w for w in words if w in _ACTIONS}) - 1, 0
-    )
+    joined = sum(1 for w in words if w in _LINKS)
+    verbs = {w for w in words if w in _ACTIONS}
     if not tools:
-        return Fit(0.0, 0, 0, False, links)
+        return Fit(0.0, 0, 0, False, _links(joined, verbs, frozenset()))
     asked = frozenset(key(w) for w in words if w not in _GENERIC)
     best = 0.0
     best_tool = tools[0]
@@ -179,7 +178,16 @@ def fit(text: str, tools: Sequence[ToolWords], holds_id: bool) -> Fit:
     # a call can find the id only where another function is offered; beside one function
     # the model asks for it or fills it in from the ask ("the 'R vs Adams' case")
     id_gap = not holds_id and len(tools) > 1 and any(t.needs_id for t in picked)
-    return Fit(best, described, needed, id_gap, links)
+    named = frozenset(v for v in verbs if key(v) in best_tool.name) if best > 0 else frozenset()
+    return Fit(best, described, needed, id_gap, _links(joined, verbs, named))
+
+
+def _links(joined: int, verbs: set[str], named: frozenset[str]) -> int:
+    """Joining words, and distinct action verbs beyond the first; the verbs of the best
+    function's own name are one action ("send" and "email" in "Use send_email to send the
+    summary"), not two asks joined."""
+    actions = len(verbs - named) + (1 if named else 0)
+    return joined + max(actions - 1, 0)
 
 
 def holds_reference(text: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import agent_loop
 from bench.agent_loop import MODES, STEPS, Run, report
 
@@ -15,6 +17,16 @@ def test_the_mix_is_ten_calls_mostly_simple_with_one_planning_step() -> None:
         if step.user is None:
             assert STEPS[i - 1].kind == "pick a tool"
     assert len(agent_loop.TOOLS) == 6
+
+
+def test_a_longer_tool_list_keeps_the_loops_own_tools_first() -> None:
+    tools = agent_loop.tool_list(30)
+    names = [t["function"]["name"] for t in tools]
+    assert len(set(names)) == 30
+    assert tools[:6] == agent_loop.TOOLS
+    assert agent_loop.tool_list(6) == agent_loop.TOOLS
+    with pytest.raises(ValueError, match="--tools"):
+        agent_loop.tool_list(5)
 
 
 def run(tiers: list[str], wall: float, cost: float) -> Run:

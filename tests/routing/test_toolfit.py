@@ -70,6 +70,14 @@ def test_joined_asks_are_counted() -> None:
     assert fit("What is the weather in Paris?", PHYSICS).links == 0
 
 
+def test_the_verbs_of_one_functions_name_are_one_action() -> None:
+    mail = [tool("send_email", "Send an email.", ("to",)), tool("search_docs", "Search docs.")]
+    # "send" and "email" both name send_email: one ask, not two joined
+    assert fit("Use the send_email tool to send the summary to ops@example.com", mail).links == 0
+    # a verb no offered name holds still joins a second ask
+    assert fit("Send an email to ops and book a table", mail).links == 1
+
+
 def test_an_ask_no_function_touches_has_no_fit() -> None:
     f = fit("Find the nearest pharmacy in the city", ANIME)
     assert (f.best, f.described, f.needed) == (0.0, 0, 0)
