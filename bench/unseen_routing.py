@@ -49,12 +49,14 @@ SETTLEMENTS = ("to large", "emulator classifier", "to small")  # abstentions, sc
 UNLABELLED_KIND = "unlabelled"  # the kind of a row of a category bfcl.UNLABELLED lists
 
 
-def fetch_wheel(cache: Path) -> Path:
-    """The pinned bfcl-eval wheel in `cache`, downloaded with pip the first time."""
-    wheel = cache / bfcl.WHEEL
+def fetch_wheel(
+    cache: Path, package: str = bfcl.PACKAGE, version: str = bfcl.VERSION, name: str = bfcl.WHEEL
+) -> Path:
+    """A pinned wheel in `cache` (bfcl-eval's by default), downloaded with pip the first time."""
+    wheel = cache / name
     if not wheel.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        pip = [sys.executable, "-m", "pip", "download", f"{bfcl.PACKAGE}=={bfcl.VERSION}"]
+        pip = [sys.executable, "-m", "pip", "download", f"{package}=={version}"]
         pip += ["--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-d", str(cache)]
         subprocess.run(pip, check=True)
     return wheel
