@@ -34,7 +34,7 @@ from bench.common import servers
 from bench.common.layout import layout
 from bench.common.stats import median
 from bench.common.table import markdown, ratio
-from bench.tool_count import OTHERS, tool
+from bench.tool_count import padded
 from shared import guard
 
 ROUTER_CHAT = "/api/v1/chat/completions"
@@ -65,11 +65,12 @@ TOOLS = [
 
 def tool_list(count: int) -> list[dict[str, Any]]:
     """The loop's six tools, then unrelated ones (bench/tool_count.py) up to `count`."""
-    mine = {t["function"]["name"] for t in TOOLS}
-    others = [tool(name) for name in OTHERS if name not in mine]
-    if not len(TOOLS) <= count <= len(TOOLS) + len(others):
-        raise ValueError(f"--tools takes {len(TOOLS)} to {len(TOOLS) + len(others)}")
-    return TOOLS + others[: count - len(TOOLS)]
+    if count < len(TOOLS):
+        raise ValueError(f"--tools takes {len(TOOLS)} or more")
+    try:
+        return padded(TOOLS, count)
+    except ValueError as too_many:
+        raise ValueError(f"--tools takes {too_many}") from None
 
 
 # Results the bench's tools return, by tool name.

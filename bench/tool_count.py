@@ -54,12 +54,18 @@ def tool(name: str) -> dict[str, Any]:
     }
 
 
+def padded(own: Sequence[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """The `own` tools first, then unrelated functions (OTHERS) up to `count` tools."""
+    names = {t["function"]["name"] for t in own}
+    others = [name for name in OTHERS if name not in names]
+    if count - len(own) > len(others):
+        raise ValueError(f"at most {len(own) + len(others)} tools")
+    return [*own, *(tool(name) for name in others[: count - len(own)])]
+
+
 def tool_list(own: str, count: int) -> list[dict[str, Any]]:
     """`own` first, then unrelated functions up to `count` tools."""
-    others = [name for name in OTHERS if name != own]
-    if count - 1 > len(others):
-        raise ValueError(f"at most {len(others) + 1} tools")
-    return [tool(own)] + [tool(name) for name in others[: count - 1]]
+    return padded([tool(own)], count)
 
 
 def cell(ask: str, own: str, count: int) -> tuple[float, str]:
