@@ -8,12 +8,13 @@ router runs the default tier table (no ROUTER_TIERS: Phi-4-mini, gpt-5-nano as `
 GPT-5), the emulator answers at its latencies (speed 1: Phi-4-mini 50-150 ms, gpt-5-nano at
 minimal effort 60-140 ms, GPT-5 500-2,000 ms) and calls a tool when the user names it; the bench
 plays the tools. Modes, interleaved in each round, side by side: all on the large tier, all on
-the small tier that takes tools (Phi-4-mini takes none), routed (`auto`), ideal (each step
-pinned to the cheapest tier that can do it), and routed under the emulator's broken_answer
-fault: four of the nine small calls answered with a broken turn (FAULTS: an unknown function,
-unparseable arguments, a schema violation, an empty answer), to measure the guard's escalations
-and what they cost. Time is the median wall clock of a whole loop over the rounds; cost is the
-sum of `x-router-cost-usd` (list prices).
+the small tier that takes tools (Phi-4-mini takes none), routed (`auto`), routed with every
+answer waiting for the classifier's verdict (a second router, ROUTER_SPECULATE=off), ideal
+(each step pinned to the cheapest tier that can do it), and routed under the emulator's
+broken_answer fault: four of the nine small calls answered with a broken turn (FAULTS: an
+unknown function, unparseable arguments, a schema violation, an empty answer), to measure the
+guard's escalations and what they cost. Time is the median wall clock of a whole loop over the
+rounds; cost is the sum of `x-router-cost-usd` (list prices).
 
 Run: .venv/bin/python -m bench.agent_loop [--rounds 3] [--tools 6] [--no-pin]
 """
@@ -170,7 +171,16 @@ def run_loop(
     return run
 
 
-MODES = ("all large", "all small", "routed", "ideal", "routed, broken small answers")
+MODES = (
+    "all large",
+    "all small",
+    "routed",
+    "routed, answer after the verdict",
+    "ideal",
+    "routed, broken small answers",
+)
+# Modes on a second router with ROUTER_SPECULATE=off: the answer waits for the classifier.
+AFTER_VERDICT = frozenset({"routed, answer after the verdict"})
 
 
 def main() -> None:
@@ -186,6 +196,7 @@ def main() -> None:
         "all large": [LARGE] * n,
         "all small": [SMALL_TOOLS] * n,
         "routed": ["auto"] * n,
+        "routed, answer after the verdict": ["auto"] * n,
         "ideal": [ideal_tier(s) for s in STEPS],
         "routed, broken small answers": ["auto"] * n,
     }
@@ -198,28 +209,51 @@ def main() -> None:
         router = servers.start_router(
             emulator, logs, place.gateway, ROUTER_CLASSIFIER_CACHE_TTL_S="0"
         )
+        waiting = servers.start_router(
+            emulator,
+            logs,
+            place.gateway,
+            ROUTER_CLASSIFIER_CACHE_TTL_S="0",
+            ROUTER_SPECULATE="off",
+        )
 
         def inject(breakage: str) -> None:
             fault = {"kind": "broken_answer", "deployment": "gpt-5-nano", "breakage": breakage}
             servers.control(emulator, "/control/faults", fault)
 
         try:
-            with httpx.Client(base_url=router.url, timeout=60) as client:
-                for tier in ("small", SMALL_TOOLS, LARGE):  # warm up the router and every tier
-                    client.post(
-                        ROUTER_CHAT,
-                        json={"model": tier, "messages": [{"role": "user", "content": "hi"}]},
-                    )
+            with (
+                httpx.Client(base_url=router.url, timeout=60) as client,
+                httpx.Client(base_url=waiting.url, timeout=60) as after_verdict,
+            ):
+                for each in (client, after_verdict):  # warm up the routers and every tier
+                    for tier in ("small", SMALL_TOOLS, LARGE):
+                        each.post(
+                            ROUTER_CHAT,
+                            json={"model": tier, "messages": [{"role": "user", "content": "hi"}]},
+                        )
                 for _ in range(args.rounds):
                     for mode in MODES:
                         faulty = mode == "routed, broken small answers"
+                        through = after_verdict if mode in AFTER_VERDICT else client
                         runs[mode].append(
-                            run_loop(client, models[mode], inject if faulty else None, tools)
+                            run_loop(through, models[mode], inject if faulty else None, tools)
                         )
         finally:
             router.stop()
+            waiting.stop()
             emulator.stop()
     print(report(runs, args.rounds, place.describe(), len(tools)))
+
+
+def classified(run: Run) -> int:
+    return sum(by == "classifier" for by in run.decided_by)
+
+
+def dropped(run: Run) -> int:
+    """Steps the classifier sent large: the answer started on the small tier was dropped."""
+    steps = zip(run.decided_by, run.tiers, strict=True)
+    return sum(by == "classifier" and tier == LARGE for by, tier in steps)
 
 
 def report(runs: dict[str, list[Run]], rounds: int, where: str, tools: int = len(TOOLS)) -> str:
@@ -260,6 +294,12 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str, tools: int = len
         for i, step in enumerate(STEPS)
         if step.ideal == "large" and r.tiers[i] != LARGE
     ]
+    auto = runs["routed"]
+    guesses = (
+        f"answers started while the classifier decided: {sum(classified(r) for r in auto)} in "
+        f"{len(auto)} routed loops, {sum(dropped(r) for r in auto)} dropped for a complex "
+        "verdict (each costs at most a small-tier call)"
+    )
     faulty = runs.get("routed, broken small answers") or []
     escalations = (
         f"guard under the broken_answer fault ({len(FAULTS)} of {len(STEPS)} calls broken per "
@@ -275,6 +315,7 @@ def report(runs: dict[str, list[Run]], rounds: int, where: str, tools: int = len
             markdown(header, rows),
             markdown(["step", "kind", "ideal", "routed", "decided by"], steps),
             "complex steps sent small: " + (", ".join(missed) if missed else "none"),
+            guesses,
             escalations,
         ]
     )

@@ -285,6 +285,15 @@ class RoutingSettings:
         "tool results stays on the tier that began the loop (see "
         "[routing.md](routing.md#sessions-and-tool-loops))",
     )
+    speculate: str = setting(
+        "ROUTER_SPECULATE",
+        "on",
+        options=("on", "off"),
+        meaning="`on`: while the classifier decides, the answer starts on the tier a simple "
+        "verdict gives, and is dropped on a complex one (see "
+        "[routing.md](routing.md#answering-while-the-classifier-decides)); `off`: the answer "
+        "waits for the verdict",
+    )
 
 
 def _key_when_a_key_is_set(read: Mapping[str, object]) -> object:

@@ -40,10 +40,11 @@ from shared.responses.to_chat import (
 from shared.routing.eligibility import Needs, chat_needs, taker
 from shared.routing.policy import Decision
 from shared.services.decide import Decider, RouteRequest
+from shared.services.guess import close_stream
 from shared.services.outcome import Outcome, carrying
 from shared.settings import Settings, Tier
 from shared.upstream.apis import CHAT, RESPONSES, UpstreamApi
-from shared.upstream.calls import Streamed, TransportError, Upstream
+from shared.upstream.calls import Answered, Streamed, TransportError, Upstream
 from shared.upstream.resilience import fallback_chain
 from shared.upstream.usage import FINAL_EVENTS
 
@@ -65,6 +66,19 @@ class _Turn:
     size: int  # the conversation's bytes as the store encodes them
     deadline: float  # the request's budget ends here (time.monotonic)
     response_id: str = field(default_factory=lambda: new_id("resp"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """An upstream call made for a turn, before anything is relayed or stored."""
+
+    api: UpstreamApi  # passed through (RESPONSES) or translated (CHAT)
+    changes: tuple[str, ...]  # what the translation changed
+    call: Answered | Streamed
+
+
+async def _close_unused(sent: _Sent) -> None:
+    await close_stream(sent.call)
 
 
 def responses_needs(request: ResponsesRequest) -> tuple[str, ...]:
@@ -176,27 +190,39 @@ class ResponsesService:
             request, history, history.context + given, history.ids + given_ids, size, deadline
         )
         route = route_request(request, turn.items, session)
-        decision = await self.decider.decide(route)
-        with carrying(decision):
-            return await self._answer(turn, decision, route.needs, deadline)
 
-    async def _answer(
+        async def send(decision: Decision) -> _Sent:
+            return await self._send(turn, decision, route.needs, deadline)
+
+        decision, sent = await self.decider.decide_and_send(route, send, _close_unused)
+        with carrying(decision):
+            return await self._finish(turn, decision, sent)
+
+    async def _send(
         self, turn: _Turn, decision: Decision, chat_needed: Needs, deadline: float
-    ) -> Outcome:
-        request = turn.request
+    ) -> _Sent:
+        """The upstream call for `decision`: nothing is stored or relayed yet (`_finish`)."""
         first = self._eligible_first(turn, decision)
         eligible = self._fallback_filter(turn, chat_needed)
         api, body, changes = self._plan(turn, first)
-        if request.stream:
+        if turn.request.stream:
             streamed = await self.upstream.stream(first, body, deadline, api, eligible=eligible)
-            tier = streamed.tier
+            return _Sent(api, changes, streamed)
+        answered = await self.upstream.complete(first, body, deadline, api, eligible=eligible)
+        return _Sent(api, changes, answered)
+
+    async def _finish(self, turn: _Turn, decision: Decision, sent: _Sent) -> Outcome:
+        """The answer relayed (a stream) or reframed and stored (JSON)."""
+        request, api, changes = turn.request, sent.api, sent.changes
+        if isinstance(sent.call, Streamed):
+            streamed = sent.call
             events = (
                 self._relay_responses(turn, streamed)
                 if api is RESPONSES
                 else self._relay_chat(turn, streamed)
             )
-            return Outcome(decision, tier, (*changes, *streamed.changes), events=events)
-        answered = await self.upstream.complete(first, body, deadline, api, eligible=eligible)
+            return Outcome(decision, streamed.tier, (*changes, *streamed.changes), events=events)
+        answered = sent.call
         tier = answered.tier
         if api is RESPONSES:
             response = self._reframed(turn, answered.body, tier)

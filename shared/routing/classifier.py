@@ -113,10 +113,16 @@ class Classifier:
         self.cache = cache
 
     async def classify(self, text: str) -> Verdict:
+        return await self.recall(text) or await self.ask_model(text)
+
+    async def recall(self, text: str) -> Verdict | None:
+        """The verdict on `text` the cache remembers, if any."""
+        cached = _label(await self.cache.recall(cache_key(text)))
+        return Verdict(cached, "cache", 0.0) if cached is not None else None
+
+    async def ask_model(self, text: str) -> Verdict:
+        """The small model's verdict, remembered when it gives one."""
         key = cache_key(text)
-        cached = _label(await self.cache.recall(key))
-        if cached is not None:
-            return Verdict(cached, "cache", 0.0)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):

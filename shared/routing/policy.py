@@ -45,6 +45,19 @@ class Abstained:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A routed request waiting for the classifier (RoutingPolicy.begin); `if_simple` is the
+    decision a "simple" verdict gives, so the answer can start on it while the classifier
+    reads."""
+
+    abstained: Abstained
+    if_simple: Decision
+    session: str | None
+    remembered: str | None
+    needs: Needs | None
+
+
 def loop_start(messages: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
     """The conversation up to the last user message: the turn that started a tool loop."""
     for index in range(len(messages) - 1, -1, -1):
@@ -149,13 +162,41 @@ class RoutingPolicy:
     ) -> Decision:
         """`needs` (eligibility.chat_needs, or the Responses API's own) picks the tier that
         can take the request; without it the decision's tier is used as is."""
+        begun = await self.begin(model, messages, tools, session, needs)
+        return begun if isinstance(begun, Decision) else await self.settle(begun)
+
+    async def begin(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Any] | None = None,
+        session: str | None = None,
+        needs: Needs | None = None,
+    ) -> Decision | Pending:
+        """The decision where no model call is needed (a pin, the session, the scorer, a
+        remembered verdict); else what the classifier must settle (`settle`)."""
         remembered = await self.sessions.recall(session) if session else None
         local = decide_locally(self.settings, model, messages, tools, remembered)
-        if isinstance(local, Decision):
-            decision = local
-        else:
-            verdict = await self.classifier.classify(local.text)
-            decision = decide_from_verdict(self.settings, local.score, verdict)
+        if isinstance(local, Abstained):
+            verdict = await self.classifier.recall(local.text)
+            if verdict is None:
+                simple = Decision(self.settings.routing.small_tier, "classifier", "simple")
+                if_simple = eligible(self.settings, simple, needs)
+                return Pending(local, if_simple, session, remembered, needs)
+            local = decide_from_verdict(self.settings, local.score, verdict)
+        return await self._concluded(local, session, remembered, needs)
+
+    async def settle(self, pending: Pending) -> Decision:
+        """The classifier's verdict on a request `begin` could not decide."""
+        verdict = await self.classifier.ask_model(pending.abstained.text)
+        decision = decide_from_verdict(self.settings, pending.abstained.score, verdict)
+        return await self._concluded(decision, pending.session, pending.remembered, pending.needs)
+
+    async def _concluded(
+        self, decision: Decision, session: str | None, remembered: str | None, needs: Needs | None
+    ) -> Decision:
+        """The decision moved to a tier that can take the request, and remembered for its
+        session."""
         decision = eligible(self.settings, decision, needs)
         # Escalate-only: a session that reached the large tier is not sent back down.
         if (

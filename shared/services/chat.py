@@ -8,10 +8,11 @@ from shared.api import ChatRequest
 from shared.routing.eligibility import chat_needs, taker
 from shared.routing.policy import Decision
 from shared.services.decide import Decider, RouteRequest
+from shared.services.guess import close_stream
 from shared.services.outcome import Outcome, carrying
 from shared.settings import Settings
 from shared.streaming import relay
-from shared.upstream.calls import Upstream
+from shared.upstream.calls import Answered, Streamed, Upstream
 
 
 def route_request(chat: ChatRequest, body: dict[str, Any], session: str | None) -> RouteRequest:
@@ -43,28 +44,26 @@ class ChatService:
         self, chat: ChatRequest, body: dict[str, Any], session: str | None, deadline: float
     ) -> Outcome:
         route = route_request(chat, body, session)
-        decision = await self.decider.decide(route)
-        with carrying(decision):
-            return await self._answer(chat, body, decision, route, deadline)
-
-    async def _answer(
-        self,
-        chat: ChatRequest,
-        body: dict[str, Any],
-        decision: Decision,
-        route: RouteRequest,
-        deadline: float,
-    ) -> Outcome:
-        first = self.settings.tier(decision.tier)
         eligible = taker(self.settings.tiers, route.needs)
         if chat.stream:
             # Always ask for usage upstream: the cost is ours to account, even if not shown.
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-            started = await self.upstream.stream(first, body, deadline, eligible=eligible)
+
+        async def send(decision: Decision) -> Answered | Streamed:
+            first = self.settings.tier(decision.tier)
+            if chat.stream:
+                return await self.upstream.stream(first, body, deadline, eligible=eligible)
+            return await self.upstream.complete(first, body, deadline, eligible=eligible)
+
+        decision, sent = await self.decider.decide_and_send(route, send, close_stream)
+        with carrying(decision):
+            return self._outcome(chat, decision, sent)
+
+    def _outcome(self, chat: ChatRequest, decision: Decision, sent: Answered | Streamed) -> Outcome:
+        if isinstance(sent, Streamed):
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
-            events = relay(started, include_usage)
-            return Outcome(decision, started.tier, started.changes, events=events)
-        answered = await self.upstream.complete(first, body, deadline, eligible=eligible)
-        tier, answer = answered.tier, answered.body
-        answer["model"] = tier.deployment
-        return Outcome(decision, tier, answered.changes, body=answer, cost=answered.cost)
+            events = relay(sent, include_usage)
+            return Outcome(decision, sent.tier, sent.changes, events=events)
+        answer = sent.body
+        answer["model"] = sent.tier.deployment
+        return Outcome(decision, sent.tier, sent.changes, body=answer, cost=sent.cost)

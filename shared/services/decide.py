@@ -1,12 +1,15 @@
 """The routing decision for either API: what it reads (`RouteRequest`), and the decider that
-runs the policy with its span and metric."""
+runs the policy with its span and metric, and starts the answer's upstream call beside the
+classifier where the classifier must decide (guess.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry.trace import Tracer
 
@@ -16,9 +19,13 @@ from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier
 from shared.routing.eligibility import Needs
 from shared.routing.policy import Decision, RoutingPolicy
+from shared.services.guess import Close, Guess, Start
+from shared.services.outcome import carrying
 from shared.settings import Settings, Tier
 from shared.state.memory import Memory
 from shared.upstream.calls import Upstream
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +74,50 @@ class Decider:
         )
 
     async def decide(self, route: RouteRequest) -> Decision:
+        decision, _ = await self._decide(route, None)
+        return decision
+
+    async def decide_and_send(
+        self, route: RouteRequest, send: Start[T], close: Close[T]
+    ) -> tuple[Decision, T]:
+        """The decision and `send(decision)`, the upstream call made for it. Where the
+        classifier has to be asked (and ROUTER_SPECULATE is on), that call starts meanwhile on
+        the tier a "simple" verdict gives, and is used or dropped by the verdict (guess.py).
+        An error of the call carries the decision (outcome.carrying)."""
+        starter = (send, close) if self.settings.routing.speculate == "on" else None
+        decision, guess = await self._decide(route, starter)
+        with carrying(decision):
+            sent = await guess.take(decision) if guess is not None else None
+            if sent is None:
+                sent = await send(decision)
+            return decision, sent
+
+    async def _decide(
+        self, route: RouteRequest, starter: tuple[Start[T], Close[T]] | None
+    ) -> tuple[Decision, Guess[T] | None]:
+        # the guess's call is the request's child, not the decision's: it outlives the span
+        request_context = contextvars.copy_context()
+        guess: Guess[T] | None = None
         with self.tracer.start_as_current_span("router.decide") as span:
-            decision = await self.policy.decide(
+            begun = await self.policy.begin(
                 route.model, route.messages, route.tools, route.session, route.needs
             )
+            if isinstance(begun, Decision):
+                decision = begun
+            else:
+                if starter is not None:
+                    start, close = starter
+                    call = start(begun.if_simple)
+                    task = asyncio.create_task(call, context=request_context)
+                    guess = Guess(begun.if_simple.tier, task, close)
+                try:
+                    decision = await self.policy.settle(begun)
+                except BaseException:
+                    if guess is not None:
+                        await guess.drop()
+                    raise
+            if guess is not None:
+                span.set_attribute(t.GUESS, "taken" if guess.fits(decision) else "dropped")
             span.set_attributes(
                 {
                     t.TIER: decision.tier,
@@ -86,7 +133,7 @@ class Decider:
         self.instruments.decisions.add(
             1, {t.TIER: decision.tier, t.DECIDED_BY: decision.decided_by}
         )
-        return decision
+        return decision, guess
 
     async def _ask(self, tier: Tier, body: dict[str, Any]) -> str:
         """The classifier's call: one attempt through the health book (its budget, cooldown and

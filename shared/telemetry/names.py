@@ -47,6 +47,8 @@ SCORE = "router.score"
 CACHE_HIT = "router.cache_hit"
 GUARD_FAILURE = "router.guard.failure"  # what the guard found wrong in a small tier's answer
 CLASSIFIER_MS = "router.classifier_ms"
+# the answer started on the small tier while the classifier read: "taken" or "dropped"
+GUESS = "router.guess"
 REASON = "router.reason"
 PROVIDER_NAME = "azure.ai.openai"  # the OpenAI routes (v1, deployments)
 PROVIDER_INFERENCE = "azure.ai.inference"  # the Foundry Models route (Model Inference API)

@@ -41,6 +41,7 @@ def test_the_report_compares_modes_and_names_complex_steps_sent_small() -> None:
         "all large": [run(["large"] * 10, 12.0, 0.02)],
         "all small": [run(wrong, 1.0, 0.001)],
         "routed": [run(wrong, 1.0, 0.001)],
+        "routed, answer after the verdict": [run(ideal, 2.4, 0.003)],
         "ideal": [run(ideal, 2.0, 0.003)],
         "routed, broken small answers": [Run(2.6, 0.0045, ideal, ["scorer"] * 10, 4, 0)],
     }
@@ -52,5 +53,11 @@ def test_the_report_compares_modes_and_names_complex_steps_sent_small() -> None:
     assert "complex steps sent small: step 6 (planning) in round 1" in text
     assert "4 escalated of 4 broken, 0 reached the agent broken" in text
     assert agent_loop.FAULTS.keys() <= {i for i, s in enumerate(STEPS) if s.ideal == "small"}
-    runs["routed"] = [run(ideal, 2.0, 0.003)]
-    assert "complex steps sent small: none" in report(runs, 1, "test")
+    assert "| routed, answer after the verdict | 2.40 | $3.000 | 1.20x |" in text
+    # two steps left to the classifier: one answered small, one large (its guess dropped)
+    classified = Run(2.0, 0.003, ideal, ["scorer"] * 10)
+    classified.decided_by[0] = classified.decided_by[5] = "classifier"
+    runs["routed"] = [classified]
+    text = report(runs, 1, "test")
+    assert "complex steps sent small: none" in text
+    assert "decided: 2 in 1 routed loops, 1 dropped for a complex verdict" in text

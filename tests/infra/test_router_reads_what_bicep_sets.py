@@ -21,6 +21,7 @@ DEFAULTS_FIT_AZURE = {
     "ROUTER_SESSION_TTL_S": "30 minutes of escalate-only stickiness",
     "ROUTER_SESSION_MAX": "100,000 sessions in memory per instance",
     "ROUTER_TOOL_LOOP": "per-turn: every agent turn decided on its own (README, tool loops)",
+    "ROUTER_SPECULATE": "on: a request's answer starts while the classifier decides it",
     "ROUTER_REQUEST_TIMEOUT_S": "220 s, inside the 230 s HTTP limit and the 5 min function timeout",
     "ROUTER_CONNECT_TIMEOUT_S": "5 s",
     "ROUTER_ATTEMPT_TIMEOUT_S": "unset: per tier, from its kind (20 s fast, 180 s reasoning)",
