@@ -117,7 +117,7 @@ class Decider:
                         await guess.drop()
                     raise
             if guess is not None:
-                span.set_attribute(t.GUESS, "taken" if guess.fits(decision) else "dropped")
+                span.set_attribute(t.GUESS, guess.outcome(decision))
             span.set_attributes(
                 {
                     t.TIER: decision.tier,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from shared.routing.policy import Decision
 from shared.upstream.calls import Answered, Streamed
@@ -23,6 +23,7 @@ Start = Callable[[Decision], Coroutine[Any, Any, T]]
 """Starts the request's upstream call for a decision (a JSON answer or an open stream)."""
 Close = Callable[[T], Awaitable[None]]
 """Releases what a started call holds that is not used (an open stream's connection)."""
+GuessOutcome = Literal["taken", "dropped"]  # the router.guess attribute of router.decide
 
 
 class Guess(Generic[T]):
@@ -35,6 +36,9 @@ class Guess(Generic[T]):
 
     def fits(self, decision: Decision) -> bool:
         return decision.tier == self.tier
+
+    def outcome(self, decision: Decision) -> GuessOutcome:
+        return "taken" if self.fits(decision) else "dropped"
 
     async def take(self, decision: Decision) -> T | None:
         """The started call's result when `decision` is the tier it was started on (its

@@ -32,6 +32,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 
 from shared import telemetry
 from shared.routing.policy import DecidedBy
+from shared.services.guess import GuessOutcome
 
 MONITORING = INFRA / "monitoring"
 WORKBOOK_JSON = MONITORING / "workbook.json"
@@ -45,6 +46,7 @@ NOT_ATTRIBUTES = {"SCOPE", "SERVICE_NAME", "CAPTURE_CONTENT", "PROVIDER_NAME"}
 DOTTED_LITERAL = re.compile(r'"([A-Za-z_][\w]*(?:\.[\w]+)+)"')
 DIMENSION = re.compile(r'customDimensions\["([^"]+)"\]')
 DECIDED_BY_VALUE = re.compile(r'decided_by\s*==\s*"([^"]+)"')
+GUESS_VALUE = re.compile(r'guess\s*==\s*"([^"]+)"')
 SPAN_TABLES = re.compile(r"\b(requests|dependencies)\b")
 
 # Every question the operators asked -> the query answering it and what its KQL must contain.
@@ -100,6 +102,10 @@ QUESTIONS: dict[str, tuple[str, list[str]]] = {
             "mv-expand",
             "sum(itemCount)",
         ],
+    ),
+    "answers started beside the classifier, and the share dropped": (
+        "09_answers_started_early",
+        ['"router.decide"', '"router.guess"', 'guess == "dropped"', "count()"],
     ),
     "failover rate (more than one attempt, or an attempt on another tier)": (
         "07_failover_rate",
@@ -207,6 +213,8 @@ def test_query_compares_with_values_the_router_sets(path: Path) -> None:
     kql = builder().parse(path).kql
     for value in DECIDED_BY_VALUE.findall(kql):
         assert value in get_args(DecidedBy), f"{path.name}: decided_by is never {value!r}"
+    for value in GUESS_VALUE.findall(kql):
+        assert value in get_args(GuessOutcome), f"{path.name}: router.guess is never {value!r}"
     if '"gen_ai.operation.name"]) == "chat"' in kql:
         from shared.upstream.apis import CHAT  # the attempt spans' gen_ai.operation.name
 
