@@ -67,16 +67,16 @@ SUPPORT_BINS = 12
 # mistakes in the band and for prompts not seen here. Balanced's are chosen by leaving whole
 # datasets out (bench/loso_routing.py sweeps PLAIN_BUDGETS and TOOL_BUDGETS): each is the widest
 # local band whose complex recall, on every left-out request with every abstention sent large,
-# stays at or above 0.97. Without tools, 0.5% keeps 97.2% recall with 92.8% of simple requests
-# small (1% gives 95.2% but 96.5% recall).
+# stays at or above 0.97. Without tools, 0.5% keeps 97.1% recall with 93.2% of simple requests
+# small (1% gives 95.0% but 96.4% recall).
 BUDGETS: dict[str, tuple[float, float]] = {
     "cost": (0.02, 0.002),
     "balanced": (0.005, 0.01),
     "quality": (0.002, 0.03),
 }
 # The budgets of the bands with tools (presets.TOOL_PRESETS). For balanced, 1.5% of complex
-# turns decided small keeps recall on left-out turns with tools at 97.1% while 80.1% of simple
-# ones go small without the classifier (63.5% at 0.5%; 1.75% gives 82.1% but 96.9% recall). A
+# turns decided small keeps recall on left-out turns with tools at 97.1% while 82.1% of simple
+# ones go small without the classifier (67.4% at 0.5%; 1.75% gives 84.2% but 96.9% recall). A
 # tool loop's complex turns are few and its simple ones many: the tighter budget of plain chat
 # sends most agent turns to the classifier.
 BUDGETS_WITH_TOOLS: dict[str, tuple[float, float]] = {**BUDGETS, "balanced": (0.015, 0.01)}

@@ -591,10 +591,28 @@ def request_features(view: RequestView) -> tuple[dict[str, float], Terms]:
     for name in view.tool_names:
         if name in text:
             text = text.replace(name, "tool")
+    if view.tools:
+        text = without_acknowledgement(text)
     values, terms = features(text)
     values.update(turn_signals(view))
     values.update(tool_signals(view))
     return values, terms
+
+
+# A short reply to the agent before the next ask ("Yes, that works.", "Okay, thanks!"): it
+# answers the agent's last question and says nothing about the work the next step needs.
+_ACKNOWLEDGEMENT = re.compile(
+    r"^\s*(?:yes|yeah|yep|ok|okay|sure|great|perfect|thanks|thank you|nope|alright|cool|"
+    r"sounds good|that works|that's (?:great|perfect|fine|right|correct)|correct|right|"
+    r"no(?=\s*[,.!]))\b"
+    r"[^.!?\n]{0,40}[.!?]+\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def without_acknowledgement(text: str) -> str:
+    """The message without a short acknowledgement before its ask."""
+    return _ACKNOWLEDGEMENT.sub("", text, count=1)
 
 
 def _listed(word: str, lexicon: frozenset[str]) -> bool:

@@ -89,6 +89,49 @@ def test_the_conversation_so_far_is_read_without_tools_only() -> None:
     assert agent["tools"] > 0
 
 
+@pytest.mark.parametrize(
+    ("message", "ask"),
+    [
+        ("Yes, that works. Can you tell me the rating?", "Can you tell me the rating?"),
+        ("Okay, thanks! Book it for two.", "Book it for two."),
+        ("No, not at the moment. Find me some movies.", "Find me some movies."),
+        ("That's right. How much per night?", "How much per night?"),
+        ("Thanks for that.\nWhat time does it open?", "What time does it open?"),
+    ],
+)
+def test_an_acknowledgement_before_the_ask_is_set_aside(message: str, ask: str) -> None:
+    assert features.without_acknowledgement(message) == ask
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Yes.",  # the whole message: it is the answer
+        "Thanks for the information and also check the weather in Sunol.",  # one sentence
+        "No more than 3 results. Sort them by price.",  # an instruction, not a reply
+        "Sure thing, and while you're at it, could you explain the difference between the two "
+        "plans and which one suits a family of four?",  # no sentence ends within the reply
+    ],
+)
+def test_a_message_that_is_not_a_reply_and_an_ask_is_kept(message: str) -> None:
+    assert features.without_acknowledgement(message) == message
+
+
+def test_with_tools_a_follow_up_reads_as_its_ask() -> None:
+    """An agent's user answers the agent before asking ("Yes, that works."): the reply says
+    nothing about the next step. Without tools the message is read whole."""
+    tool = {"type": "function", "function": {"name": "search_restaurants"}}
+    ask = "Can you tell me the rating and the address of the restaurant?"
+    replied = "Yes, that works for me. " + ask
+
+    def named(text: str, tools: list[dict[str, object]] | None) -> dict[str, float]:
+        view = view_request([{"role": "user", "content": text}], tools=tools)
+        return features.request_features(view)[0]
+
+    assert named(replied, [tool]) == named(ask, [tool])
+    assert named(replied, None)["chars"] > named(ask, None)["chars"]
+
+
 def test_a_lone_message_has_no_agent_structure() -> None:
     values, _ = features.request_features(view_request([{"role": "user", "content": "hi"}]))
     assert list(values) == list(features.ALL_SIGNALS)
