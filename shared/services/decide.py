@@ -105,7 +105,10 @@ class Decider:
             if isinstance(begun, Decision):
                 decision = begun
             else:
-                if starter is not None:
+                # Not on a tier that is failing or out of budget: its call would only fail
+                # over, up to the large tier, and be dropped on a complex verdict.
+                healthy = self.upstream.health.blocked(begun.if_simple.tier) is None
+                if starter is not None and healthy:
                     start, close = starter
                     call = start(begun.if_simple)
                     task = asyncio.create_task(call, context=request_context)

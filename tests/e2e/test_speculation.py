@@ -151,3 +151,42 @@ def test_the_route_endpoint_calls_no_model_but_the_classifier(
     decision = httpx.post(f"{speculating}/api/route", json=chat(SIMPLE), timeout=30).json()
     assert decision["tier"] == "small-tools"
     assert [r["deployment"] for r in emulator.requests()] == ["Phi-4-mini"]
+
+
+def test_no_answer_starts_early_on_a_tier_whose_breaker_is_open(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    # Its call would only fail over to GPT-5, to be dropped on a complex verdict and asked again.
+    tiers = [
+        {"name": "small", "deployment": "Phi-4-mini", "input_price_per_1m": 0.075},
+        {
+            "name": "small-tools",
+            "deployment": "gpt-5-nano",
+            "input_price_per_1m": 0.05,
+            "capabilities": ["tools"],
+            "fallbacks": ["large"],
+        },
+        {
+            "name": "large",
+            "deployment": "gpt-5",
+            "input_price_per_1m": 1.25,
+            "capabilities": ["tools"],
+        },
+    ]
+    url = start_router(
+        **CLASSIFIED,
+        ROUTER_TIERS=json.dumps(tiers),
+        ROUTER_BREAKER_FAILURES="1",
+        ROUTER_MAX_ATTEMPTS="1",
+    )
+    emulator.fault("gpt-5-nano", "server_error", times=None)
+    first = httpx.post(f"{url}/api/v1/chat/completions", json=chat(SIMPLE), timeout=30)
+    assert first.status_code == 200, first.text
+    assert first.json()["model"] == "gpt-5"  # gpt-5-nano failed: failed over, breaker open
+    health = httpx.get(f"{url}/api/health/details", timeout=10).json()["deployments"]
+    assert health["small-tools"]["breaker"] == "open"
+    asked_large = len(emulator.requests("gpt-5"))
+    hold(emulator, "Phi-4-mini", BRIEF_S)
+    second = httpx.post(f"{url}/api/v1/chat/completions", json=chat(COMPLEX), timeout=30)
+    assert second.headers["x-router-tier"] == "large"
+    assert len(emulator.requests("gpt-5")) == asked_large + 1  # asked once, after the verdict
