@@ -171,16 +171,9 @@ def run_loop(
     return run
 
 
-MODES = (
-    "all large",
-    "all small",
-    "routed",
-    "routed, answer after the verdict",
-    "ideal",
-    "routed, broken small answers",
-)
-# Modes on a second router with ROUTER_SPECULATE=off: the answer waits for the classifier.
-AFTER_VERDICT = frozenset({"routed, answer after the verdict"})
+# Routed on a second router with ROUTER_SPECULATE=off: the answer waits for the classifier.
+AFTER_VERDICT = "routed, answer after the verdict"
+MODES = ("all large", "all small", "routed", AFTER_VERDICT, "ideal", "routed, broken small answers")
 
 
 def main() -> None:
@@ -196,7 +189,7 @@ def main() -> None:
         "all large": [LARGE] * n,
         "all small": [SMALL_TOOLS] * n,
         "routed": ["auto"] * n,
-        "routed, answer after the verdict": ["auto"] * n,
+        AFTER_VERDICT: ["auto"] * n,
         "ideal": [ideal_tier(s) for s in STEPS],
         "routed, broken small answers": ["auto"] * n,
     }
@@ -235,7 +228,7 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for mode in MODES:
                         faulty = mode == "routed, broken small answers"
-                        through = after_verdict if mode in AFTER_VERDICT else client
+                        through = after_verdict if mode == AFTER_VERDICT else client
                         runs[mode].append(
                             run_loop(through, models[mode], inject if faulty else None, tools)
                         )

@@ -88,6 +88,19 @@ def kind_table(by_rule: Mapping[str, Mapping[str, TrafficSummary]]) -> list[str]
     return lines
 
 
+def started_early(by_rule: Mapping[str, Mapping[str, TrafficSummary]], row: str) -> str:
+    """What answering while the classifier decides (ROUTER_SPECULATE) does to `row`, the
+    emulator's classifier giving the verdicts: the share that reaches the classifier, the share
+    answered by the call started beside it, the share that drops that call (complex verdicts)."""
+    asked = 1 - by_rule["to large"][row].local_share
+    # what a complex verdict sends large of what the worst case for recall sent small
+    dropped = by_rule["to small"][row].small_share - by_rule["emulator classifier"][row].small_share
+    return (
+        f"{percent(asked)} reach the classifier: {percent(asked - dropped)} answered by the call "
+        f"started beside it, {percent(dropped)} drop it"
+    )
+
+
 def preset_overview(
     traffic: Mapping[str, Mapping[str, Mapping[str, TrafficSummary]]],
     presets: Mapping[str, Thresholds],
@@ -201,6 +214,15 @@ def render(
             out += traffic_table(results.agent_traffic[headline_preset]["to large"])
             out += ["", f"### Agent turns per turn kind ({headline_preset})", ""]
             out += kind_table(results.agent_traffic[headline_preset])
+            out += [
+                "",
+                f"### Answers started beside the classifier ({headline_preset}, the emulator's "
+                "classifier giving the verdicts)",
+                "",
+                "- agent turns with tools: "
+                + started_early(results.agent_traffic[headline_preset], "with tools"),
+                "- the traffic track: " + started_early(results.traffic[headline_preset], "all"),
+            ]
             out += [
                 "",
                 f"### Agent turns per source ({headline_preset}, abstentions to small)",

@@ -112,9 +112,6 @@ class Classifier:
         self.timeout_s = timeout_s
         self.cache = cache
 
-    async def classify(self, text: str) -> Verdict:
-        return await self.recall(text) or await self.ask_model(text)
-
     async def recall(self, text: str) -> Verdict | None:
         """The verdict on `text` the cache remembers, if any."""
         cached = _label(await self.cache.recall(cache_key(text)))

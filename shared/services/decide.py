@@ -107,8 +107,7 @@ class Decider:
             else:
                 # Not on a tier that is failing or out of budget: its call would only fail
                 # over, up to the large tier, and be dropped on a complex verdict.
-                healthy = self.upstream.health.blocked(begun.if_simple.tier) is None
-                if starter is not None and healthy:
+                if starter is not None and not self.upstream.health.blocked(begun.if_simple.tier):
                     start, close = starter
                     call = start(begun.if_simple)
                     task = asyncio.create_task(call, context=request_context)

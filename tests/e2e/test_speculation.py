@@ -79,21 +79,27 @@ def sse_text(response: httpx.Response) -> str:
     return "".join(text)
 
 
+def answered_by(url: str, text: str, stream: bool, tier: str, deployment: str) -> None:
+    """Ask `text` as chat (JSON or stream): the classifier decided it, `tier` answered."""
+    response = httpx.post(
+        f"{url}/api/v1/chat/completions", json=chat(text, stream=stream), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["x-router-tier"] == tier
+    assert response.headers["x-router-decided-by"] == "classifier"
+    if stream:
+        assert "data: [DONE]" in response.text
+        assert sse_text(response)
+    else:
+        assert response.json()["model"] == deployment
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_simple_verdict_answers_with_the_call_started_beside_the_classifier(
     speculating: str, emulator: Emulator, stream: bool
 ) -> None:
     hold(emulator, "Phi-4-mini")  # the classifier answers after HOLD_S
-    response = httpx.post(
-        f"{speculating}/api/v1/chat/completions", json=chat(SIMPLE, stream=stream), timeout=30
-    )
-    assert response.status_code == 200, response.text
-    assert response.headers["x-router-tier"] == "small-tools"
-    assert response.headers["x-router-decided-by"] == "classifier"
-    if stream:
-        assert "data: [DONE]" in response.text
-    else:
-        assert response.json()["model"] == "gpt-5-nano"
+    answered_by(speculating, SIMPLE, stream, "small-tools", "gpt-5-nano")
     # gpt-5-nano was asked once, while the classifier was still held back
     assert started(emulator, "gpt-5-nano") - started(emulator, "Phi-4-mini") < HOLD_S
     assert emulator.requests("gpt-5") == []
@@ -114,16 +120,7 @@ def test_a_complex_verdict_drops_the_started_call_and_asks_the_large_tier(
 ) -> None:
     hold(emulator, "gpt-5-nano")  # the started call is still under way at the verdict
     hold(emulator, "Phi-4-mini", BRIEF_S)
-    response = httpx.post(
-        f"{speculating}/api/v1/chat/completions", json=chat(COMPLEX, stream=stream), timeout=30
-    )
-    assert response.status_code == 200, response.text
-    assert response.headers["x-router-tier"] == "large"
-    assert response.headers["x-router-decided-by"] == "classifier"
-    if stream:
-        assert sse_text(response)
-    else:
-        assert response.json()["model"] == "gpt-5"
+    answered_by(speculating, COMPLEX, stream, "large", "gpt-5")
     # GPT-5 was asked without waiting for the dropped call to answer
     assert started(emulator, "gpt-5") - started(emulator, "gpt-5-nano") < HOLD_S
 

@@ -80,23 +80,26 @@ def make(model: Model, timeout: float = 1.0) -> Classifier:
 async def test_verdict_then_cache() -> None:
     model = Model("Complex.")
     classifier = make(model)
-    first = await classifier.classify("Design a   system")
-    second = await classifier.classify("design a system")
+    assert await classifier.recall("Design a   system") is None
+    first = await classifier.ask_model("Design a   system")
+    second = await classifier.recall("design a system")
+    assert second is not None
     assert (first.label, first.source) == ("complex", "classifier")
     assert (second.label, second.source) == ("complex", "cache")
     assert model.calls == 1
 
 
 async def test_timeout_gives_no_label() -> None:
-    verdict = await make(Model("simple", delay=1.0), timeout=0.05).classify("x")
+    verdict = await make(Model("simple", delay=1.0), timeout=0.05).ask_model("x")
     assert (verdict.label, verdict.source) == (None, "timeout")
 
 
 async def test_unparsable_answer_is_not_cached() -> None:
     model = Model("banana")
     classifier = make(model)
-    assert (await classifier.classify("x")).source == "unparsed"
-    assert (await classifier.classify("x")).source == "unparsed"
+    assert (await classifier.ask_model("x")).source == "unparsed"
+    assert await classifier.recall("x") is None
+    assert (await classifier.ask_model("x")).source == "unparsed"
     assert model.calls == 2
 
 
@@ -104,5 +107,5 @@ async def test_failure_gives_no_label() -> None:
     async def broken(body: dict[str, Any]) -> str:
         raise ConnectionError("down")
 
-    verdict = await Classifier(broken, 1.0, TtlCache(60, 10)).classify("x")
+    verdict = await Classifier(broken, 1.0, TtlCache(60, 10)).ask_model("x")
     assert (verdict.label, verdict.source) == (None, "error")
