@@ -191,25 +191,23 @@ class ResponsesService:
         )
         route = route_request(request, turn.items, session)
 
-        async def send(decision: Decision) -> _Sent:
-            return await self._send(turn, decision, route.needs, deadline)
+        async def send(decision: Decision, *, one_shot: bool = False) -> _Sent:
+            return await self._send(turn, decision, route.needs, deadline, one_shot)
 
         decision, sent = await self.decider.decide_and_send(route, send, _close_unused)
         with carrying(decision):
             return await self._finish(turn, decision, sent)
 
     async def _send(
-        self, turn: _Turn, decision: Decision, chat_needed: Needs, deadline: float
+        self, turn: _Turn, decision: Decision, chat_needed: Needs, deadline: float, one_shot: bool
     ) -> _Sent:
         """The upstream call for `decision`: nothing is stored or relayed yet (`_finish`)."""
         first = self._eligible_first(turn, decision)
         eligible = self._fallback_filter(turn, chat_needed)
         api, body, changes = self._plan(turn, first)
-        if turn.request.stream:
-            streamed = await self.upstream.stream(first, body, deadline, api, eligible=eligible)
-            return _Sent(api, changes, streamed)
-        answered = await self.upstream.complete(first, body, deadline, api, eligible=eligible)
-        return _Sent(api, changes, answered)
+        call = self.upstream.stream if turn.request.stream else self.upstream.complete
+        sent = await call(first, body, deadline, api, one_shot=one_shot, eligible=eligible)
+        return _Sent(api, changes, sent)
 
     async def _finish(self, turn: _Turn, decision: Decision, sent: _Sent) -> Outcome:
         """The answer relayed (a stream) or reframed and stored (JSON)."""

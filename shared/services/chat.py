@@ -49,11 +49,10 @@ class ChatService:
             # Always ask for usage upstream: the cost is ours to account, even if not shown.
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
 
-        async def send(decision: Decision) -> Answered | Streamed:
+        async def send(decision: Decision, *, one_shot: bool = False) -> Answered | Streamed:
             first = self.settings.tier(decision.tier)
-            if chat.stream:
-                return await self.upstream.stream(first, body, deadline, eligible=eligible)
-            return await self.upstream.complete(first, body, deadline, eligible=eligible)
+            call = self.upstream.stream if chat.stream else self.upstream.complete
+            return await call(first, body, deadline, one_shot=one_shot, eligible=eligible)
 
         decision, sent = await self.decider.decide_and_send(route, send, close_stream)
         with carrying(decision):

@@ -105,11 +105,11 @@ class Decider:
             if isinstance(begun, Decision):
                 decision = begun
             else:
-                # Not on a tier that is failing or out of budget: its call would only fail
-                # over, up to the large tier, and be dropped on a complex verdict.
+                # Not on a tier that is failing or out of budget: its one attempt would be
+                # refused, and the span would tell of an answer started early that never was.
                 if starter is not None and not self.upstream.health.blocked(begun.if_simple.tier):
                     start, close = starter
-                    call = start(begun.if_simple)
+                    call = start(begun.if_simple, one_shot=True)
                     task = asyncio.create_task(call, context=request_context)
                     guess = Guess(begun.if_simple.tier, task, close)
                 try:

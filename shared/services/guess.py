@@ -7,20 +7,37 @@ request has lost nothing to the classifier; on "complex" the started call is can
 connection closed) and the large tier is asked. A cancelled call costs at most the small
 tier's tokens for it. Only the upstream call is started early: nothing is stored or relayed
 before the verdict.
+
+The early call is one attempt on that tier: no retry, no failover. Failover leads up to the
+large tier, which a "complex" verdict asks anyway (it would be asked twice), and a retry's
+wait would hold up a "simple" verdict's answer. If the attempt fails, the request is sent as
+any other once the verdict is in: the health book now knows the tier's state (a cooldown, a
+breaker), so it is retried or failed over from there.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from shared.api import ApiError
 from shared.routing.policy import Decision
 from shared.upstream.calls import Answered, Streamed
 
 T = TypeVar("T")
-Start = Callable[[Decision], Coroutine[Any, Any, T]]
-"""Starts the request's upstream call for a decision (a JSON answer or an open stream)."""
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Start(Protocol[T_co]):
+    """Starts the request's upstream call for a decision (a JSON answer or an open stream);
+    `one_shot`: one attempt on the decision's tier only (Upstream.complete)."""
+
+    def __call__(
+        self, decision: Decision, *, one_shot: bool = False
+    ) -> Coroutine[Any, Any, T_co]: ...
+
+
 Close = Callable[[T], Awaitable[None]]
 """Releases what a started call holds that is not used (an open stream's connection)."""
 GuessOutcome = Literal["taken", "dropped"]  # the router.guess attribute of router.decide
@@ -41,12 +58,16 @@ class Guess(Generic[T]):
         return "taken" if self.fits(decision) else "dropped"
 
     async def take(self, decision: Decision) -> T | None:
-        """The started call's result when `decision` is the tier it was started on (its
-        error, if it failed, is the request's); else None, the call dropped."""
-        if self.fits(decision):
+        """The started call's result when `decision` is the tier it was started on and the
+        call answered; else None: the call dropped, or its one attempt failed (the request is
+        then sent as any other)."""
+        if not self.fits(decision):
+            await self.drop()
+            return None
+        try:
             return await self.task
-        await self.drop()
-        return None
+        except ApiError:
+            return None
 
     async def drop(self) -> None:
         """Cancel the call, or release its result if it already came."""

@@ -107,7 +107,8 @@ class Upstream:
         eligible: Callable[[Tier], bool] | None = None,
     ) -> Answered:
         """A JSON answer from `first` or its fallbacks. `one_shot`: one attempt at `first` only
-        (the classifier), still charged to and judged by the health book."""
+        (the classifier, an answer started before the verdict), still charged to and judged by
+        the health book."""
         outcome = await self.resilience.call(
             first,
             body,
@@ -122,7 +123,7 @@ class Upstream:
         answered = Answered(
             outcome.tier, answer.body, answer.headers, outcome.changes, answer.usage, answer.cost
         )
-        guard = None if one_shot else review(api, self.tiers, body, outcome.tier, eligible)
+        guard = review(api, self.tiers, body, outcome.tier, eligible)
         escalation = guard.escalation(api, answer.body) if guard else None
         if escalation is None:
             return answered
@@ -164,13 +165,21 @@ class Upstream:
         deadline: float,
         api: UpstreamApi = CHAT,
         *,
+        one_shot: bool = False,
         eligible: Callable[[Tier], bool] | None = None,
     ) -> Streamed:
         """An event stream whose first event has arrived; failover is free until then. A small
         tier's streamed agent turn that starts with a tool call is held until it is whole and
-        checked (hold.py); text streams as it comes."""
+        checked (hold.py); text streams as it comes. `one_shot` as for `complete`."""
         outcome = await self.resilience.call(
-            first, body, deadline, partial(self.attempts.stream, api), api, eligible=eligible
+            first,
+            body,
+            deadline,
+            partial(self.attempts.stream, api),
+            api,
+            policy=ONE_SHOT if one_shot else None,
+            fallbacks=not one_shot,
+            eligible=eligible,
         )
         start = outcome.result
         events: AsyncIterator[Event] = start.events

@@ -150,29 +150,49 @@ def test_the_route_endpoint_calls_no_model_but_the_classifier(
     assert [r["deployment"] for r in emulator.requests()] == ["Phi-4-mini"]
 
 
+# The small tool tier fails over to the large one: a call started early could reach GPT-5.
+FAILING_OVER = [
+    {"name": "small", "deployment": "Phi-4-mini", "input_price_per_1m": 0.075},
+    {
+        "name": "small-tools",
+        "deployment": "gpt-5-nano",
+        "input_price_per_1m": 0.05,
+        "capabilities": ["tools"],
+        "fallbacks": ["large"],
+    },
+    {"name": "large", "deployment": "gpt-5", "input_price_per_1m": 1.25, "capabilities": ["tools"]},
+]
+
+
+def test_a_call_started_early_never_fails_over_to_the_large_tier(
+    start_router: StartRouter, emulator: Emulator
+) -> None:
+    # Failed over, it would ask GPT-5 before a complex verdict asks it again.
+    url = start_router(**CLASSIFIED, ROUTER_TIERS=json.dumps(FAILING_OVER), ROUTER_MAX_ATTEMPTS="1")
+    emulator.fault("gpt-5-nano", "server_error", times=None)
+    hold(emulator, "Phi-4-mini", BRIEF_S)
+    answered_by(url, COMPLEX, False, "large", "gpt-5")
+    assert len(emulator.requests("gpt-5-nano")) == 1
+    assert len(emulator.requests("gpt-5")) == 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_simple_verdict_whose_early_call_failed_is_sent_again(
+    speculating: str, emulator: Emulator, stream: bool
+) -> None:
+    emulator.fault("gpt-5-nano", "server_error")  # the early call's one attempt
+    hold(emulator, "Phi-4-mini", BRIEF_S)
+    answered_by(speculating, SIMPLE, stream, "small-tools", "gpt-5-nano")
+    assert len(emulator.requests("gpt-5-nano")) == 2
+
+
 def test_no_answer_starts_early_on_a_tier_whose_breaker_is_open(
     start_router: StartRouter, emulator: Emulator
 ) -> None:
-    # Its call would only fail over to GPT-5, to be dropped on a complex verdict and asked again.
-    tiers = [
-        {"name": "small", "deployment": "Phi-4-mini", "input_price_per_1m": 0.075},
-        {
-            "name": "small-tools",
-            "deployment": "gpt-5-nano",
-            "input_price_per_1m": 0.05,
-            "capabilities": ["tools"],
-            "fallbacks": ["large"],
-        },
-        {
-            "name": "large",
-            "deployment": "gpt-5",
-            "input_price_per_1m": 1.25,
-            "capabilities": ["tools"],
-        },
-    ]
+    # Its one attempt would be refused: nothing starts, and the request goes as any other.
     url = start_router(
         **CLASSIFIED,
-        ROUTER_TIERS=json.dumps(tiers),
+        ROUTER_TIERS=json.dumps(FAILING_OVER),
         ROUTER_BREAKER_FAILURES="1",
         ROUTER_MAX_ATTEMPTS="1",
     )

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from shared.api import ApiError
 from shared.routing.cache import TtlCache
 from shared.routing.classifier import Classifier
 from shared.routing.eligibility import chat_needs
@@ -82,12 +83,21 @@ async def test_a_failed_call_is_nobodys_error_when_dropped() -> None:
     assert closed == []
 
 
-async def test_a_failed_call_is_the_requests_error_when_taken() -> None:
+async def test_a_call_that_failed_upstream_leaves_the_request_to_be_sent_again() -> None:
+    # Its one attempt failed; sent again, the request gets its retries and failover.
     async def fails() -> str:
-        raise RuntimeError("the small tier is down")
+        raise ApiError(429, "Rate limit is exceeded.", code="429")
 
     started = Guess("small-tools", asyncio.create_task(fails()), Call().close)
-    with pytest.raises(RuntimeError, match="down"):
+    assert await started.take(SMALL) is None
+
+
+async def test_a_call_that_broke_the_router_is_the_requests_error_when_taken() -> None:
+    async def fails() -> str:
+        raise RuntimeError("a bug, not an upstream failure")
+
+    started = Guess("small-tools", asyncio.create_task(fails()), Call().close)
+    with pytest.raises(RuntimeError, match="a bug"):
         await started.take(SMALL)
 
 
