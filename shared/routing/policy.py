@@ -153,16 +153,11 @@ class RoutingPolicy:
         self.sessions = sessions
 
     async def decide(
-        self,
-        model: str,
-        messages: Sequence[Mapping[str, Any]],
-        tools: Sequence[Any] | None = None,
-        session: str | None = None,
-        needs: Needs | None = None,
+        self, model: str, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None
     ) -> Decision:
-        """`needs` (eligibility.chat_needs, or the Responses API's own) picks the tier that
-        can take the request; without it the decision's tier is used as is."""
-        begun = await self.begin(model, messages, tools, session, needs)
+        """`begin`, then `settle` where the classifier must be asked: a request without a
+        session, decided by its content alone (the benchmarks')."""
+        begun = await self.begin(model, messages, tools)
         return begun if isinstance(begun, Decision) else await self.settle(begun)
 
     async def begin(
@@ -174,7 +169,9 @@ class RoutingPolicy:
         needs: Needs | None = None,
     ) -> Decision | Pending:
         """The decision where no model call is needed (a pin, the session, the scorer, a
-        remembered verdict); else what the classifier must settle (`settle`)."""
+        remembered verdict); else what the classifier must settle (`settle`). `needs`
+        (eligibility.chat_needs, or the Responses API's own) picks the tier that can take the
+        request; without it the decision's tier is used as is."""
         remembered = await self.sessions.recall(session) if session else None
         local = decide_locally(self.settings, model, messages, tools, remembered)
         if isinstance(local, Abstained):

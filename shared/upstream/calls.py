@@ -109,16 +109,8 @@ class Upstream:
         """A JSON answer from `first` or its fallbacks. `one_shot`: one attempt at `first` only
         (the classifier, an answer started before the verdict), still charged to and judged by
         the health book."""
-        outcome = await self.resilience.call(
-            first,
-            body,
-            deadline,
-            partial(self.attempts.complete, api),
-            api,
-            policy=ONE_SHOT if one_shot else None,
-            fallbacks=not one_shot,
-            eligible=eligible,
-        )
+        attempt = partial(self.attempts.complete, api)
+        outcome = await self._call(first, body, deadline, attempt, api, one_shot, eligible)
         answer = outcome.result
         answered = Answered(
             outcome.tier, answer.body, answer.headers, outcome.changes, answer.usage, answer.cost
@@ -134,6 +126,22 @@ class Upstream:
         # The caller pays for both answers: the cost says so (each was recorded as it came).
         cost = answer.cost + result.cost
         return Answered(again.tier, result.body, result.headers, changes, result.usage, cost)
+
+    async def _call(
+        self,
+        first: Tier,
+        body: dict[str, Any],
+        deadline: float,
+        attempt: Attempt[R],
+        api: UpstreamApi,
+        one_shot: bool,
+        eligible: Callable[[Tier], bool] | None,
+    ) -> Outcome[R]:
+        if one_shot:
+            return await self.resilience.call(
+                first, body, deadline, attempt, api, policy=ONE_SHOT, fallbacks=False
+            )
+        return await self.resilience.call(first, body, deadline, attempt, api, eligible=eligible)
 
     async def _escalate(
         self,
@@ -171,16 +179,8 @@ class Upstream:
         """An event stream whose first event has arrived; failover is free until then. A small
         tier's streamed agent turn that starts with a tool call is held until it is whole and
         checked (hold.py); text streams as it comes. `one_shot` as for `complete`."""
-        outcome = await self.resilience.call(
-            first,
-            body,
-            deadline,
-            partial(self.attempts.stream, api),
-            api,
-            policy=ONE_SHOT if one_shot else None,
-            fallbacks=not one_shot,
-            eligible=eligible,
-        )
+        attempt = partial(self.attempts.stream, api)
+        outcome = await self._call(first, body, deadline, attempt, api, one_shot, eligible)
         start = outcome.result
         events: AsyncIterator[Event] = start.events
         guard = review(api, self.tiers, body, outcome.tier, eligible)
