@@ -12,7 +12,8 @@ The early call is one attempt on that tier: no retry, no failover. Failover lead
 large tier, which a "complex" verdict asks anyway (it would be asked twice), and a retry's
 wait would hold up a "simple" verdict's answer. If the attempt fails, the request is sent as
 any other once the verdict is in: the health book now knows the tier's state (a cooldown, a
-breaker), so it is retried or failed over from there.
+breaker), so it is retried or failed over from there. A request the tier refused (the caller's
+own 4xx, a content filter) is not sent again: it would be refused again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from shared.api import ApiError
 from shared.routing.policy import Decision
 from shared.upstream.calls import Answered, Streamed
+from shared.upstream.outcomes import DeploymentError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -60,12 +62,16 @@ class Guess(Generic[T]):
     async def take(self, decision: Decision) -> T | None:
         """The started call's result when `decision` is the tier it was started on and the
         call answered; else None: the call dropped, or its one attempt failed (the request is
-        then sent as any other)."""
+        then sent as any other). A refusal of the request itself is the request's error."""
         if not self.fits(decision):
             await self.drop()
             return None
         try:
             return await self.task
+        except DeploymentError as failed:
+            if failed.refused:
+                raise
+            return None
         except ApiError:
             return None
 

@@ -64,9 +64,13 @@ class AttemptFailed(Exception):
 class DeploymentError(ApiError):
     """An error one deployment gave, as the caller gets it (its own 4xx passed through, or the
     last failure when nothing answered), with the tier that gave it and what was changed on the
-    way: the caller's x-router-* headers say who refused, as they say who answered."""
+    way: the caller's x-router-* headers say who refused, as they say who answered.
+    `refused`: the deployment answered and refused the request itself (the caller's own 4xx):
+    asked again, there or elsewhere, it would be refused again."""
 
-    def __init__(self, error: ApiError, tier: Tier, changes: tuple[str, ...]) -> None:
+    def __init__(
+        self, error: ApiError, tier: Tier, changes: tuple[str, ...], *, refused: bool = False
+    ) -> None:
         super().__init__(
             error.status,
             error.message,
@@ -78,6 +82,7 @@ class DeploymentError(ApiError):
         )
         self.tier = tier
         self.changes = changes
+        self.refused = refused
 
 
 def from_status(

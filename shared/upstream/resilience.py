@@ -204,7 +204,7 @@ class Resilience:
             except AttemptFailed as failed:
                 changes = _changes(call.first, tier, shaped.changes, failed.dropped)
                 if failed.action == "pass_through":
-                    raise DeploymentError(failed.error, tier, changes) from None
+                    raise DeploymentError(failed.error, tier, changes, refused=True) from None
                 seen.last, seen.last_tier, seen.last_changes = failed, tier, changes
                 if failed.needs_larger_context:
                     min_context = max(min_context, tier.context_window)

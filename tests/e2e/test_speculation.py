@@ -186,6 +186,15 @@ def test_a_simple_verdict_whose_early_call_failed_is_sent_again(
     assert len(emulator.requests("gpt-5-nano")) == 2
 
 
+def test_a_request_the_tier_refused_is_not_sent_again(speculating: str, emulator: Emulator) -> None:
+    emulator.fault("gpt-5-nano", "content_filter")
+    hold(emulator, "Phi-4-mini", BRIEF_S)
+    response = httpx.post(f"{speculating}/api/v1/chat/completions", json=chat(SIMPLE), timeout=30)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "content_filter"
+    assert len(emulator.requests("gpt-5-nano")) == 1
+
+
 def test_no_answer_starts_early_on_a_tier_whose_breaker_is_open(
     start_router: StartRouter, emulator: Emulator
 ) -> None:

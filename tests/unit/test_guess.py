@@ -11,6 +11,7 @@ from shared.routing.eligibility import chat_needs
 from shared.routing.policy import Decision, Pending, RoutingPolicy
 from shared.services.guess import Guess
 from shared.settings import load_settings
+from shared.upstream.outcomes import DeploymentError
 
 SMALL = Decision("small-tools", "classifier", "simple")
 LARGE = Decision("large", "classifier", "complex")
@@ -90,6 +91,19 @@ async def test_a_call_that_failed_upstream_leaves_the_request_to_be_sent_again()
 
     started = Guess("small-tools", asyncio.create_task(fails()), Call().close)
     assert await started.take(SMALL) is None
+
+
+async def test_a_request_the_tier_refused_is_the_requests_error_when_taken() -> None:
+    # Sent again it would be refused again: a content filter, the caller's own 400.
+    refusal = ApiError(400, "The response was filtered.", code="content_filter")
+    tier = load_settings(ENV).tier("small-tools")
+
+    async def refused() -> str:
+        raise DeploymentError(refusal, tier, (), refused=True)
+
+    started = Guess("small-tools", asyncio.create_task(refused()), Call().close)
+    with pytest.raises(DeploymentError, match="filtered"):
+        await started.take(SMALL)
 
 
 async def test_a_call_that_broke_the_router_is_the_requests_error_when_taken() -> None:
