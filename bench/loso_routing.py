@@ -76,24 +76,26 @@ class Refit:
     with_tools: dict[tuple[float, float], Thresholds]
 
 
-def refit_without(prompts: Sequence[Prompt], shipped: model.ScorerModel) -> Refit:
-    """The shipped model with its need head and calibration refitted on `prompts` only, and
-    the default preset's bands chosen on that part's own out-of-fold scores (the shipped
-    presets have seen the left-out group)."""
+def refit_without(
+    prompts: Sequence[Prompt], shipped: model.ScorerModel, need_c: float = NEED_C
+) -> Refit:
+    """The shipped model with its need head (regularised by `need_c`) and calibration
+    refitted on `prompts` only, and the default preset's bands chosen on that part's own
+    out-of-fold scores (the shipped presets have seen the left-out group)."""
     x = design_matrix(prompts)
     y = np.array([p.is_complex for p in prompts])
     strata = [f"{p.source}/{p.label}" for p in prompts]
     z = np.zeros(len(prompts))
     split = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=SEED)
     for train_rows, test_rows in split.split(strata, strata):
-        z[test_rows] = fit(x[train_rows], y[train_rows], NEED_C).decision_function(x[test_rows])
+        z[test_rows] = fit(x[train_rows], y[train_rows], need_c).decision_function(x[test_rows])
     cap = shipped.blend.need_cap
     # calibrate where the need head decides alone; above the cap the blend is the shipped one
     scale, offset = platt(np.minimum(z, cap), y)
     blend = replace(shipped.blend, scale=round(scale, 4), offset=round(offset, 4))
     refitted = replace(
         shipped,
-        need=head(fit(x, y, NEED_C)),
+        need=head(fit(x, y, need_c)),
         blend=blend,
         support=support(x),
         _paired={},
@@ -175,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="dataset",
         help="leave out a whole public dataset (apibank: its calls, results, plans) or one source",
     )
+    parser.add_argument(
+        "--need-c",
+        type=float,
+        default=NEED_C,
+        help="the need head's regularisation to compare (default: the shipped one's); "
+        "written to the results only at the default",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "routing" / "results")
     args = parser.parse_args(argv)
 
@@ -192,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for group in groups:
         started = time.perf_counter()
         kept = [p for p in rows if group_of(p.source) != group]
-        refit = refit_without(with_tool_lists(select(kept, "tune")), shipped)
+        refit = refit_without(with_tool_lists(select(kept, "tune")), shipped, args.need_c)
         left_out = [p for p in rows if group_of(p.source) == group]
         scores = [refit.scorer.score(p.messages, p.tools) for p in left_out]
         shipped_bands = (
@@ -250,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "The same for the bands without tools (train_scorer.PLAIN_BUDGETS); every left-out "
         "request without tools.\n\n" + markdown(["budget", *HEADER[1:]], sweeps[False]) + "\n"
     )
-    if not args.sources:
+    if not args.sources and args.need_c == NEED_C:
         args.out.mkdir(parents=True, exist_ok=True)
         name = "loso.md" if args.by == "dataset" else "loso-by-source.md"
         (args.out / name).write_text(text)
