@@ -68,11 +68,9 @@ class Guess(Generic[T]):
             return None
         try:
             return await self.task
-        except DeploymentError as failed:
-            if failed.refused:
+        except ApiError as failed:
+            if isinstance(failed, DeploymentError) and failed.refused:
                 raise
-            return None
-        except ApiError:
             return None
 
     async def drop(self) -> None:

@@ -137,6 +137,7 @@ class Upstream:
         one_shot: bool,
         eligible: Callable[[Tier], bool] | None,
     ) -> Outcome[R]:
+        """`attempt` through retries and failover; `one_shot`: one attempt at `first` only."""
         if one_shot:
             return await self.resilience.call(
                 first, body, deadline, attempt, api, policy=ONE_SHOT, fallbacks=False
