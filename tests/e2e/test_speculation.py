@@ -198,7 +198,8 @@ def test_a_request_the_tier_refused_is_not_sent_again(speculating: str, emulator
 def test_no_answer_starts_early_on_a_tier_whose_breaker_is_open(
     start_router: StartRouter, emulator: Emulator
 ) -> None:
-    # Its one attempt would be refused: nothing starts, and the request goes as any other.
+    # Nothing starts early there (the span says so: test_spans_and_metrics); the request goes
+    # as any other, and GPT-5 is asked once.
     url = start_router(
         **CLASSIFIED,
         ROUTER_TIERS=json.dumps(FAILING_OVER),

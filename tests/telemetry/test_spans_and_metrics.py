@@ -197,6 +197,20 @@ async def test_classifier_call_is_an_attempt_span_under_the_decision(
     assert decide.attributes["router.guess"] == "taken"
 
 
+async def test_nothing_starts_early_on_a_tier_whose_breaker_is_open(
+    emulator: Emulator, telemetry: Telemetry
+) -> None:
+    # Its one attempt would be refused at once; the span would tell of an answer never started.
+    emulator.fault("Phi-4-mini", "server_error", times=None)
+    env = {"ROUTER_PRESET": "classifier", "ROUTER_BREAKER_FAILURES": "1"}
+    async for client in router_client(emulator, telemetry, **env):
+        await ask(client, text="where is my parcel")  # Phi-4-mini fails: its breaker opens
+        await ask(client, text="is my order shipped")
+    first, second = telemetry.finished("router.decide")
+    assert first.attributes["router.guess"] == "dropped"  # no verdict: the safe default
+    assert "router.guess" not in second.attributes
+
+
 async def test_a_stream_times_each_chunk_after_its_first(
     router: httpx.AsyncClient, telemetry: Telemetry
 ) -> None:
