@@ -64,9 +64,15 @@ class StreamStart:
         await self.stream.aclose()
 
 
+# The least time an attempt is given: with less of the request's budget left, none starts.
+# It also absorbs timers that fire up to a millisecond early (uvloop's are millisecond-grained),
+# so that an attempt cut at the deadline does not leave time for another to start.
+MIN_ATTEMPT_S = 0.01
+
+
 def within(deadline: float, limit_s: float) -> float:
     """An attempt's time limit: its own, or what is left of the request's budget."""
-    return min(limit_s, max(0.01, deadline - time.monotonic()))
+    return min(limit_s, max(MIN_ATTEMPT_S, deadline - time.monotonic()))
 
 
 class Attempts:

@@ -24,7 +24,7 @@ from shared import oplog
 from shared.api import ApiError
 from shared.settings import RetryPolicy, Settings, Tier
 from shared.upstream.apis import CHAT, UpstreamApi
-from shared.upstream.attempts import AttemptInfo
+from shared.upstream.attempts import MIN_ATTEMPT_S, AttemptInfo
 from shared.upstream.health import Blocked, Health, Verdict
 from shared.upstream.outcomes import AttemptFailed, DeploymentError, remaining_tokens
 
@@ -211,7 +211,7 @@ class Resilience:
             else:
                 changes = _changes(call.first, tier, shaped.changes, dropped)
                 return Outcome(tier, result, changes), seen
-            if self.clock() >= call.deadline:
+            if self.clock() >= call.deadline - MIN_ATTEMPT_S:
                 break
         return None, seen
 

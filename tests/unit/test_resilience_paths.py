@@ -203,6 +203,23 @@ async def test_a_timeout_fails_over_at_once_while_another_deployment_can_answer(
     assert outcome.tier is PHI4
 
 
+async def test_an_attempt_cut_at_the_deadline_leaves_no_time_for_another() -> None:
+    # A timer may fire a moment before the deadline (uvloop's are millisecond-grained): the
+    # next deployment would be asked with nothing left of the request's budget.
+    resilience, _, clock = make()
+    script = Script(clock)
+
+    async def cut_at_the_deadline(tier: Tier, body: dict[str, Any], info: AttemptInfo) -> Answer:
+        await script(tier, body, info)
+        clock.now = info.deadline - 0.0005
+        raise outcomes.timed_out("sent its answer's headers but not its body within 20 s")
+
+    with pytest.raises(ApiError) as raised:
+        await run(resilience, cut_at_the_deadline, budget_s=3)  # type: ignore[arg-type]
+    assert raised.value.code == "timeout"
+    assert script.tiers() == ["small"]
+
+
 async def test_a_timeout_is_retried_when_no_other_deployment_is_left() -> None:
     resilience, _, clock = make(ALONE, breaker=BreakerPolicy(10, 30))
     script = Script(clock, alone=[outcomes.timed_out("did not answer")] * 2)
