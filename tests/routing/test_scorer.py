@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from shared.routing import rules
 from shared.routing.presets import MODES, PRESETS, thresholds_for
 from shared.routing.scorer import Score, score_request, score_text
 
@@ -273,6 +274,27 @@ def test_an_ask_one_offered_function_performs_is_a_tool_call_not_a_calculation()
     assert score.abstain
     for mode in MODES:
         assert thresholds_for(mode, tools=True).decide(score.p_large, score.abstain) != "large"
+
+
+def test_beside_a_whole_api_a_function_named_by_the_ask_is_not_the_whole_step() -> None:
+    # the same ask and function among a dozen others (an MCP server's or a device's API): the
+    # one-call test no longer overrides the wording, whose rule decides
+    ask = (
+        "Calculate the final velocity of an object that starts at 3 m/s and accelerates at "
+        "2 m/s^2 for 4 seconds."
+    )
+    api = [function("calculate_final_velocity", "Final velocity of an object.", "u", "a", "t")]
+    api += [
+        function(f"{verb}_{noun}", f"{verb.title()} a {noun}.", f"{noun}_id")
+        for verb in ("get", "update", "delete", "list")
+        for noun in ("sensor", "experiment", "report")
+    ]
+    assert len(api) > rules.ONE_CALL_MAX_TOOLS
+    assert score_request([user(ask)], api[:2]).signal == "one tool call, hard wording"
+    score = score_request([user(ask)], api)
+    assert score.signal == "math", score
+    assert not score.abstain
+    assert thresholds_for("balanced", tools=True).decide(score.p_large, score.abstain) == "large"
 
 
 ANIME = [
