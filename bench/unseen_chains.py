@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bench.common.table import markdown
 from bench.routing import nestful
-from bench.unseen_routing import RESULTS, by_scorer, fetch_wheel, line, subset
+from bench.routing.outcomes import by_scorer, line, subset
+from bench.unseen_routing import RESULTS, fetch_wheel
 
 DEFAULT_CACHE = Path.home() / ".cache" / "hybrid-router" / "nestful"
 HEADER = [

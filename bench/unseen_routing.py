@@ -29,24 +29,15 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-
-from bench.common.table import markdown, percent
-from bench.routing import bfcl, traffic
-from bench.routing.data import Prompt
-from bench.routing.deciders import ABSTAIN_RULES, route
-from bench.routing.traffic import Routed, Tier, TrafficSummary
-from shared.routing.presets import DEFAULT_PRESET, thresholds_for
-from shared.routing.scorer import score_request
+from bench.common.table import markdown
+from bench.routing import bfcl
+from bench.routing.outcomes import by_router, by_scorer, header, table
 
 DEFAULT_CACHE = Path.home() / ".cache" / "hybrid-router" / "bfcl"
 RESULTS = Path(__file__).parent / "routing" / "results"
-SETTLEMENTS = ("to large", "emulator classifier", "to small")  # abstentions, scorer mode
-UNLABELLED_KIND = "unlabelled"  # the kind of a row of a category bfcl.UNLABELLED lists
 
 
 def fetch_wheel(
@@ -60,121 +51,6 @@ def fetch_wheel(
         pip += ["--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-d", str(cache)]
         subprocess.run(pip, check=True)
     return wheel
-
-
-def routed(p: Prompt, tier: Tier, local: bool) -> Routed:
-    """The outcome, with the row's label as its kind (simple, complex or unlabelled)."""
-    return Routed(p.source, p.is_complex, tier, local, p.has_tools, p.label or UNLABELLED_KIND)
-
-
-def by_scorer(prompts: Sequence[Prompt]) -> dict[str, list[Routed]]:
-    """The shipped scorer with the balanced bands; each way of settling its abstentions."""
-    out: dict[str, list[Routed]] = {name: [] for name in SETTLEMENTS}
-    for p in prompts:
-        score = score_request(p.messages, p.tools)
-        bands = thresholds_for(DEFAULT_PRESET, p.has_tools)
-        for name in SETTLEMENTS:
-            out[name].append(route(p, score, bands, ABSTAIN_RULES[name], routed))
-    return out
-
-
-def route_url(endpoint: str) -> str:
-    """POST /api/route of the router at `endpoint` (its base URL, with or without /api)."""
-    base = endpoint.rstrip("/")
-    return f"{base}/route" if base.endswith("/api") else f"{base}/api/route"
-
-
-async def by_router(
-    prompts: Sequence[Prompt], endpoint: str, concurrency: int
-) -> tuple[list[Routed], Counter[str]]:
-    """Each request's decision by a running router and who made it (`decided_by`: scorer,
-    classifier, cache, default; or the HTTP status of a refusal). The answer names the tier
-    after eligibility (a small decision with tools is the small tier that takes tools), so any
-    tier but the router's large tier counts as small."""
-    key = os.environ.get("LOCAL_FUNCTION_KEY")
-    headers = {"x-functions-key": key} if key else {}
-    url = route_url(endpoint)
-    gate = asyncio.Semaphore(concurrency)
-    deciders: Counter[str] = Counter()
-
-    async def one(client: httpx.AsyncClient, p: Prompt) -> Routed | None:
-        async with gate:
-            response = await client.post(url, json={"model": "auto", **(p.body or {})})
-        if response.status_code != 200:
-            deciders[f"HTTP {response.status_code}"] += 1
-            return None
-        decision = response.json()
-        deciders[decision["decided_by"]] += 1
-        tier: Tier = "large" if decision["tier"] == large_tier else "small"
-        return routed(p, tier, decision["decided_by"] == "scorer")
-
-    async with httpx.AsyncClient(headers=headers, timeout=60.0) as client:
-        details = await client.get(url.removesuffix("/route") + "/health/details")
-        large_tier = str(details.raise_for_status().json()["large_tier"])
-        results = await asyncio.gather(*(one(client, p) for p in prompts))
-    return [r for r in results if r is not None], deciders
-
-
-def _cell(group: dict[str, list[Routed]], metric: Callable[[TrafficSummary], float]) -> str:
-    """The metric under each settlement of the abstentions, "a / b / c"."""
-    return " / ".join(percent(metric(traffic.summarize(rs))) for rs in group.values())
-
-
-def line(name: str, group: dict[str, list[Routed]]) -> list[object]:
-    """One table row: the metric that fits the rows' label, and the share decided locally."""
-    first = next(iter(group.values()))
-    labels = {r.kind for r in first}
-    cells = ["-", "-", "-"]
-    if "simple" in labels:
-        cells[0] = _cell(group, lambda s: s.simple_to_small)
-    if "complex" in labels:
-        cells[1] = _cell(group, lambda s: s.complex_recall)
-    if UNLABELLED_KIND in labels:
-        cells[2] = _cell(group, lambda s: s.small_share)
-    label = "/".join(sorted(labels))
-    tools = sum(r.tools for r in first)
-    local = percent(traffic.summarize(first).local_share)
-    return [name, label, f"{len(first):,}", f"{tools:,}", *cells, local]
-
-
-def subset(
-    outcomes: dict[str, list[Routed]], source: str | None = None, kind: str | None = None
-) -> dict[str, list[Routed]]:
-    """Each settlement's outcomes of one category (`source`), or of one label's rows with
-    tools (`kind`)."""
-    return {
-        name: [
-            r
-            for r in rs
-            if (source is None or r.source == source)
-            and (kind is None or (r.tools and r.kind == kind))
-        ]
-        for name, rs in outcomes.items()
-    }
-
-
-def table(outcomes: dict[str, list[Routed]], categories: Sequence[str]) -> list[list[object]]:
-    """A row per category, then the rows with tools of each label."""
-    groups = [(c, subset(outcomes, source=c)) for c in categories]
-    groups += [
-        (f"**{k}, with tools**", subset(outcomes, kind=k))
-        for k in ("simple", "complex", UNLABELLED_KIND)
-    ]
-    return [line(name, group) for name, group in groups if next(iter(group.values()))]
-
-
-def header(settled: str) -> list[str]:
-    """`settled`: how the cells' abstentions were settled, "" where the router decided."""
-    return [
-        "category",
-        "label",
-        "n",
-        "with tools",
-        f"simple to small{settled}",
-        f"complex recall{settled}",
-        f"unlabelled to small{settled}",
-        "decided locally",
-    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -203,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         deciders = ""
     else:
-        decisions, counts = asyncio.run(by_router(prompts, args.endpoint, args.concurrency))
+        key = os.environ.get("LOCAL_FUNCTION_KEY")
+        decisions, counts = asyncio.run(by_router(prompts, args.endpoint, args.concurrency, key))
         outcomes = {"router": decisions}
         settled = ""
         how = f"each request through `POST /api/route` of the router at {args.endpoint}."

@@ -1,0 +1,116 @@
+"""bench/route_sample.py: a sample of your own traffic read, checked and reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.route_sample import SampleError, main, parse_sample, report
+from bench.routing.outcomes import by_scorer
+
+WEATHER = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "The current weather in a city.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
+
+
+def ask(text: str, **own: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o", "messages": [{"role": "user", "content": text}], **own}
+
+
+SAMPLE = [
+    ask("hi", label="simple", group="support bot"),
+    ask("thanks!", group="support bot"),  # unlabelled
+    ask("Write a Python function that merges two sorted lists", label="complex", group="coder"),
+    {**ask("What's the weather in Paris?", label="simple", group="agent"), "tools": WEATHER},
+]
+
+
+def lines(rows: list[dict[str, Any]]) -> list[str]:
+    return [json.dumps(row) for row in rows]
+
+
+def test_each_line_is_a_request_body_with_its_label_and_group_set_aside() -> None:
+    prompts = parse_sample([*lines(SAMPLE[:2]), "", *lines(SAMPLE[2:])])
+    assert [p.source for p in prompts] == ["support bot", "support bot", "coder", "agent"]
+    assert [p.label for p in prompts] == ["simple", None, "complex", "simple"]
+    assert [p.id for p in prompts] == ["line 1", "line 2", "line 4", "line 5"]
+    # the body is what the client sent, without the sample's own keys
+    assert prompts[3].body == {k: v for k, v in SAMPLE[3].items() if k not in ("label", "group")}
+    assert prompts[3].has_tools
+    assert not prompts[0].has_tools
+    assert parse_sample(lines([ask("hi")]))[0].source == "your traffic"
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("{not json", "line 1: not JSON"),
+        ('{"input": "hi"}', "line 1: not a chat completions request body"),
+        ('["hi"]', "line 1: not a chat completions request body"),
+        (json.dumps(ask("hi", label="easy")), "line 1: label must be simple or complex"),
+        (json.dumps(ask("hi", group=3)), "line 1: group must be a non-empty string"),
+        (json.dumps({**ask("hi"), "tools": {"a": 1}}), "line 1: tools must be a list"),
+    ],
+)
+def test_a_line_that_is_not_a_request_body_is_named(line: str, error: str) -> None:
+    with pytest.raises(SampleError, match=error):
+        parse_sample([line])
+
+
+def test_an_empty_sample_is_an_error() -> None:
+    with pytest.raises(SampleError, match="no requests"):
+        parse_sample(["", "  "])
+
+
+def row_of(text: str, name: str) -> list[str]:
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == name:
+            return cells
+    raise AssertionError(f"no row {name!r} in:\n{text}")
+
+
+def test_the_report_reads_each_label_by_its_own_metric(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("\n".join(lines(SAMPLE)) + "\n")
+    prompts = parse_sample(sample.read_text().splitlines())
+    text = report(prompts, None, "balanced")
+    assert text.startswith("4 requests; the shipped scorer, preset `balanced`")
+    # small talk stays small and an ask for code goes large by rule, whatever settles the band
+    each = "100.0% / 100.0% / 100.0%"
+    assert row_of(text, "support bot") == [
+        "support bot", "simple/unlabelled", "2", "0", each, "-", each, "100.0%"
+    ]  # fmt: skip
+    assert row_of(text, "coder")[4:6] == ["-", each]
+    assert row_of(text, "**simple, without tools**")[2:5] == ["1", "0", each]
+    assert row_of(text, "**complex, without tools**")[2:4] == ["1", "0"]
+    agent = row_of(text, "**simple, with tools**")
+    outcomes = by_scorer(prompts[3:])
+    expected = " / ".join("100.0%" if rs[0].tier == "small" else "0.0%" for rs in outcomes.values())
+    assert agent[2:5] == ["1", "1", expected]
+    assert "Write a Python" not in text
+    assert "Paris" not in text
+
+
+def test_the_command_exits_with_the_line_that_is_wrong(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text(json.dumps(ask("hi")) + "\n" + '{"prompt": "hi"}\n')
+    with pytest.raises(SystemExit, match="line 2: not a chat completions request body"):
+        main([str(sample)])
+
+
+def test_a_preset_is_the_scorers_not_a_running_routers(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text(json.dumps(ask("hi")))
+    with pytest.raises(SystemExit):
+        main([str(sample), "--preset", "cost", "--endpoint", "http://127.0.0.1:9/api"])
