@@ -5,11 +5,14 @@
     ROUTER_FUNCTION_KEY=... python -m bench.route_sample requests.jsonl \\
         --endpoint https://<your-function-app>.azurewebsites.net/api   # a deployed router
 
-Each line of the file is one chat completions request body as your client sent it
-(`{"messages": [...], "tools": [...], ...}`; its `model` is replaced by `auto`), with two
-optional keys of your own: `label`, `simple` or `complex` (what the request needed, where you
-know it), and `group`, any name to report rows by (an agent, a feature, an endpoint).
-Without labels the table says only the share sent small.
+Each line of the file is one request body as your client sent it: chat completions
+(`{"messages": [...], "tools": [...], ...}`) or the Responses API (`{"input": ...,
+"instructions": ..., "tools": [...]}`, read as the router reads it: its chat form, function tools
+only; a `previous_response_id` or `item_reference` names history the sample does not hold, so
+log the whole input).
+Its `model` is replaced by `auto`. Two optional keys of your own: `label`, `simple` or
+`complex` (what the request needed, where you know it), and `group`, any name to report rows by
+(an agent, a feature, an endpoint). Without labels the table says only the share sent small.
 
 Mode `scorer` (no `--endpoint`): the shipped local scorer and the preset's bands, abstentions
 settled three ways (all to large, the emulator's keyword classifier, all to small): what the
@@ -33,6 +36,9 @@ from typing import Any
 from bench.common.table import markdown
 from bench.routing.data import Prompt
 from bench.routing.outcomes import by_router, by_scorer, header, table
+from shared.api import ApiError
+from shared.responses.request import parse_responses_request
+from shared.responses.service import chat_form
 from shared.routing.presets import DEFAULT_PRESET, MODES
 
 DEFAULT_GROUP = "your traffic"
@@ -41,7 +47,7 @@ OWN_KEYS = ("label", "group")  # the sample's keys beside the request body
 
 
 class SampleError(ValueError):
-    """A line of the sample that is not a labelled chat completions request body."""
+    """A line of the sample that is not a labelled request body."""
 
 
 def parse_sample(lines: Sequence[str]) -> list[Prompt]:
@@ -60,19 +66,39 @@ def _request(number: int, text: str) -> Prompt:
         row = json.loads(text)
     except json.JSONDecodeError as bad:
         raise SampleError(f"line {number}: not JSON ({bad.msg})") from None
-    if not isinstance(row, Mapping) or not isinstance(row.get("messages"), list):
-        raise SampleError(f"line {number}: not a chat completions request body (no messages)")
+    if not isinstance(row, Mapping) or not ("messages" in row or "input" in row):
+        raise SampleError(f"line {number}: not a request body (no messages, no input)")
     label = row.get("label")
     if label is not None and label not in LABELS:
         raise SampleError(f"line {number}: label must be simple or complex, not {label!r}")
     group = row.get("group", DEFAULT_GROUP)
     if not isinstance(group, str) or not group:
         raise SampleError(f"line {number}: group must be a non-empty string")
-    tools = row.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise SampleError(f"line {number}: tools must be a list")
     body: dict[str, Any] = {k: v for k, v in row.items() if k not in OWN_KEYS}
+    if "messages" not in body:
+        body = _chat_form(number, body)
+    if not isinstance(body["messages"], list):
+        raise SampleError(f"line {number}: messages must be a list")
+    if body.get("tools") is not None and not isinstance(body["tools"], list):
+        raise SampleError(f"line {number}: tools must be a list")
     return Prompt(id=f"line {number}", source=group, category="", prompt="", label=label, body=body)
+
+
+def _chat_form(number: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A Responses API body as the chat completions body the router decides on."""
+    try:
+        request = parse_responses_request(json.dumps({**body, "model": "auto"}).encode())
+        stored = request.previous_response_id or any(
+            item.get("type") == "item_reference" for item in request.items
+        )
+        if stored:
+            raise SampleError(
+                f"line {number}: previous_response_id or an item_reference names a stored "
+                "conversation the sample does not hold: log the whole input"
+            )
+        return chat_form(request, request.items)
+    except ApiError as refused:
+        raise SampleError(f"line {number}: {refused}") from None
 
 
 def report(prompts: Sequence[Prompt], endpoint: str | None, preset: str) -> str:

@@ -55,8 +55,12 @@ def test_each_line_is_a_request_body_with_its_label_and_group_set_aside() -> Non
     ("line", "error"),
     [
         ("{not json", "line 1: not JSON"),
-        ('{"input": "hi"}', "line 1: not a chat completions request body"),
-        ('["hi"]', "line 1: not a chat completions request body"),
+        ('{"prompt": "hi"}', "line 1: not a request body"),
+        ('["hi"]', "line 1: not a request body"),
+        ('{"messages": "hi"}', "line 1: messages must be a list"),
+        ('{"input": 3}', "line 1: .*input"),
+        ('{"input": "hi", "previous_response_id": "resp_1"}', "line 1: previous_response_id"),
+        ('{"input": [{"type": "item_reference", "id": "msg_1"}]}', "line 1: .*item_reference"),
         (json.dumps(ask("hi", label="easy")), "line 1: label must be simple or complex"),
         (json.dumps(ask("hi", group=3)), "line 1: group must be a non-empty string"),
         (json.dumps({**ask("hi"), "tools": {"a": 1}}), "line 1: tools must be a list"),
@@ -105,7 +109,7 @@ def test_the_report_reads_each_label_by_its_own_metric(tmp_path: Path) -> None:
 def test_the_command_exits_with_the_line_that_is_wrong(tmp_path: Path) -> None:
     sample = tmp_path / "sample.jsonl"
     sample.write_text(json.dumps(ask("hi")) + "\n" + '{"prompt": "hi"}\n')
-    with pytest.raises(SystemExit, match="line 2: not a chat completions request body"):
+    with pytest.raises(SystemExit, match="line 2: not a request body"):
         main([str(sample)])
 
 
@@ -114,3 +118,27 @@ def test_a_preset_is_the_scorers_not_a_running_routers(tmp_path: Path) -> None:
     sample.write_text(json.dumps(ask("hi")))
     with pytest.raises(SystemExit):
         main([str(sample), "--preset", "cost", "--endpoint", "http://127.0.0.1:9/api"])
+
+
+def test_a_responses_body_is_read_as_the_router_reads_it() -> None:
+    responses = {
+        "model": "gpt-4o",
+        "instructions": "You are a weather assistant.",
+        "input": "What's the weather in Paris?",
+        "tools": [{"type": "function", **WEATHER[0]["function"]}],
+        "label": "simple",
+    }
+    chat = {
+        "messages": [
+            {"role": "system", "content": "You are a weather assistant."},
+            {"role": "user", "content": "What's the weather in Paris?"},
+        ],
+        "tools": WEATHER,
+        "label": "simple",
+    }
+    read, sent = parse_sample(lines([responses, chat]))
+    assert read.label == "simple"
+    assert [m["role"] for m in read.messages] == ["system", "user"]
+    assert read.tools is not None
+    assert [t["function"]["name"] for t in read.tools] == ["get_weather"]
+    assert by_scorer([read]) == by_scorer([sent])

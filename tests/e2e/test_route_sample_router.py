@@ -27,6 +27,7 @@ PHYSICS = [
 SAMPLE: list[dict[str, Any]] = [
     {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "label": "simple"},
     {"messages": [{"role": "user", "content": "Prove that sqrt(2) is irrational"}]},
+    {"input": "thanks, that's all", "instructions": "Be brief.", "label": "simple"},  # Responses
     # an ask in a script the scorer does not read: the classifier decides
     {"messages": [{"role": "user", "content": "能帮我查一下今天的天气吗\uff1f"}], "group": "agent"},
     # one offered function performs an ask worded as a calculation: the classifier decides
@@ -58,5 +59,5 @@ def test_the_router_decides_as_the_scorer_with_its_classifier_in_the_band(
     assert [r.tier for r in decided] == [r.tier for r in emulated]
     assert [r.local for r in decided] == [r.local for r in emulated]
     text = report(prompts, router_url, "balanced")
-    assert "Decided by: scorer 2, cache 2" in text  # the same asks again: the verdicts cached
+    assert "Decided by: scorer 3, cache 2" in text  # the same asks again: the verdicts cached
     assert "| agent | complex/unlabelled | 2 | 1 |" in text
