@@ -36,7 +36,7 @@ from typing import Any
 from bench.common.table import markdown
 from bench.routing.data import Prompt
 from bench.routing.outcomes import by_router, by_scorer, header, table
-from shared.api import ApiError
+from shared.api import ApiError, parse_chat_request
 from shared.responses.request import parse_responses_request
 from shared.responses.service import chat_form
 from shared.routing.presets import DEFAULT_PRESET, MODES
@@ -75,30 +75,27 @@ def _request(number: int, text: str) -> Prompt:
     if not isinstance(group, str) or not group:
         raise SampleError(f"line {number}: group must be a non-empty string")
     body: dict[str, Any] = {k: v for k, v in row.items() if k not in OWN_KEYS}
-    if "messages" not in body:
-        body = _chat_form(number, body)
-    if not isinstance(body["messages"], list):
-        raise SampleError(f"line {number}: messages must be a list")
-    if body.get("tools") is not None and not isinstance(body["tools"], list):
-        raise SampleError(f"line {number}: tools must be a list")
+    try:  # checked as the router checks it: what it would refuse with a 400 is named here
+        if "messages" not in body:
+            body = _chat_form(number, body)
+        parse_chat_request(json.dumps({**body, "model": "auto"}).encode())
+    except ApiError as refused:
+        raise SampleError(f"line {number}: {refused}") from None
     return Prompt(id=f"line {number}", source=group, category="", prompt="", label=label, body=body)
 
 
 def _chat_form(number: int, body: dict[str, Any]) -> dict[str, Any]:
     """A Responses API body as the chat completions body the router decides on."""
-    try:
-        request = parse_responses_request(json.dumps({**body, "model": "auto"}).encode())
-        stored = request.previous_response_id or any(
-            item.get("type") == "item_reference" for item in request.items
+    request = parse_responses_request(json.dumps({**body, "model": "auto"}).encode())
+    stored = request.previous_response_id or any(
+        item.get("type") == "item_reference" for item in request.items
+    )
+    if stored:
+        raise SampleError(
+            f"line {number}: previous_response_id or an item_reference names a stored "
+            "conversation the sample does not hold: log the whole input"
         )
-        if stored:
-            raise SampleError(
-                f"line {number}: previous_response_id or an item_reference names a stored "
-                "conversation the sample does not hold: log the whole input"
-            )
-        return chat_form(request, request.items)
-    except ApiError as refused:
-        raise SampleError(f"line {number}: {refused}") from None
+    return chat_form(request, request.items)
 
 
 def report(prompts: Sequence[Prompt], endpoint: str | None, preset: str) -> str:

@@ -57,13 +57,15 @@ def test_each_line_is_a_request_body_with_its_label_and_group_set_aside() -> Non
         ("{not json", "line 1: not JSON"),
         ('{"prompt": "hi"}', "line 1: not a request body"),
         ('["hi"]', "line 1: not a request body"),
-        ('{"messages": "hi"}', "line 1: messages must be a list"),
+        ('{"messages": "hi"}', "line 1: .*'messages'"),
+        ('{"messages": [{"role": "user"}]}', "line 1: .*content"),
+        ('{"messages": ["hi"]}', "line 1: .*messages"),
         ('{"input": 3}', "line 1: .*input"),
         ('{"input": "hi", "previous_response_id": "resp_1"}', "line 1: previous_response_id"),
         ('{"input": [{"type": "item_reference", "id": "msg_1"}]}', "line 1: .*item_reference"),
         (json.dumps(ask("hi", label="easy")), "line 1: label must be simple or complex"),
         (json.dumps(ask("hi", group=3)), "line 1: group must be a non-empty string"),
-        (json.dumps({**ask("hi"), "tools": {"a": 1}}), "line 1: tools must be a list"),
+        (json.dumps({**ask("hi"), "tools": {"a": 1}}), "line 1: .*'tools'"),
     ],
 )
 def test_a_line_that_is_not_a_request_body_is_named(line: str, error: str) -> None:
