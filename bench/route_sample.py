@@ -111,7 +111,7 @@ def report(prompts: Sequence[Prompt], endpoint: str | None, preset: str) -> str:
         deciders = ""
     else:
         key = os.environ.get("ROUTER_FUNCTION_KEY")
-        decisions, counts = asyncio.run(by_router(prompts, endpoint, 4, key))
+        decisions, counts = asyncio.run(by_router(prompts, endpoint, key=key))
         outcomes = {"router": decisions}
         settled = ""
         how = f"each request through `POST /api/route` of the router at {endpoint}."

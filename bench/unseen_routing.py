@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench.common.table import markdown
 from bench.routing import bfcl
-from bench.routing.outcomes import by_router, by_scorer, header, table
+from bench.routing.outcomes import CONCURRENCY, by_router, by_scorer, header, table
 
 DEFAULT_CACHE = Path.home() / ".cache" / "hybrid-router" / "bfcl"
 RESULTS = Path(__file__).parent / "routing" / "results"
@@ -60,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--wheel", type=Path, help=f"the {bfcl.WHEEL} to read (default: fetch)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--limit", type=int, help="at most N rows per category (printed only)")
-    parser.add_argument("--concurrency", type=int, default=4, help="router mode: requests at once")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY, help="router mode: requests at once"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.mode == "router" and not args.endpoint:

@@ -22,6 +22,7 @@ from shared.routing.scorer import score_request
 
 SETTLEMENTS = ("to large", "emulator classifier", "to small")  # abstentions, scorer mode
 UNLABELLED_KIND = "unlabelled"  # the kind of a row without a label
+CONCURRENCY = 4  # requests at once through a running router
 Outcomes = dict[str, list[Routed]]  # a settlement's name (or "router") -> every row's outcome
 
 
@@ -48,7 +49,10 @@ def route_url(endpoint: str) -> str:
 
 
 async def by_router(
-    prompts: Sequence[Prompt], endpoint: str, concurrency: int, key: str | None = None
+    prompts: Sequence[Prompt],
+    endpoint: str,
+    concurrency: int = CONCURRENCY,
+    key: str | None = None,
 ) -> tuple[list[Routed], Counter[str]]:
     """Each request's decision by a running router (`model` set to `auto`) and who made it
     (`decided_by`: scorer, classifier, cache, default; or the HTTP status of a refusal). `key`:

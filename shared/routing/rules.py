@@ -11,7 +11,6 @@ learned model (features.TURN_SIGNALS).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -54,15 +53,14 @@ ONE_CALL_FIT = 0.99
 # directory or the device's state is looked up first. Of the development turns that pass the
 # test, 269 of the 292 offering up to 10 tools are simple, 51 of the 55 offering more complex.
 ONE_CALL_MAX_TOOLS = 10
-_ONE_CALL_MAX_TOOLS_SIGNAL = math.log1p(ONE_CALL_MAX_TOOLS)  # features.turn_signals' scale
 _SMALL_TALK = Bound("greeting", ceiling=SMALL_TALK_CEILING)
 
 
-def one_call(signals: Mapping[str, float]) -> bool:
+def one_call(view: RequestView, signals: Mapping[str, float]) -> bool:
     """The ask is what one of a few offered functions performs (features.TOOL_SIGNALS)."""
     return (
         signals["tool_fit"] >= ONE_CALL_FIT
-        and signals["tools"] <= _ONE_CALL_MAX_TOOLS_SIGNAL
+        and view.tools <= ONE_CALL_MAX_TOOLS
         and not signals["tools_needed"]
         and not signals["id_gap"]
         and not signals["ask_links"]
@@ -74,11 +72,11 @@ def several_calls(signals: Mapping[str, float]) -> bool:
     return bool(signals["tools_needed"] or signals["id_gap"])
 
 
-def disagreement(signals: Mapping[str, float], p_large: float) -> str | None:
+def disagreement(view: RequestView, signals: Mapping[str, float], p_large: float) -> str | None:
     """Where the tools' structure and the learned score (mostly the ask's text) disagree, the
     classifier decides: one offered function performs an ask that reads as hard. None when
     they agree. (The other way, a chain that reads as simple, is a rule: `bound`.)"""
-    if p_large >= 0.5 and one_call(signals):
+    if p_large >= 0.5 and one_call(view, signals):
         return "one tool call, hard wording"
     return None
 
@@ -98,7 +96,7 @@ def bound(view: RequestView, signals: Mapping[str, float]) -> Bound | None:
     # "Calculate the final velocity ... given ..." beside calculate_final_velocity: the
     # function does the work and the model only fills in its arguments, so the wording of a
     # calculation or a hard task is not a verdict; the learned score decides
-    if not one_call(signals):
+    if not one_call(view, signals):
         if signals["formula"]:
             return Bound("math", floor=SOFT_FLOOR)
         if signals["hard_ask"]:

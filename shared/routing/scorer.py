@@ -94,7 +94,7 @@ class LocalScorer:
         rule = rules.bound(view, values)
         if rule is not None:
             return Score(rule.apply(p), rule.signal)
-        disagreement = rules.disagreement(values, p)
+        disagreement = rules.disagreement(view, values, p)
         if disagreement is not None:
             return Score(p, disagreement, abstain=True)
         if unreadable(view.text):
