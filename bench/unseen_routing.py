@@ -2,6 +2,7 @@
 
     python -m bench.unseen_routing                     # the shipped scorer, balanced preset
     python -m bench.unseen_routing --limit 20          # 20 rows per category, printed only
+    python -m bench.unseen_routing --names plugin      # functions named as plugins' (below)
     python -m bench.unseen_routing --mode router --endpoint http://127.0.0.1:7071/api
 
 BFCL's data ships inside the PyPI wheel bfcl-eval; the wheel is fetched with pip into
@@ -19,6 +20,10 @@ settled three ways (all to large, the emulator's keyword classifier, all to smal
 bench/routing/deciders.py). Mode `router`: each request through a running router's
 POST /api/route, so abstentions are settled by whatever classifier that router asks.
 BFCL is not training data: no weight, band or threshold was fitted or chosen on it.
+
+`--names plugin` names every function as Semantic Kernel's OpenAI connector names a plugin's
+function, `Plugin-function` (BFCL's module is the plugin: `math.gcd` as `math-gcd`), instead of
+BFCL's own `math_gcd`: the same asks and functions, so the figures should not move.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ from bench.routing.outcomes import CONCURRENCY, by_router, by_scorer, header, ta
 
 DEFAULT_CACHE = Path.home() / ".cache" / "hybrid-router" / "bfcl"
 RESULTS = Path(__file__).parent / "routing" / "results"
+NAMED_AS_PLUGINS = (
+    ", each named as Semantic Kernel's OpenAI connector names a plugin's function "
+    f"(`Plugin-function`: `math.gcd` as `math-gcd`, a function without a module in {bfcl.PLUGIN})"
+)
 
 
 def fetch_wheel(
@@ -63,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--concurrency", type=int, default=CONCURRENCY, help="router mode: requests at once"
     )
+    parser.add_argument(
+        "--names",
+        choices=("plain", "plugin"),
+        default="plain",
+        help="the functions' names as BFCL sends them, or as a plugin's (`math-gcd`)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.mode == "router" and not args.endpoint:
@@ -70,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     wheel = args.wheel or fetch_wheel(args.cache_dir)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    prompts, skipped = bfcl.read_wheel(wheel, limit=args.limit)
+    plugins = args.names == "plugin"
+    prompts, skipped = bfcl.read_wheel(wheel, limit=args.limit, plugins=plugins)
     if args.mode == "scorer":
         outcomes = by_scorer(prompts)
         settled = ": large / emulator / small"
@@ -88,11 +104,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         how = f"each request through `POST /api/route` of the router at {args.endpoint}."
         deciders = "\n\nDecided by: " + ", ".join(f"{k} {v:,}" for k, v in counts.most_common())
     command = "python -m bench.unseen_routing" + ("" if args.mode == "scorer" else " --mode router")
+    command += " --names plugin" if plugins else ""
     note = ", ".join(f"{c} {n}" for c, n in skipped.items() if n)
     text = (
         f"# An unseen source: BFCL ({bfcl.PACKAGE} {bfcl.VERSION}, balanced preset)\n\n"
         f"`{command}`: the first turn of every BFCL row as an OpenAI chat request with its "
-        f"functions as tools; {how}\n"
+        f"functions as tools{NAMED_AS_PLUGINS if plugins else ''}; {how}\n"
         "Labels: simple = " + ", ".join(bfcl.SIMPLE) + " (one call from the offered functions); "
         "complex = " + ", ".join(bfcl.COMPLEX) + " (several different calls, or a multi-step "
         "task over a stateful API); unlabelled, only the share sent small = "
@@ -106,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(text)
     if args.limit is None:
         args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / ("unseen.md" if args.mode == "scorer" else "unseen-router.md")
+        name = "unseen" + ("" if args.mode == "scorer" else "-router")
+        path = args.out / f"{name}{'-plugin' if plugins else ''}.md"
         path.write_text(text)
         print(f"wrote {path}")
 

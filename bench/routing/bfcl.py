@@ -133,17 +133,32 @@ def _cast_properties(properties: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
-def openai_tool(function: Mapping[str, Any]) -> dict[str, Any]:
-    """One BFCL function doc as an OpenAI chat-completions tool. OpenAI names allow
-    ^[a-zA-Z0-9_-]+$, so "." becomes "_" as BFCL does; only name, description and parameters
-    are sent (the multi-turn docs' `response` schema is BFCL's, not the model's)."""
+# The plugin of a function without a module, when functions are named as plugins' (below).
+PLUGIN = "AppPlugin"
+
+
+def openai_name(name: str, plugins: bool = False) -> str:
+    """A BFCL function's name as a client sends it. OpenAI names allow ^[a-zA-Z0-9_-]+$, so
+    "." becomes "_" as BFCL does (`math.gcd` -> `math_gcd`); with `plugins`, as Semantic
+    Kernel's OpenAI connector names a plugin's function, `Plugin-function`: the module is the
+    plugin (`math-gcd`), a function without one sits in PLUGIN (`AppPlugin-calculate_bmi`)."""
+    if not plugins:
+        return name.replace(".", "_")
+    module, _, own = name.rpartition(".")
+    return f"{module.replace('.', '_') or PLUGIN}-{own}"
+
+
+def openai_tool(function: Mapping[str, Any], plugins: bool = False) -> dict[str, Any]:
+    """One BFCL function doc as an OpenAI chat-completions tool, named by `openai_name`; only
+    name, description and parameters are sent (the multi-turn docs' `response` schema is
+    BFCL's, not the model's)."""
     parameters = copy.deepcopy(dict(function.get("parameters") or {}))
     parameters["type"] = "object"
     parameters["properties"] = _cast_properties(parameters.get("properties") or {})
     return {
         "type": "function",
         "function": {
-            "name": str(function["name"]).replace(".", "_"),
+            "name": openai_name(str(function["name"]), plugins),
             "description": str(function.get("description", "")),
             "parameters": parameters,
         },
@@ -168,23 +183,27 @@ def first_turn(row: Mapping[str, Any]) -> list[dict[str, Any]] | None:
 
 
 def request_of(
-    row: Mapping[str, Any], functions: Sequence[Mapping[str, Any]]
+    row: Mapping[str, Any], functions: Sequence[Mapping[str, Any]], plugins: bool = False
 ) -> dict[str, Any] | None:
-    """The chat request a client sends for the row's first turn (no `model`), or None."""
+    """The chat request a client sends for the row's first turn (no `model`), or None;
+    `plugins`: the functions named as plugins' (`openai_name`)."""
     messages = first_turn(row)
     if messages is None:
         return None
     body: dict[str, Any] = {"messages": messages}
     if functions:
-        body["tools"] = [openai_tool(f) for f in functions]
+        body["tools"] = [openai_tool(f, plugins) for f in functions]
     return body
 
 
 def prompt_of(
-    category: str, row: Mapping[str, Any], functions: Sequence[Mapping[str, Any]]
+    category: str,
+    row: Mapping[str, Any],
+    functions: Sequence[Mapping[str, Any]],
+    plugins: bool = False,
 ) -> Prompt | None:
     """The row as the routing evaluation's Prompt (source = the BFCL category), or None."""
-    body = request_of(row, functions)
+    body = request_of(row, functions, plugins)
     if body is None:
         return None
     text = str(body["messages"][-1]["content"])
@@ -198,10 +217,14 @@ def _json_lines(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]
 
 
 def read_wheel(
-    wheel: Path, categories: Sequence[str] = CATEGORIES, limit: int | None = None
+    wheel: Path,
+    categories: Sequence[str] = CATEGORIES,
+    limit: int | None = None,
+    plugins: bool = False,
 ) -> tuple[list[Prompt], dict[str, int]]:
     """Every usable row of `categories` (at most `limit` per category, in file order) straight
-    from the wheel's zip, and how many rows of each category were skipped."""
+    from the wheel's zip, and how many rows of each category were skipped; `plugins`: the
+    functions named as plugins' (`openai_name`)."""
     prompts: list[Prompt] = []
     skipped: dict[str, int] = {}
     with zipfile.ZipFile(wheel) as archive:
@@ -223,7 +246,7 @@ def read_wheel(
                             name = f"{DATA}multi_turn_func_doc/{MULTI_TURN_FUNC_DOCS[api]}"
                             docs[api] = list(_json_lines(archive, name))
                         functions += docs[api]
-                prompt = prompt_of(category, row, functions)
+                prompt = prompt_of(category, row, functions, plugins)
                 if prompt is None:
                     skipped[category] += 1
                     continue

@@ -74,21 +74,42 @@ def ask_keys(text: str) -> frozenset[str]:
 class ToolWords:
     """What one offered function is about: the stems of its name and of its description's
     first sentence, and whether it requires a value another call finds (`animeId`,
-    `order_id`, a token, coordinates)."""
+    `order_id`, a token, coordinates). `namespace`: the stems of the name only its namespace
+    holds, which an ask need not repeat (below)."""
 
     name: frozenset[str]
     description: frozenset[str]
     needs_id: bool
+    namespace: frozenset[str]
+
+    def share(self, asked: frozenset[str]) -> float:
+        """The share of the name's stems that the ask holds, a namespace's only where the ask
+        holds them: `geometry-area_circle` is performed by "the area of a circle"."""
+        wanted = len(self.name) - len(self.namespace - asked)
+        return len(self.name & asked) / wanted if wanted else 0.0
+
+
+# Where a namespace ends and the function's own name starts: Semantic Kernel's OpenAI connector
+# sends a plugin's function as `Plugin-function`, MCP gateways send `server__tool`.
+_NAMESPACE_END = re.compile(r"-|__")
 
 
 @lru_cache(maxsize=4096)
 def tool_words(name: str, description: str, required: tuple[str, ...]) -> ToolWords:
     """Cached: an agent sends the same tool list on every call."""
-    parts = (p.lower() for p in _NAME_PART.findall(name))
-    name_keys = frozenset(key(p) for p in parts if len(p) > 2 and p not in _GENERIC)
+    name_keys = _name_keys(name)
+    own = _name_keys(_NAMESPACE_END.split(name)[-1])
+    # an own name of generic words only (`Weather-get`) leaves its namespace to say what it does
+    namespace = name_keys - own if own else frozenset()
     described = ask_keys(description[:DESCRIPTION_CHARS])
     needs_id = any(_is_id(r) for r in required)
-    return ToolWords(name_keys, described, needs_id)
+    return ToolWords(name_keys, described, needs_id, namespace)
+
+
+def _name_keys(name: str) -> frozenset[str]:
+    """The stems of a name's words: `getStreamingServices` -> stream, servi."""
+    parts = (p.lower() for p in _NAME_PART.findall(name))
+    return frozenset(key(p) for p in parts if len(p) > 2 and p not in _GENERIC)
 
 
 # Required parameters whose value a user rarely types but another call returns: a session
@@ -158,7 +179,7 @@ def fit(text: str, tools: Sequence[ToolWords], holds_id: bool) -> Fit:
     best_tool = tools[0]
     described = 0
     for tool in tools:
-        share = len(tool.name & asked) / len(tool.name) if tool.name else 0.0
+        share = tool.share(asked)
         shared = len(tool.description & asked)
         if (share, shared) > (best, described):
             best, described, best_tool = share, shared, tool

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.routing.bfcl import DATA, label_of, openai_tool, read_wheel, request_of
+from bench.routing.bfcl import (
+    DATA,
+    PLUGIN,
+    label_of,
+    openai_name,
+    openai_tool,
+    read_wheel,
+    request_of,
+)
 
 ROW = {
     "id": "live_simple_7-3-0",
@@ -41,6 +49,16 @@ ROW = {
         }
     ],
 }
+
+
+def test_functions_named_as_a_plugins_keep_their_module_as_the_plugin() -> None:
+    assert openai_name("math.gcd") == "math_gcd"
+    assert openai_name("math.gcd", plugins=True) == "math-gcd"
+    assert openai_name("stats.t_test.run", plugins=True) == "stats_t_test-run"
+    assert openai_name("calculate_bmi", plugins=True) == f"{PLUGIN}-calculate_bmi"
+    body = request_of(ROW, ROW["function"], plugins=True)
+    assert body is not None
+    assert [t["function"]["name"] for t in body["tools"]] == ["flights-book"]
 
 
 def test_a_row_becomes_the_first_turn_and_openai_tools() -> None:

@@ -276,6 +276,22 @@ def test_an_ask_one_offered_function_performs_is_a_tool_call_not_a_calculation()
         assert thresholds_for(mode, tools=True).decide(score.p_large, score.abstain) != "large"
 
 
+def test_a_plugins_function_is_read_as_the_function_itself() -> None:
+    # Semantic Kernel's OpenAI connector names a plugin's function `Plugin-function`, MCP
+    # gateways `server__tool`: the namespace does not make the ask any less one call
+    ask = (
+        "Calculate the final velocity of an object that starts at 3 m/s and accelerates at "
+        "2 m/s^2 for 4 seconds."
+    )
+    for prefix in ("", "PhysicsPlugin-", "physics__"):
+        tools = [
+            function(f"{prefix}calculate_final_velocity", "Final velocity.", "u", "a", "t"),
+            function(f"{prefix}calculate_distance", "Distance travelled.", "u", "a", "t"),
+        ]
+        score = score_request([user(ask)], tools)
+        assert score.signal == "one tool call, hard wording", (prefix, score)
+
+
 def test_beside_a_whole_api_a_function_named_by_the_ask_is_not_the_whole_step() -> None:
     # the same ask and function among a dozen others (an MCP server's or a device's API): the
     # one-call test no longer overrides the wording, whose rule decides

@@ -104,3 +104,19 @@ def test_the_classifier_reads_what_the_tools_say_about_the_ask() -> None:
     chain = described("The cast and crew of Naruto, and its streaming services", ANIME)
     assert "needs 2 different tools" in chain
     assert "no offered tool fits" in described("Find the nearest pharmacy", ANIME)
+
+
+def test_a_namespace_before_the_function_need_not_be_in_the_ask() -> None:
+    # Semantic Kernel names a plugin's function `Plugin-function`, MCP gateways `server__tool`
+    forecast = [tool("WeatherPlugin-get_forecast", "The forecast for a city.", ("city",))]
+    assert fit("What is the forecast for Paris tomorrow?", forecast).best == 1.0
+    issue = [tool("github__create_issue", "Open an issue in a repository.", ("title",))]
+    assert fit("Create an issue for the login bug", issue).best == 1.0
+    # an ask that holds the namespace too still fits whole
+    assert fit("What is the weather forecast for Paris?", forecast).best == 1.0
+
+
+def test_a_namespace_still_tells_functions_of_one_verb_apart() -> None:
+    tickets = [tool("train_ticket-buy"), tool("concert_ticket-buy")]
+    assert fit("Buy a train ticket and a concert ticket", tickets).needed == 2
+    assert fit("Buy me a train ticket to Leeds", tickets).needed == 1
