@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.routing import toolfit
-from shared.routing.features import MAX_SCAN_CHARS, RequestView
+from shared.routing import rules
+from shared.routing.features import RequestView, ask_fit, fit_signals
 from shared.state.memory import Memory
 
 Label = Literal["simple", "complex"]
@@ -68,17 +68,18 @@ def describe_turn(view: RequestView) -> str:
 
 
 def _tool_fit(view: RequestView) -> list[str]:
-    """What the offered tools say about the ask (toolfit.py), in words."""
+    """What the offered tools say about the ask (toolfit.py), in words, by the rules' reading
+    (a function the ask names beside a whole API is not one call: rules.one_call)."""
     if not view.tool_words:
         return []
-    holds_id = view.tool_results > 0 or toolfit.holds_reference(view.text)
-    fit = toolfit.fit(view.text[:MAX_SCAN_CHARS], view.tool_words, holds_id)
+    fit = ask_fit(view)
+    signals = fit_signals(fit)
     out = []
-    if fit.best == 0 and fit.described == 0:
+    if signals["no_tool_fits"]:
         out.append("no offered tool fits the ask")
     elif fit.needed >= 2:
         out.append(f"the ask needs {fit.needed} different tools")
-    elif fit.best >= 0.99:
+    elif rules.one_call(view, signals):
         out.append("one offered tool performs the ask")
     if fit.id_gap:
         out.append("a tool it needs requires an id that another call must find first")

@@ -530,14 +530,25 @@ def unreadable(text: str) -> bool:
     return len(_OTHER_SCRIPT.findall(sample)) > MAX_OTHER_SCRIPT_SHARE * visible
 
 
+def ask_fit(view: RequestView) -> toolfit.Fit:
+    """The ask read against the offered tools (toolfit.fit)."""
+    if not view.tool_words:
+        return toolfit.NO_FIT
+    text = view.text[:MAX_SCAN_CHARS]
+    # an id the next call needs may be in the ask or in a result already read
+    holds_id = view.tool_results > 0 or toolfit.holds_reference(text)
+    return toolfit.fit(text, view.tool_words, holds_id)
+
+
 def tool_signals(view: RequestView) -> dict[str, float]:
     """The ask against the offered tools (TOOL_SIGNALS), each roughly in [0, 3]."""
     if not view.tool_words:
         return dict.fromkeys(TOOL_SIGNALS, 0.0)
-    text = view.text[:MAX_SCAN_CHARS]
-    # an id the next call needs may be in the ask or in a result already read
-    holds_id = view.tool_results > 0 or toolfit.holds_reference(text)
-    fit = toolfit.fit(text, view.tool_words, holds_id)
+    return fit_signals(ask_fit(view))
+
+
+def fit_signals(fit: toolfit.Fit) -> dict[str, float]:
+    """TOOL_SIGNALS of an ask's fit to the offered tools."""
     return {
         "tool_fit": fit.best,
         "tool_described": _log_count(fit.described),

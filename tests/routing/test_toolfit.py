@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.routing import toolfit
+from shared.routing import rules, toolfit
 from shared.routing.classifier import describe_turn
 from shared.routing.features import view_request
 
@@ -120,3 +120,16 @@ def test_a_namespace_still_tells_functions_of_one_verb_apart() -> None:
     tickets = [tool("train_ticket-buy"), tool("concert_ticket-buy")]
     assert fit("Buy a train ticket and a concert ticket", tickets).needed == 2
     assert fit("Buy me a train ticket to Leeds", tickets).needed == 1
+
+
+def test_the_classifier_is_told_of_one_call_only_where_the_rules_read_one_call() -> None:
+    api = PHYSICS + [
+        tool(f"{verb}_{noun}")
+        for verb in ("update", "delete", "list")
+        for noun in ("sensor", "experiment", "report")
+    ]
+    assert len(api) > rules.ONE_CALL_MAX_TOOLS
+    ask = [{"role": "user", "content": "Calculate the final velocity"}]
+    assert "one offered tool performs" in describe_turn(view_request(ask, PHYSICS))
+    # beside a whole API a function the ask names is rarely the whole step
+    assert "one offered tool performs" not in describe_turn(view_request(ask, api))
