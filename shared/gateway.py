@@ -17,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from shared import openapi, oplog
 from shared import telemetry as t
-from shared.api import ApiError, parse_chat_request
+from shared.api import ApiError, parse_chat_request, parse_json_object
 from shared.edge import (
     APP_ROUTES,
     CATCH_ALL,
@@ -26,7 +26,7 @@ from shared.edge import (
     Endpoint,
     with_model,
 )
-from shared.responses.request import parse_responses_request
+from shared.responses.request import is_responses_body, parse_responses_request
 from shared.responses.service import ResponsesService
 from shared.responses.store import make_store
 from shared.routing.policy import AUTO, Decision, accepted_models, unknown_model
@@ -209,10 +209,17 @@ class Gateway:
         return JsonResponse(await self.responses_service.input_items(response_id, query))
 
     async def route(self, request: Request, params: Params) -> Response:
-        chat, body = parse_chat_request(await self._read_body(request))
+        """POST /api/route: the decision alone for a chat completions or a Responses body."""
+        raw = await self._read_body(request)
         session = request.headers.get(SESSION_HEADER)
-        decision = await self.chat_service.decide(chat, body, session)
-        tier = self.settings.tier(decision.tier)
+        if is_responses_body(parse_json_object(raw)):
+            deadline = time.monotonic() + self.settings.limits.request_timeout_s
+            parsed = parse_responses_request(raw)
+            decision, tier = await self.responses_service.decide(parsed, session, deadline)
+        else:
+            chat, body = parse_chat_request(raw)
+            decision = await self.chat_service.decide(chat, body, session)
+            tier = self.settings.tier(decision.tier)
         return JsonResponse(
             {
                 "tier": decision.tier,

@@ -29,6 +29,10 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
     """The document for a router that accepts these `model` values."""
     chat_request = {"$ref": "#/components/schemas/ChatRequest"}
     chat_body = {"required": True, "content": {"application/json": {"schema": chat_request}}}
+    responses_request = {"$ref": "#/components/schemas/ResponsesRequest"}
+    # a body with `messages` is read as chat completions, else as Responses (with `input`)
+    either = {"anyOf": [chat_request, responses_request]}
+    route_body = {"required": True, "content": {"application/json": {"schema": either}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -90,8 +94,9 @@ def document(models: tuple[str, ...]) -> dict[str, Any]:
             "/route": {
                 "post": {
                     "operationId": "route",
-                    "summary": "The routing decision alone, without calling the chosen model.",
-                    "requestBody": chat_body,
+                    "summary": "The routing decision alone, without calling the chosen model, "
+                    "for a chat completions or a Responses body.",
+                    "requestBody": route_body,
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Decision"}, "The decision."),
                         **_errors(400, 401, 413),

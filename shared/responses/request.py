@@ -8,6 +8,7 @@ translation; items are checked here once, for both the pass-through and the tran
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired, Required, get_args
 
@@ -233,6 +234,11 @@ class ResponsesRequest:
 
 def invalid(param: str, message: str, code: str = "invalid_value") -> ApiError:
     return ApiError(400, message, code=code, param=param)
+
+
+def is_responses_body(body: Mapping[str, Any]) -> bool:
+    """A Responses API body (`input`, or only a `previous_response_id`), not a chat one."""
+    return "messages" not in body and ("input" in body or "previous_response_id" in body)
 
 
 def parse_responses_request(raw: bytes) -> ResponsesRequest:

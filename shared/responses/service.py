@@ -173,22 +173,7 @@ class ResponsesService:
     async def create(
         self, request: ResponsesRequest, session: str | None, deadline: float
     ) -> Outcome:
-        # What the turn is made of is read before any model is asked: storage that fails
-        # here is a 503 that cost nothing, not a paid answer lost.
-        try:
-            async with asyncio.timeout(self.store.timeout_s):
-                history = await self._history(request)
-                given, given_ids = await self._resolved(request.items, history)
-        except (StoreUnavailable, TimeoutError):
-            raise store_unavailable() from None
-        size = history.size + len(encode_items(given, given_ids))
-        if size > self.settings.responses.max_chain_bytes:
-            raise conversation_too_large(size, self.settings.responses.max_chain_bytes)
-        # Outputs must answer calls made before them, this turn's or the stored ones'.
-        check_calls(history.context + given, offset=len(history.context))
-        turn = _Turn(
-            request, history, history.context + given, history.ids + given_ids, size, deadline
-        )
+        turn = await self._turn(request, deadline)
         route = route_request(request, turn.items, session)
 
         async def send(decision: Decision, *, one_shot: bool = False) -> _Sent:
@@ -235,6 +220,34 @@ class ResponsesService:
             body=response,
             cost=answered.cost,
             headers=headers,
+        )
+
+    async def decide(
+        self, request: ResponsesRequest, session: str | None, deadline: float
+    ) -> tuple[Decision, Tier]:
+        """The routing decision alone (POST /api/route) and the tier that would answer it:
+        the conversation is read as `create` reads it, nothing is sent or stored."""
+        turn = await self._turn(request, deadline)
+        decision = await self.decider.decide(route_request(request, turn.items, session))
+        return decision, self._eligible_first(turn, decision)
+
+    async def _turn(self, request: ResponsesRequest, deadline: float) -> _Turn:
+        """The whole conversation of a request: the stored one it continues, then its input
+        with each reference resolved; checked before any model is asked, so storage that
+        fails here is a 503 that cost nothing, not a paid answer lost."""
+        try:
+            async with asyncio.timeout(self.store.timeout_s):
+                history = await self._history(request)
+                given, given_ids = await self._resolved(request.items, history)
+        except (StoreUnavailable, TimeoutError):
+            raise store_unavailable() from None
+        size = history.size + len(encode_items(given, given_ids))
+        if size > self.settings.responses.max_chain_bytes:
+            raise conversation_too_large(size, self.settings.responses.max_chain_bytes)
+        # Outputs must answer calls made before them, this turn's or the stored ones'.
+        check_calls(history.context + given, offset=len(history.context))
+        return _Turn(
+            request, history, history.context + given, history.ids + given_ids, size, deadline
         )
 
     def _plan(

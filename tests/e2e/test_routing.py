@@ -52,6 +52,55 @@ def test_default_tiers_send_tools_to_the_tier_that_takes_them(router: httpx.Clie
     assert decision["score"] < 0.5  # the scorer itself said small
 
 
+def test_a_responses_body_is_routed_as_its_chat_form_is(router: httpx.Client) -> None:
+    # what the Responses API would do with it, decided without calling a model
+    hi = router.post("/route", json={"model": "auto", "input": "hi"})
+    assert hi.status_code == 200, hi.text
+    assert (hi.json()["tier"], hi.json()["decided_by"]) == ("small", "scorer")
+    flat_tools = [{"type": "function", "name": "lookup", "parameters": {"type": "object"}}]
+    turn = {"model": "auto", "input": [{"role": "user", "content": "what's up"}]}
+    responses = router.post("/route", json={**turn, "tools": flat_tools}).json()
+    chat_form = router.post("/route", json=chat("what's up", tools=TOOLS)).json()
+    assert responses["tier"] == chat_form["tier"] == "small-tools"
+    assert (responses["reason"], responses["score"]) == (chat_form["reason"], chat_form["score"])
+    ask = "Plan a migration of our billing service from MySQL to Postgres in phases."
+    plan = router.post("/route", json={"model": "auto", "instructions": "Be brief.", "input": ask})
+    assert plan.json()["tier"] == "large"
+    # a turn that continues a stored conversation is decided on the whole of it
+    stored = router.post("/v1/responses", json={"model": "auto", "input": ask}).json()
+    follow = {"model": "auto", "previous_response_id": stored["id"], "input": "And the risks?"}
+    continued = router.post("/route", json=follow)
+    assert continued.status_code == 200, continued.text
+    answer = stored["output"][-1]["content"][0]["text"]
+    thread = [
+        {"role": "user", "content": ask},
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": "And the risks?"},
+    ]
+    whole = router.post("/route", json={"model": "auto", "messages": thread}).json()
+    alone = router.post("/route", json=chat("And the risks?")).json()
+    assert (continued.json()["reason"], continued.json()["score"]) == (
+        whole["reason"],
+        whole["score"],
+    )
+    assert continued.json()["score"] != alone["score"]
+
+
+def test_a_responses_body_is_refused_at_route_as_the_responses_api_refuses_it(
+    router: httpx.Client,
+) -> None:
+    unknown = {"model": "auto", "previous_response_id": "resp_unknown", "input": "and then?"}
+    missing = router.post("/route", json=unknown)
+    assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "previous_response_not_found"
+    # no default tier runs a built-in tool: the answer would be refused, so is the decision
+    web = {"model": "auto", "input": "Any news today?", "tools": [{"type": "web_search"}]}
+    refused = router.post("/route", json=web)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "unsupported_tool"
+    assert router.post("/v1/responses", json=web).json()["error"] == refused.json()["error"]
+
+
 @pytest.fixture(scope="module")
 def three_tier_router(start_module_router: StartRouter) -> str:
     """small (Phi-4-mini, text only), mid (gpt-5-nano, takes tools), large: the cheapest tier
