@@ -250,6 +250,9 @@ def parse_responses_request(raw: bytes) -> ResponsesRequest:
     previous = fields.get("previous_response_id")
     if "input" not in body and not previous:
         raise missing("input")
+    # OpenAI refuses a request with nothing to answer, instructions or not
+    if body.get("input") == [] and not previous:
+        raise invalid("input", "'input' must contain at least one item.")
     if body.get("store", False) is None:
         del body["store"]  # null: the default (true)
     if isinstance(body.get("max_output_tokens"), float):  # JSON's 80.0 is the integer 80

@@ -78,6 +78,8 @@ def test_what_the_document_allows_the_parser_takes(body: dict[str, Any]) -> None
         (ask(made_up=1), "made_up"),
         ({"input": "hi"}, "model"),
         ({"model": "auto"}, "input"),
+        # nothing to answer: OpenAI refuses it too, instructions or not
+        (ask(input=[], instructions="Be brief."), "input"),
     ],
 )
 def test_what_the_document_refuses_at_its_bounds_the_parser_refuses(
@@ -90,7 +92,6 @@ def test_what_the_document_refuses_at_its_bounds_the_parser_refuses(
 @pytest.mark.parametrize(
     "body",
     [
-        ask(input=[]),
         ask(input=[message("user", [{"type": "input_text", "text": "hi"}])]),
         ask(input=[{"type": "reasoning", "summary": []}]),
         ask(tools=[{"type": "function", "name": "f"}], store=False, metadata={"k": "v"}),
@@ -99,6 +100,10 @@ def test_what_the_document_refuses_at_its_bounds_the_parser_refuses(
 def test_the_parser_takes_more_than_the_document_offers(body: dict[str, Any]) -> None:
     assert not REQUEST.is_valid(body)
     assert parsed(body) is None
+
+
+def test_an_empty_input_continues_a_stored_response() -> None:
+    assert parsed(ask(input=[], previous_response_id="resp_1")) is None
 
 
 @pytest.mark.parametrize(("name", "low", "high"), [("temperature", 0, 2), ("top_p", 0, 1)])
