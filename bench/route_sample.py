@@ -7,9 +7,9 @@
 
 Each line of the file is one request body as your client sent it: chat completions
 (`{"messages": [...], "tools": [...], ...}`) or the Responses API (`{"input": ...,
-"instructions": ..., "tools": [...]}`, read as the router reads it: its chat form, function tools
-only; a `previous_response_id` or `item_reference` names history the sample does not hold, so
-log the whole input).
+"instructions": ..., "tools": [...]}`, read as the router reads it: its input as chat turns, its
+tools, built-in ones included; a `previous_response_id` or `item_reference` names history the
+sample does not hold, so log the whole input).
 Its `model` is replaced by `auto`. Two optional keys of your own: `label`, `simple` or
 `complex` (what the request needed, where you know it), and `group`, any name to report rows by
 (an agent, a feature, an endpoint). Without labels the table says only the share sent small.
@@ -30,6 +30,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from bench.routing.data import Prompt
 from bench.routing.outcomes import by_router, by_scorer, header, table
 from shared.api import ApiError, parse_chat_request
 from shared.responses.request import parse_responses_request
-from shared.responses.service import chat_form
+from shared.responses.service import route_request
 from shared.routing.presets import DEFAULT_PRESET, MODES
 
 DEFAULT_GROUP = "your traffic"
@@ -48,6 +49,19 @@ OWN_KEYS = ("label", "group")  # the sample's keys beside the request body
 
 class SampleError(ValueError):
     """A line of the sample that is not a labelled request body."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sampled(Prompt):
+    """A line of the sample: `body` is what the routing decision reads (a Responses body's
+    input as chat turns), `sent` the body as the client sent it (what a running router gets)."""
+
+    sent: Mapping[str, Any] = field(default_factory=dict)
+
+
+def sent_body(p: Prompt) -> Mapping[str, Any] | None:
+    """The body a running router is sent for a line: as the client sent it."""
+    return p.sent if isinstance(p, Sampled) else p.body
 
 
 def parse_sample(lines: Sequence[str]) -> list[Prompt]:
@@ -74,18 +88,21 @@ def _request(number: int, text: str) -> Prompt:
     group = row.get("group", DEFAULT_GROUP)
     if not isinstance(group, str) or not group:
         raise SampleError(f"line {number}: group must be a non-empty string")
-    body: dict[str, Any] = {k: v for k, v in row.items() if k not in OWN_KEYS}
+    sent: dict[str, Any] = {k: v for k, v in row.items() if k not in OWN_KEYS}
     try:  # checked as the router checks it: what it would refuse with a 400 is named here
-        if "messages" not in body:
-            body = _chat_form(number, body)
-        parse_chat_request(json.dumps({**body, "model": "auto"}).encode())
+        if "messages" in sent:
+            parse_chat_request(json.dumps({**sent, "model": "auto"}).encode())
+            read: Mapping[str, Any] = sent
+        else:
+            read = _decided_form(number, sent)
     except ApiError as refused:
         raise SampleError(f"line {number}: {refused}") from None
-    return Prompt(id=f"line {number}", source=group, category="", prompt="", label=label, body=body)
+    return Sampled(f"line {number}", group, "", "", label=label, body=read, sent=sent)
 
 
-def _chat_form(number: int, body: dict[str, Any]) -> dict[str, Any]:
-    """A Responses API body as the chat completions body the router decides on."""
+def _decided_form(number: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A Responses API body as the routing decision reads it (route_request): its input as
+    chat turns and its tools, functions or built-in."""
     request = parse_responses_request(json.dumps({**body, "model": "auto"}).encode())
     stored = request.previous_response_id or any(
         item.get("type") == "item_reference" for item in request.items
@@ -95,7 +112,8 @@ def _chat_form(number: int, body: dict[str, Any]) -> dict[str, Any]:
             f"line {number}: previous_response_id or an item_reference names a stored "
             "conversation the sample does not hold: log the whole input"
         )
-    return chat_form(request, request.items)
+    route = route_request(request, request.items, None)
+    return {"messages": list(route.messages), **({"tools": route.tools} if route.tools else {})}
 
 
 def report(prompts: Sequence[Prompt], endpoint: str | None, preset: str) -> str:
@@ -111,7 +129,7 @@ def report(prompts: Sequence[Prompt], endpoint: str | None, preset: str) -> str:
         deciders = ""
     else:
         key = os.environ.get("ROUTER_FUNCTION_KEY")
-        decisions, counts = asyncio.run(by_router(prompts, endpoint, key=key))
+        decisions, counts = asyncio.run(by_router(prompts, endpoint, key=key, body_of=sent_body))
         outcomes = {"router": decisions}
         settled = ""
         how = f"each request through `POST /api/route` of the router at {endpoint}."

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import httpx
 
@@ -48,17 +49,22 @@ def route_url(endpoint: str) -> str:
     return f"{base}/route" if base.endswith("/api") else f"{base}/api/route"
 
 
+def _body(p: Prompt) -> Mapping[str, Any] | None:
+    return p.body
+
+
 async def by_router(
     prompts: Sequence[Prompt],
     endpoint: str,
     concurrency: int = CONCURRENCY,
     key: str | None = None,
+    body_of: Callable[[Prompt], Mapping[str, Any] | None] = _body,
 ) -> tuple[list[Routed], Counter[str]]:
-    """Each request's decision by a running router (`model` set to `auto`) and who made it
-    (`decided_by`: scorer, classifier, cache, default; or the HTTP status of a refusal). `key`:
-    the function key of a deployed router. The answer names the tier after eligibility (a small
-    decision with tools is the small tier that takes tools), so any tier but the router's
-    large tier counts as small."""
+    """Each request's decision by a running router (`model` set to `auto`; `body_of`: the body
+    sent for a row, its `body` by default) and who made it (`decided_by`: scorer, classifier,
+    cache, default; or the HTTP status of a refusal). `key`: the function key of a deployed
+    router. The answer names the tier after eligibility (a small decision with tools is the
+    small tier that takes tools), so any tier but the router's large tier counts as small."""
     headers = {"x-functions-key": key} if key else {}
     url = route_url(endpoint)
     gate = asyncio.Semaphore(concurrency)
@@ -66,7 +72,7 @@ async def by_router(
 
     async def one(client: httpx.AsyncClient, p: Prompt) -> Routed | None:
         async with gate:
-            response = await client.post(url, json={**(p.body or {}), "model": "auto"})
+            response = await client.post(url, json={**(body_of(p) or {}), "model": "auto"})
         if response.status_code != 200:
             deciders[f"HTTP {response.status_code}"] += 1
             return None

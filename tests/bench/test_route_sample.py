@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench.route_sample import SampleError, main, parse_sample, report
+from bench.route_sample import SampleError, main, parse_sample, report, sent_body
 from bench.routing.outcomes import by_scorer
 
 WEATHER = [
@@ -144,3 +144,11 @@ def test_a_responses_body_is_read_as_the_router_reads_it() -> None:
     assert read.tools is not None
     assert [t["function"]["name"] for t in read.tools] == ["get_weather"]
     assert by_scorer([read]) == by_scorer([sent])
+
+
+def test_a_responses_body_with_a_built_in_tool_is_a_tool_request() -> None:
+    # as the router reads it: any kind of tool makes it a tool request
+    web = {"input": "Any news about Azure today?", "tools": [{"type": "web_search"}]}
+    (read,) = parse_sample(lines([web]))
+    assert read.has_tools
+    assert sent_body(read) == web  # what a running router is sent

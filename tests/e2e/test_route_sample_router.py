@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.route_sample import parse_sample, report
+from bench.route_sample import parse_sample, report, sent_body
 from bench.routing.outcomes import by_router, by_scorer
 
 
@@ -52,7 +52,10 @@ def test_the_router_decides_as_the_scorer_with_its_classifier_in_the_band(
     sample = tmp_path / "sample.jsonl"
     sample.write_text("\n".join(json.dumps(row) for row in SAMPLE))
     prompts = parse_sample(sample.read_text().splitlines())
-    decided, deciders = asyncio.run(by_router(prompts, router_url, concurrency=2))
+    # each body as the client sent it: the Responses one is read by the router itself
+    decided, deciders = asyncio.run(
+        by_router(prompts, router_url, concurrency=2, body_of=sent_body)
+    )
     assert deciders["classifier"] == 2, deciders  # the two abstentions, nothing refused
     assert sum(deciders.values()) == len(SAMPLE)
     emulated = by_scorer(prompts)["emulator classifier"]
