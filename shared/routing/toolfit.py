@@ -92,13 +92,22 @@ class ToolWords:
 # Where a namespace ends and the function's own name starts: Semantic Kernel's OpenAI connector
 # sends a plugin's function as `Plugin-function`, MCP gateways send `server__tool`.
 _NAMESPACE_END = re.compile(r"-|__")
+# Semantic Kernel's .NET functions come as `Plugin_Function` (FullyQualifiedAIFunction): a
+# PascalCase word before the first underscore (`WeatherPlugin_get_forecast`), or a lowercase one
+# before a capitalised name (`time_ReadFile`). A snake_case name stays one name.
+_PLUGIN_PREFIX = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*_|^[a-z][a-z0-9]*_(?=[A-Z][a-z])")
+
+
+def _own_name(name: str) -> str:
+    """A function's name without the namespace before it."""
+    return _PLUGIN_PREFIX.sub("", _NAMESPACE_END.split(name)[-1], count=1)
 
 
 @lru_cache(maxsize=4096)
 def tool_words(name: str, description: str, required: tuple[str, ...]) -> ToolWords:
     """Cached: an agent sends the same tool list on every call."""
     name_keys = _name_keys(name)
-    own = _name_keys(_NAMESPACE_END.split(name)[-1])
+    own = _name_keys(_own_name(name))
     # an own name of generic words only (`Weather-get`) leaves its namespace to say what it does
     namespace = name_keys - own if own else frozenset()
     described = ask_keys(description[:DESCRIPTION_CHARS])

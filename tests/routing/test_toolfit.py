@@ -112,6 +112,12 @@ def test_a_namespace_before_the_function_need_not_be_in_the_ask() -> None:
     assert fit("What is the forecast for Paris tomorrow?", forecast).best == 1.0
     issue = [tool("github__create_issue", "Open an issue in a repository.", ("title",))]
     assert fit("Create an issue for the login bug", issue).best == 1.0
+    # Semantic Kernel's .NET functions: `Plugin_Function`
+    for name in ("WeatherPlugin_get_forecast", "weather_GetForecast", "WeatherPlugin_GetForecast"):
+        assert fit("What is the forecast for Paris?", [tool(name)]).best == 1.0, name
+    # a snake_case or upper-case name is one name, not a namespace and a function
+    assert fit("What is the forecast for Paris?", [tool("weather_forecast")]).best == 0.5
+    assert fit("What is the forecast for Paris?", [tool("WEATHER_FORECAST")]).best == 0.5
     # an ask that holds the namespace too still fits whole
     assert fit("What is the weather forecast for Paris?", forecast).best == 1.0
 
