@@ -37,8 +37,8 @@ from typing import Any
 from bench.common.table import markdown
 from bench.routing.data import Prompt
 from bench.routing.outcomes import by_router, by_scorer, header, table
-from shared.api import ApiError, parse_chat_request
-from shared.responses.request import parse_responses_request
+from shared.api import ApiError, chat_request
+from shared.responses.request import responses_request
 from shared.responses.service import route_request
 from shared.routing.presets import DEFAULT_PRESET, MODES
 
@@ -91,7 +91,7 @@ def _request(number: int, text: str) -> Prompt:
     sent: dict[str, Any] = {k: v for k, v in row.items() if k not in OWN_KEYS}
     try:  # checked as the router checks it: what it would refuse with a 400 is named here
         if "messages" in sent:
-            parse_chat_request(json.dumps({**sent, "model": "auto"}).encode())
+            chat_request({**sent, "model": "auto"})
             read: Mapping[str, Any] = sent
         else:
             read = _decided_form(number, sent)
@@ -103,7 +103,7 @@ def _request(number: int, text: str) -> Prompt:
 def _decided_form(number: int, body: dict[str, Any]) -> dict[str, Any]:
     """A Responses API body as the routing decision reads it (route_request): its input as
     chat turns and its tools, functions or built-in."""
-    request = parse_responses_request(json.dumps({**body, "model": "auto"}).encode())
+    request = responses_request({**body, "model": "auto"})
     stored = request.previous_response_id or any(
         item.get("type") == "item_reference" for item in request.items
     )
@@ -140,7 +140,9 @@ def report(prompts: Sequence[Prompt], endpoint: str | None, preset: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("sample", type=Path, help="JSONL: one chat completions body per line")
+    parser.add_argument(
+        "sample", type=Path, help="JSONL: one chat completions or Responses body per line"
+    )
     parser.add_argument("--preset", choices=MODES, help=f"default {DEFAULT_PRESET}")
     parser.add_argument("--endpoint", help="a running router's base URL (.../api)")
     args = parser.parse_args(argv)

@@ -163,7 +163,11 @@ class ChatRequest(BaseModel):
 
 def parse_chat_request(raw: bytes) -> tuple[ChatRequest, dict[str, Any]]:
     """Validate a chat-completions body: the typed view and the raw dict that is forwarded."""
-    body = parse_json_object(raw)
+    return chat_request(parse_json_object(raw))
+
+
+def chat_request(body: dict[str, Any]) -> tuple[ChatRequest, dict[str, Any]]:
+    """`parse_chat_request` of a body already read as a JSON object."""
     try:
         chat = ChatRequest.model_validate(body)
     except ValidationError as exc:

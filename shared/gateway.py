@@ -17,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from shared import openapi, oplog
 from shared import telemetry as t
-from shared.api import ApiError, parse_chat_request, parse_json_object
+from shared.api import ApiError, chat_request, parse_chat_request, parse_json_object
 from shared.edge import (
     APP_ROUTES,
     CATCH_ALL,
@@ -26,7 +26,11 @@ from shared.edge import (
     Endpoint,
     with_model,
 )
-from shared.responses.request import is_responses_body, parse_responses_request
+from shared.responses.request import (
+    is_responses_body,
+    parse_responses_request,
+    responses_request,
+)
 from shared.responses.service import ResponsesService
 from shared.responses.store import make_store
 from shared.routing.policy import AUTO, Decision, accepted_models, unknown_model
@@ -210,15 +214,15 @@ class Gateway:
 
     async def route(self, request: Request, params: Params) -> Response:
         """POST /api/route: the decision alone for a chat completions or a Responses body."""
-        raw = await self._read_body(request)
+        body = parse_json_object(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
-        if is_responses_body(parse_json_object(raw)):
+        if is_responses_body(body):
             deadline = time.monotonic() + self.settings.limits.request_timeout_s
-            parsed = parse_responses_request(raw)
+            parsed = responses_request(body)
             decision, tier = await self.responses_service.decide(parsed, session, deadline)
         else:
-            chat, body = parse_chat_request(raw)
-            decision = await self.chat_service.decide(chat, body, session)
+            chat, forwarded = chat_request(body)
+            decision = await self.chat_service.decide(chat, forwarded, session)
             tier = self.settings.tier(decision.tier)
         return JsonResponse(
             {

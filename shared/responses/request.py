@@ -242,7 +242,11 @@ def is_responses_body(body: Mapping[str, Any]) -> bool:
 
 
 def parse_responses_request(raw: bytes) -> ResponsesRequest:
-    body = parse_json_object(raw)
+    return responses_request(parse_json_object(raw))
+
+
+def responses_request(body: dict[str, Any]) -> ResponsesRequest:
+    """`parse_responses_request` of a body already read as a JSON object."""
     try:
         fields = REQUEST.validate_python(body)
     except ValidationError as exc:
