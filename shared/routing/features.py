@@ -373,6 +373,23 @@ _FORMULA_WORDS = _words(
 _DIGIT = re.compile(r"\d")
 _NUMBERED = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*\u2022])\s+\S")
 _MATH_OPS = re.compile(r"\d\s*[-+*/x\u00d7^=<>]\s*-?\d")
+# A value written with separators is one value, not several numbers: a date (2024-02-01,
+# 03/14/2024), a time (10:30), an amount (1,240.50), a phone number (+1 415 555 0100).
+_VALUE = re.compile(r"(?<!\w)(?:\+\d+(?:[ -]\d+)+|\d+(?:[.,:/-]\d+)*)")
+# A date's separators are not a subtraction or a division ("dated 2024-02-01", "03/14/2024").
+_DATE = re.compile(r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2}))\b")
+# An ask that hands over a text and asks for a part or a new form of it ("Extract the date and
+# amount from this receipt: ...", "What is the order number in this message? "..."",
+# "Summarize in one sentence: ..."): the text's numbers and amounts are data to copy, not a
+# calculation. The instruction ends where the text starts: a colon, a double quote or a new line.
+_HANDED_OVER = re.compile(r':\s|["\u201c\n]')
+_READ_ASK = re.compile(
+    r"^(?:(?:please|kindly|now|ok|okay)[,!]?\s+)*"
+    r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|help me\s+)?"
+    r"(?:extract|pull out|find|list|get|identify|highlight|copy|parse|reformat|format|convert"
+    r"|rewrite|summari[sz]e|translate|tag|label|redact|mask|proofread)\b"
+    r"|\b(?:in|from) (?:this|these|the following|the above|the below|the given|the attached)\b"
+)
 _MATH_SYMBOLS = ("\\frac", "sqrt", "|x", "= ", "\u2264", "\u2265", "\u222b", "\u2211")
 
 
@@ -658,6 +675,20 @@ def _asks_expert_role(lowered: str) -> bool:
     return _EXPERT_ROLE_PHRASE.search(lowered) is not None
 
 
+def _instruction(lowered: str) -> str:
+    """The instruction of an ask that hands over a text to read (_READ_ASK), without the text;
+    any other ask whole. A calculation over the text ("the total of: ...") reads it whole."""
+    start = _HANDED_OVER.search(lowered, 0, 200)
+    if start is None or not lowered[start.end() :].strip():
+        return lowered
+    instruction = lowered[: start.start()]
+    if not _READ_ASK.search(instruction) or any(
+        w in _MATH_TERMS or w in _QUANTITY_WORDS for w in _WORD.findall(instruction)
+    ):
+        return lowered
+    return instruction
+
+
 def _log_count(n: int) -> float:
     return math.log1p(n)
 
@@ -715,6 +746,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
     stack = any(h in lowered for h in _STACK_HINTS) and _STACK_TRACE.search(lowered)
     multi = any(h in lowered for h in _MULTI_STEP_HINTS) and _MULTI_STEP.search(lowered)
     has_digit = _DIGIT.search(lowered) is not None
+    asked = _instruction(lowered) if has_digit else lowered
     code_words = [w for w in words if _listed(w, _CODE_TERMS)]
     return {
         "chars": math.log1p(len(text)) / 2,
@@ -737,16 +769,16 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "numbered_list": _log_count(sum(1 for _ in _NUMBERED.finditer(lowered))),
         # beyond the first: one number is an order id, a time or a party size ("a table for 5
         # at 8pm"); a calculation has several
-        "numbers": _log_count(max(sum(1 for w in words if w[0].isdigit()) - 1, 0)),
+        "numbers": _log_count(max(len(_VALUE.findall(asked)) - 1, 0) if has_digit else 0),
         "math_ops": _log_count(
-            (sum(1 for _ in _MATH_OPS.finditer(lowered)) if has_digit else 0)
+            (sum(1 for _ in _MATH_OPS.finditer(_DATE.sub(" ", lowered))) if has_digit else 0)
             + sum(lowered.count(s) for s in _MATH_SYMBOLS)
         ),
         "quantity_question": 1.0
         if not bigrams.isdisjoint(_QUANTITY_BIGRAMS) or any(w in _QUANTITY_WORDS for w in words)
         else 0.0,
         "money_or_percent": _log_count(
-            lowered.count("$") + lowered.count("%") + sum(1 for w in words if w in _MONEY_WORDS)
+            asked.count("$") + asked.count("%") + sum(1 for w in words if w in _MONEY_WORDS)
         ),
         "math_terms": _log_count(sum(1 for w in words if w in _MATH_TERMS)),
         "task_verb": _log_count(sum(1 for w in words if w in _TASK_VERBS)),

@@ -39,6 +39,21 @@ def test_faqs_and_status_checks_go_small_with_high_confidence(text: str) -> None
     assert PRESETS["balanced"].decide(score.p_large) == "small"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reformat the date 2024-03-05 as March 5, 2024",
+        "Translate to French: I will pay the 1,240 euros on 03/14/2024 at 10:30.",
+        "Convert this to JSON: name=Ann, age=34, city=Oslo, zip=0150, joined 2019-04-01",
+        "Get the tracking numbers from this email: "
+        '"Parcel 1Z999AA10123456784 and 9400111899223197428490 ship 12/05"',
+    ],
+)
+def test_extracting_or_reformatting_a_text_with_numbers_goes_small(text: str) -> None:
+    # its dates, amounts and ids are values to copy, not a calculation
+    assert PRESETS["balanced"].decide(score_text(text).p_large) == "small"
+
+
 COMPLEX = {
     "code": "```python\ndef add(a, b):\n    return a - b\n```\nwhy does this return the wrong sum?",
     "stack trace": 'Traceback (most recent call last):\n  File "app.py", line 3\nKeyError: "id"',

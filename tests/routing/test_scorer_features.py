@@ -285,6 +285,33 @@ def test_signals_detect_their_cases() -> None:
     assert signals("what is 12 * 7")["math_ops"] > 0
 
 
+def test_a_value_written_with_separators_is_one_number() -> None:
+    # a date, an amount, a time or a phone number is one value to read, not three numbers
+    one_more = signals("Order 42 and 7")["numbers"]
+    assert one_more > 0
+    for value in ("2024-02-01", "03/14/2024", "$1,240.50", "10:30", "+1 415 555 0100"):
+        assert signals(f"Order {value} and 7")["numbers"] == one_more, value
+    assert signals("what is 12 * 7 + 3")["numbers"] > one_more
+
+
+def test_a_date_is_not_arithmetic() -> None:
+    assert signals("Invoice dated 2024-02-01")["math_ops"] == 0.0
+    assert signals("Shipped on 03/14/2024 or 14.03.24")["math_ops"] == 0.0
+    assert signals("What is 2024 - 1999?")["math_ops"] > 0
+    assert signals("What is 144/12?")["math_ops"] > 0
+
+
+def test_the_numbers_of_a_text_handed_over_to_read_are_not_counted() -> None:
+    read = signals("Extract the date and amount from this receipt: Walmart 03/14/2024 $56.23 $4")
+    assert read["numbers"] == read["money_or_percent"] == 0.0
+    quoted = signals('What is the order number in this message? "Order 99812 shipped on 3 Jan"')
+    assert quoted["numbers"] == 0.0
+    # a calculation over the text, or a problem after a label, reads it whole
+    assert signals("Find the total of: $2.50, $3.10 and $4.00")["numbers"] > 0
+    assert signals("Q: Janet has 16 eggs and eats 3. How many are left?")["numbers"] > 0
+    assert signals("Extract the totals 12, 14 and 19 from this receipt")["numbers"] > 0
+
+
 def test_hashed_terms_are_stable_across_processes() -> None:
     # crc32, not the per-process salted hash(): the artifact's buckets must mean the same
     expected = zlib.crc32(b"hello") & (features.HASH_BUCKETS - 1)
