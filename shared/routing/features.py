@@ -386,10 +386,14 @@ _HANDED_OVER = re.compile(r':\s|["\u201c\n]')
 _READ_ASK = re.compile(
     r"^(?:(?:please|kindly|now|ok|okay)[,!]?\s+)*"
     r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|help me\s+)?"
-    r"(?:extract|pull out|find|list|get|identify|highlight|copy|parse|reformat|format|convert"
-    r"|rewrite|summari[sz]e|translate|tag|label|redact|mask|proofread)\b"
-    r"|\b(?:in|from) (?:this|these|the following|the above|the below|the given|the attached)\b"
+    r"(?:extract|pull out|copy|parse|highlight|reformat|format|convert|rewrite|summari[sz]e"
+    r"|translate|tag|label|redact|mask|proofread)\b"
+    r"|\b(?:in|from) (?:the (?:following|above|below)|(?:this|these|the given|the attached) "
+    r"(?:text|message|email|e-mail|receipt|invoice|document|note|paragraph|passage|sentence"
+    r"|list|table|page|letter|form|record|log|transcript|review|article|report|data|string)s?)\b"
 )
+# Arithmetic in a text handed over ("12 * 7 + 3"); "12/05" or "3-4 days" there is a date or a range.
+_ARITHMETIC = re.compile(r"\d\s*(?:[+*^=\u00d7\u00f7]|\s-\s)\s*-?\d")
 _MATH_SYMBOLS = ("\\frac", "sqrt", "|x", "= ", "\u2264", "\u2265", "\u222b", "\u2211")
 
 
@@ -675,15 +679,25 @@ def _asks_expert_role(lowered: str) -> bool:
     return _EXPERT_ROLE_PHRASE.search(lowered) is not None
 
 
+def _arithmetic(lowered: str) -> int:
+    """Digits joined by an operator, a date's separators aside (few texts hold either)."""
+    found = sum(1 for _ in _MATH_OPS.finditer(lowered))
+    return sum(1 for _ in _MATH_OPS.finditer(_DATE.sub(" ", lowered))) if found else 0
+
+
 def _instruction(lowered: str) -> str:
     """The instruction of an ask that hands over a text to read (_READ_ASK), without the text;
-    any other ask whole. A calculation over the text ("the total of: ...") reads it whole."""
+    any other ask whole. A calculation over the text ("the total of: ...") or a text with
+    arithmetic in it ("Rewrite in words: 12 * 7 + 3 = 87") is read whole."""
     start = _HANDED_OVER.search(lowered, 0, 200)
     if start is None or not lowered[start.end() :].strip():
         return lowered
-    instruction = lowered[: start.start()]
-    if not _READ_ASK.search(instruction) or any(
-        w in _MATH_TERMS or w in _QUANTITY_WORDS for w in _WORD.findall(instruction)
+    instruction, text = lowered[: start.start()], lowered[start.end() :]
+    if (
+        not _READ_ASK.search(instruction)
+        or any(w in _MATH_TERMS or w in _QUANTITY_WORDS for w in _WORD.findall(instruction))
+        or _ARITHMETIC.search(text)
+        or any(symbol in text for symbol in _MATH_SYMBOLS)
     ):
         return lowered
     return instruction
@@ -771,7 +785,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         # at 8pm"); a calculation has several
         "numbers": _log_count(max(len(_VALUE.findall(asked)) - 1, 0) if has_digit else 0),
         "math_ops": _log_count(
-            (sum(1 for _ in _MATH_OPS.finditer(_DATE.sub(" ", lowered))) if has_digit else 0)
+            (_arithmetic(lowered) if has_digit else 0)
             + sum(lowered.count(s) for s in _MATH_SYMBOLS)
         ),
         "quantity_question": 1.0

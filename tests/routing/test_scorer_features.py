@@ -306,9 +306,11 @@ def test_the_numbers_of_a_text_handed_over_to_read_are_not_counted() -> None:
     assert read["numbers"] == read["money_or_percent"] == 0.0
     quoted = signals('What is the order number in this message? "Order 99812 shipped on 3 Jan"')
     assert quoted["numbers"] == 0.0
-    # a calculation over the text, or a problem after a label, reads it whole
-    assert signals("Find the total of: $2.50, $3.10 and $4.00")["numbers"] > 0
+    # a calculation over the text, arithmetic in it, or a problem after a label: read whole
+    assert signals("Extract the total of: $2.50, $3.10 and $4.00")["numbers"] > 0
+    assert signals("Rewrite this in words: 12 * 7 + 3 = 87")["numbers"] > 0
     assert signals("Q: Janet has 16 eggs and eats 3. How many are left?")["numbers"] > 0
+    assert signals("Find the roots of: x^2 - 5x + 6 = 0, 2x + 14 = 0")["numbers"] > 0
     assert signals("Extract the totals 12, 14 and 19 from this receipt")["numbers"] > 0
 
 
