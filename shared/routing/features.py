@@ -199,12 +199,29 @@ _HARD_VERBS = (
     "plan|design|architect|prove|derive|implement|build|develop|refactor|debug|optimi[sz]e"
     "|migrate|solve|analy[sz]e|evaluate|devise|propose|calculate|compute|estimate"
 )
+# Verbs of a judgement call asked of the model ("How would you detect fraud in real time?"),
+# and of a design ("the best way to structure a monorepo"; not "to improve my credit score").
+_JUDGED = (
+    "detect|handle|approach|structure|model|organi[sz]e|prioriti[sz]e|secure|prevent|test"
+    "|validate|monitor|partition|shard|tackle"
+)
+_DESIGNED = "structure|organi[sz]e|model|partition|shard|design|architect|scale"
 _HARD_ASK = re.compile(
     r"^(?:(?:please|pls|kindly|now|so|ok|okay)[,!]?\s+)*"
     r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|help me\s+|let's\s+|let us\s+)?"
     rf"(?:{_HARD_VERBS})\b"
     rf"|\bhow (?:would|should|could|do|can) (?:you|i|we) (?:{_HARD_VERBS}|scale)\b"
+    # a judgement asked of the model, not a how-to ("How would I get a second card?")
+    rf"|\bhow (?:would|should) (?:you|we) (?:{_JUDGED})\b"
+    rf"|\b(?:best|right|recommended) way to (?:{_DESIGNED})\b"
 )
+# Asks that weigh options, wherever the words stand ("What are the pros and cons of ...", "the
+# trade-offs between ..."): the evaluate / compare family of a hard ask. General phrases.
+_WEIGHING = re.compile(
+    r"\bpros and cons\b|\btrade-?offs?\b|\badvantages and disadvantages\b"
+    r"|\bstrengths and weaknesses\b"
+)
+_WEIGHING_HINTS = ("pros", "trade", "advantages", "strengths")
 # An expert's role asked of the model ("act as a tax advisor", "I want you to act like an
 # architect", "assume the role of"), not of a thing ("the cache should act as a buffer").
 _EXPERT_ROLE_HINTS = (
@@ -802,6 +819,7 @@ def _signals(text: str, lowered: str, words: list[str]) -> dict[str, float]:
         "hard_ask": 1.0
         if _HARD_ASK.search(lowered.lstrip())
         or _hard_family(words)
+        or (any(h in lowered for h in _WEIGHING_HINTS) and _WEIGHING.search(lowered))
         or (any(h in lowered for h in _EXPERT_ROLE_HINTS) and _asks_expert_role(lowered))
         else 0.0,
         # the word scan first: most asks name no code word at all

@@ -40,12 +40,12 @@ class Thresholds:
 PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
         # cost: the small tier unless the scorer is fairly sure the request is complex
-        "cost": Thresholds(small_below=0.443, large_at_or_above=0.643),
+        "cost": Thresholds(small_below=0.448, large_at_or_above=0.648),
         # balanced (default): complex recall >= 0.97 with >= 90% of simple prompts on small,
         # its budget chosen by leaving whole datasets out (bench/train_scorer.py BUDGETS)
-        "balanced": Thresholds(small_below=0.06, large_at_or_above=0.12),
+        "balanced": Thresholds(small_below=0.054, large_at_or_above=0.116),
         # quality: the large tier whenever in doubt
-        "quality": Thresholds(small_below=0.016, large_at_or_above=0.037),
+        "quality": Thresholds(small_below=0.015, large_at_or_above=0.036),
         # classify every request: the small model decides each one, the scorer never
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }
@@ -55,11 +55,11 @@ PRESETS: Mapping[str, Thresholds] = MappingProxyType(
 # each population gets the bands its own error budgets give (bench/train_scorer.py).
 TOOL_PRESETS: Mapping[str, Thresholds] = MappingProxyType(
     {
-        "cost": Thresholds(small_below=0.464, large_at_or_above=0.97),
+        "cost": Thresholds(small_below=0.462, large_at_or_above=0.97),
         # balanced's budget with tools (1.5% complex decided small) chosen by leaving whole
         # datasets out: bench/train_scorer.py BUDGETS_WITH_TOOLS
-        "balanced": Thresholds(small_below=0.325, large_at_or_above=0.97),
-        "quality": Thresholds(small_below=0.005, large_at_or_above=0.798),
+        "balanced": Thresholds(small_below=0.322, large_at_or_above=0.97),
+        "quality": Thresholds(small_below=0.004, large_at_or_above=0.79),
         "classifier": Thresholds(small_below=0.0, large_at_or_above=1.01),
     }
 )

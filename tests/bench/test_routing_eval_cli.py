@@ -70,9 +70,9 @@ def plain(text: str, label: str) -> Prompt:
     return Prompt(text[:8], "s", "", text, label=label)
 
 
-# Real scores of the shipped scorer, against balanced's band [0.06, 0.12):
+# Real scores of the shipped scorer, against balanced's band [0.054, 0.116):
 CLEARLY_SMALL = plain("hi", "simple")  # 0.000
-IN_BAND = plain("Explain the difference between a mutex and a semaphore", "simple")  # 0.083
+IN_BAND = plain("Explain the difference between a mutex and a semaphore", "simple")  # 0.087
 CLEARLY_LARGE = plain(  # 0.987
     "Plan a three-week migration of our monolith to microservices: list the services, the "
     "order of extraction, the data migration steps, the rollback plan for each step, and the "

@@ -31,6 +31,8 @@ def test_small_talk_goes_small_under_every_preset(text: str) -> None:
         "what is the balance on my checking account",
         "my card was declined at the store, why?",
         "can you tell me when my package will arrive",
+        "How would I go about getting a second card?",
+        "which is the best way to improve the credit score",
     ],
 )
 def test_faqs_and_status_checks_go_small_with_high_confidence(text: str) -> None:
@@ -131,6 +133,11 @@ def test_phrasing_an_answer_from_a_short_tool_result_goes_small() -> None:
         "Proof that sqrt(2) is irrational",
         "Make a SWOT analysis for Contoso",
         "Comparison of Kafka and RabbitMQ for event sourcing",
+        "What are the pros and cons of nuclear power",
+        "What are the trade-offs between gRPC and REST for internal services?",
+        # a judgement or a design asked of the model, not a how-to
+        "How would you detect fraud in card transactions in real time?",
+        "What's the best way to structure a monorepo for 20 teams?",
     ],
 )
 def test_short_hard_asks_go_large_with_or_without_tools(text: str) -> None:
