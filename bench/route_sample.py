@@ -38,7 +38,7 @@ from bench.common.table import markdown
 from bench.routing.data import Prompt
 from bench.routing.outcomes import by_router, by_scorer, header, table
 from shared.api import ApiError, chat_request
-from shared.responses.request import responses_request
+from shared.responses.request import is_responses_body, responses_request
 from shared.responses.service import route_request
 from shared.routing.presets import DEFAULT_PRESET, MODES
 
@@ -90,11 +90,11 @@ def _request(number: int, text: str) -> Prompt:
         raise SampleError(f"line {number}: group must be a non-empty string")
     sent: dict[str, Any] = {k: v for k, v in row.items() if k not in OWN_KEYS}
     try:  # checked as the router checks it: what it would refuse with a 400 is named here
-        if "messages" in sent:
-            chat_request({**sent, "model": "auto"})
-            read: Mapping[str, Any] = sent
+        if is_responses_body(sent):
+            read: Mapping[str, Any] = _decided_form(number, sent)
         else:
-            read = _decided_form(number, sent)
+            chat_request({**sent, "model": "auto"})
+            read = sent
     except ApiError as refused:
         raise SampleError(f"line {number}: {refused}") from None
     return Sampled(f"line {number}", group, "", "", label=label, body=read, sent=sent)

@@ -179,9 +179,12 @@ class Gateway:
 
     # ---- endpoints -------------------------------------------------------------------------
 
+    def _deadline(self) -> float:
+        """A request's budget, from its arrival: body, decision and every attempt."""
+        return time.monotonic() + self.settings.limits.request_timeout_s
+
     async def chat(self, request: Request, params: Params) -> Response:
-        # The request's budget starts when it arrives: body, decision and every attempt.
-        deadline = time.monotonic() + self.settings.limits.request_timeout_s
+        deadline = self._deadline()
         raw = await self._read_body(request)
         deployment = params.get("deployment")
         if deployment is not None:  # Azure OpenAI's path: the deployment there is the model
@@ -192,7 +195,7 @@ class Gateway:
 
     async def responses(self, request: Request, params: Params) -> Response:
         """POST /v1/responses."""
-        deadline = time.monotonic() + self.settings.limits.request_timeout_s
+        deadline = self._deadline()
         parsed = parse_responses_request(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
         return rendered(await self.responses_service.create(parsed, session, deadline))
@@ -214,10 +217,10 @@ class Gateway:
 
     async def route(self, request: Request, params: Params) -> Response:
         """POST /api/route: the decision alone for a chat completions or a Responses body."""
+        deadline = self._deadline()
         body = parse_json_object(await self._read_body(request))
         session = request.headers.get(SESSION_HEADER)
         if is_responses_body(body):
-            deadline = time.monotonic() + self.settings.limits.request_timeout_s
             parsed = responses_request(body)
             decision, tier = await self.responses_service.decide(parsed, session, deadline)
         else:

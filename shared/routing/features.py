@@ -698,8 +698,9 @@ def _asks_expert_role(lowered: str) -> bool:
 
 def _arithmetic(lowered: str) -> int:
     """Digits joined by an operator, a date's separators aside (few texts hold either)."""
-    found = sum(1 for _ in _MATH_OPS.finditer(lowered))
-    return sum(1 for _ in _MATH_OPS.finditer(_DATE.sub(" ", lowered))) if found else 0
+    if _MATH_OPS.search(lowered) is None:
+        return 0
+    return sum(1 for _ in _MATH_OPS.finditer(_DATE.sub(" ", lowered)))
 
 
 def _instruction(lowered: str) -> str:
